@@ -1,0 +1,24 @@
+/** One error tree for the project: callers branch on class and fields, never on message text. */
+export class CirError extends Error {
+  override readonly name: string = 'CirError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A user-supplied input (file, flag, record) is malformed. */
+export class InputError extends CirError {
+  override readonly name: string = 'InputError';
+  constructor(
+    message: string,
+    readonly input: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The requested operation is not available in this implementation or environment. */
+export class UnsupportedError extends CirError {
+  override readonly name: string = 'UnsupportedError';
+}
