@@ -1,0 +1,181 @@
+/**
+ * Evaluation protocols: the prompt, decoding and tool budget for each benchmark of a run.
+ * `cir-paper` reproduces RUCAIBox/CIR `evaluation/run.py` + `eval_qwen_math.sh` (cir-reference §4, §10);
+ * every field can be overridden, and the resolved settings are written into the run directory.
+ */
+import { InputError } from '../core/errors.js';
+
+/** The CIR instruction (cir-reference §4.1), exact; the question follows after one newline. */
+export const CIR_INSTRUCTION =
+  'Please solve the following problem step by step. During your reasoning process, if needed, you can choose to write python code to enhance your reasoning. The code executor will run your code and provide the execution results back to you to support your reasoning process. Please put the final answer within \\boxed{}.';
+
+/** The text-only counterpart in the same script (`origin`, cir-reference §4.5). */
+export const TEXT_INSTRUCTION = 'Please solve the following problem step by step and put the final answer within \\boxed{}.';
+
+export type PromptFormat = 'raw' | 'chat';
+export type EvalMode = 'code' | 'text';
+
+export interface DecodingSettings {
+  /** Samples per problem (n). */
+  samples: number;
+  /** 0 means greedy. */
+  temperature: number;
+  topP: number;
+  /** 0 or negative disables top-k. */
+  topK: number;
+  /** New tokens per generation call (the paper's eval allows this much per call, up to budget+1 calls). */
+  maxTokensPerCall: number;
+}
+
+export interface BenchmarkSettings extends DecodingSettings {
+  /** Benchmark name as recorded in results. */
+  name: string;
+  /** The spec it was loaded from (built-in name, path or hf: spec). */
+  spec: string;
+}
+
+export interface EvalSettings {
+  protocol: string;
+  mode: EvalMode;
+  /** `raw`: the prompt text as is (Qwen2.5-Math); `chat`: one user message through the model's chat template. */
+  promptFormat: PromptFormat;
+  /** Prompt template; `{question}` is replaced by the problem text. */
+  promptTemplate: string;
+  /** Executed code blocks per trajectory; 0 in text mode. */
+  maxToolCalls: number;
+  /** Wall-clock limit per executed block. */
+  toolTimeoutMs: number;
+  /** Base seed; each sample's seed derives from it, the benchmark, the problem and the sample index. */
+  seed: number;
+  benchmarks: BenchmarkSettings[];
+}
+
+/** Settings the user may override on the command line. Absent fields keep the protocol's value. */
+export interface SettingsOverrides {
+  mode?: EvalMode;
+  promptFormat?: PromptFormat;
+  promptTemplate?: string;
+  maxToolCalls?: number;
+  toolTimeoutMs?: number;
+  seed?: number;
+  samples?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxTokensPerCall?: number;
+}
+
+const SAMPLED_16: DecodingSettings = { samples: 16, temperature: 1.0, topP: 0.95, topK: -1, maxTokensPerCall: 16384 };
+const GREEDY: DecodingSettings = { samples: 1, temperature: 0, topP: 1, topK: -1, maxTokensPerCall: 16384 };
+
+interface Protocol {
+  description: string;
+  mode: EvalMode;
+  promptFormat: PromptFormat;
+  maxToolCalls: number;
+  toolTimeoutMs: number;
+  decodingFor(benchmark: string): DecodingSettings;
+}
+
+export const PROTOCOLS: Readonly<Record<string, Protocol>> = {
+  'cir-paper': {
+    description:
+      'RUCAIBox/CIR evaluation: raw CIR prompt, MATH500 greedy, others 16 samples at T=1.0 top-p 0.95, 5 tool calls, 16384 tokens per call',
+    mode: 'code',
+    promptFormat: 'raw',
+    maxToolCalls: 5,
+    toolTimeoutMs: 5000,
+    decodingFor: (benchmark) => (benchmark === 'math500' ? GREEDY : SAMPLED_16),
+  },
+  greedy: {
+    description: 'one greedy sample per problem, CIR prompt, 5 tool calls, 16384 tokens per call',
+    mode: 'code',
+    promptFormat: 'raw',
+    maxToolCalls: 5,
+    toolTimeoutMs: 5000,
+    decodingFor: () => GREEDY,
+  },
+};
+
+/** Resolves a protocol for the given benchmarks and applies overrides; validates every number. */
+export function resolveSettings(
+  protocolName: string,
+  benchmarks: readonly { name: string; spec: string }[],
+  overrides: SettingsOverrides = {},
+): EvalSettings {
+  const protocol = PROTOCOLS[protocolName];
+  if (protocol === undefined) {
+    throw new InputError(`unknown protocol (known: ${Object.keys(PROTOCOLS).join(', ')})`, protocolName);
+  }
+  const mode = overrides.mode ?? protocol.mode;
+  const settings: EvalSettings = {
+    protocol: protocolName,
+    mode,
+    promptFormat: overrides.promptFormat ?? protocol.promptFormat,
+    promptTemplate: overrides.promptTemplate ?? `${mode === 'text' ? TEXT_INSTRUCTION : CIR_INSTRUCTION}\n{question}`,
+    maxToolCalls: overrides.maxToolCalls ?? (mode === 'text' ? 0 : protocol.maxToolCalls),
+    toolTimeoutMs: overrides.toolTimeoutMs ?? protocol.toolTimeoutMs,
+    seed: overrides.seed ?? 42,
+    benchmarks: benchmarks.map(({ name, spec }) => {
+      const base = protocol.decodingFor(name);
+      return {
+        name,
+        spec,
+        samples: overrides.samples ?? base.samples,
+        temperature: overrides.temperature ?? base.temperature,
+        topP: overrides.topP ?? base.topP,
+        topK: overrides.topK ?? base.topK,
+        maxTokensPerCall: overrides.maxTokensPerCall ?? base.maxTokensPerCall,
+      };
+    }),
+  };
+  validateSettings(settings);
+  return settings;
+}
+
+export function validateSettings(settings: EvalSettings): void {
+  const check = (ok: boolean, field: string, value: unknown, rule: string): void => {
+    if (!ok) throw new InputError(`${field} ${rule}, got ${JSON.stringify(value)}`, field);
+  };
+  check(settings.mode === 'code' || settings.mode === 'text', 'mode', settings.mode, 'must be code or text');
+  check(settings.promptFormat === 'raw' || settings.promptFormat === 'chat', 'prompt format', settings.promptFormat, 'must be raw or chat');
+  check(settings.promptTemplate.includes('{question}'), 'prompt template', settings.promptTemplate, 'must contain {question}');
+  check(Number.isInteger(settings.maxToolCalls) && settings.maxToolCalls >= 0, 'max tool calls', settings.maxToolCalls, 'must be an integer ≥ 0');
+  check(settings.mode === 'code' || settings.maxToolCalls === 0, 'max tool calls', settings.maxToolCalls, 'must be 0 in text mode');
+  check(settings.toolTimeoutMs > 0, 'tool timeout', settings.toolTimeoutMs, 'must be > 0');
+  check(Number.isInteger(settings.seed), 'seed', settings.seed, 'must be an integer');
+  const names = new Set<string>();
+  for (const b of settings.benchmarks) {
+    check(!names.has(b.name), 'benchmark', b.name, 'appears twice');
+    names.add(b.name);
+    check(Number.isInteger(b.samples) && b.samples >= 1, `${b.name} samples`, b.samples, 'must be an integer ≥ 1');
+    check(b.temperature >= 0, `${b.name} temperature`, b.temperature, 'must be ≥ 0');
+    check(b.topP > 0 && b.topP <= 1, `${b.name} top-p`, b.topP, 'must be in (0, 1]');
+    check(Number.isInteger(b.topK), `${b.name} top-k`, b.topK, 'must be an integer');
+    check(Number.isInteger(b.maxTokensPerCall) && b.maxTokensPerCall >= 1, `${b.name} max tokens`, b.maxTokensPerCall, 'must be an integer ≥ 1');
+  }
+}
+
+export type RenderedPrompt = { format: 'raw'; text: string } | { format: 'chat'; messages: { role: 'user'; content: string }[] };
+
+/** The prompt for one problem. Multiple-choice options, when present, follow the question as `A. …` lines. */
+export function renderPrompt(problem: { problem: string; choices?: string[] }, settings: Pick<EvalSettings, 'promptFormat' | 'promptTemplate'>): RenderedPrompt {
+  let question = problem.problem;
+  if (problem.choices && problem.choices.length > 0) {
+    const options = problem.choices.map((choice, i) => `${String.fromCharCode(65 + i)}. ${choice}`);
+    question = `${question}\n\nOptions:\n${options.join('\n')}`;
+  }
+  // split/join rather than replace(): a `$` in the problem must not be read as a replacement pattern.
+  const content = settings.promptTemplate.split('{question}').join(question);
+  return settings.promptFormat === 'raw' ? { format: 'raw', text: content } : { format: 'chat', messages: [{ role: 'user', content }] };
+}
+
+/** A stable 32-bit seed for one sample, so resumed runs sample exactly as uninterrupted ones would. */
+export function sampleSeed(baseSeed: number, benchmark: string, problemId: string, sample: number): number {
+  let hash = 2166136261 ^ baseSeed;
+  for (const ch of `${benchmark}\u0000${problemId}\u0000${sample}`) {
+    hash ^= ch.codePointAt(0) ?? 0;
+    hash = Math.imul(hash, 16777619);
+  }
+  return hash >>> 0;
+}

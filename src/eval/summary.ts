@@ -1,0 +1,145 @@
+/** Turns a run's records into the numbers a report shows (`summary.json`). */
+import {
+  avgAtK,
+  bootstrapMean,
+  breakdown,
+  efficiency,
+  errorFeedback,
+  groupByProblem,
+  histogram,
+  majAtK,
+  mean,
+  passAtK,
+  reportedKs,
+  type Efficiency,
+  type ErrorFeedback,
+  type GradedSample,
+  type GroupAccuracy,
+  type Interval,
+} from './metrics.js';
+import type { RunConfig, SampleRecord } from './run-store.js';
+
+export interface KValue {
+  k: number;
+  value: number;
+  interval: Interval;
+}
+
+export interface BenchmarkSummary {
+  name: string;
+  problems: number;
+  samples: number;
+  /** Samples per problem the settings asked for. */
+  samplesPerProblem: number;
+  /** Problems with fewer samples than asked (an unfinished run): excluded from pass@k/maj@k at larger k. */
+  incompleteProblems: number;
+  /** avg@n: mean over problems of the share of correct samples (greedy accuracy when n = 1 and T = 0). */
+  accuracy: Interval;
+  greedy: boolean;
+  passAtK: KValue[];
+  majAtK: KValue[];
+  efficiency: Efficiency;
+  errorFeedback: ErrorFeedback;
+  bySubject: GroupAccuracy[];
+  byLevel: GroupAccuracy[];
+  histograms: {
+    policyTokens: { edges: number[]; counts: number[] };
+    /** counts[i] = responses with exactly i tool calls. */
+    toolCalls: number[];
+  };
+}
+
+export interface RunSummary {
+  protocol: string;
+  mode: string;
+  benchmarks: BenchmarkSummary[];
+  /** Mean of the benchmarks' accuracies (the paper's "Avg." column). */
+  averageAccuracy: number;
+  samples: number;
+  duplicatesDropped: number;
+  tornBytes: number;
+  bootstrap: { resamples: number; level: number; seed: number };
+}
+
+export interface SummaryOptions {
+  resamples?: number;
+  level?: number;
+  seed?: number;
+  duplicatesDropped?: number;
+  tornBytes?: number;
+}
+
+export function toGradedSample(record: SampleRecord): GradedSample {
+  const extracted = record.verdict.extracted;
+  return {
+    benchmark: record.benchmark,
+    problemId: record.problem_id,
+    sample: record.sample,
+    correct: record.correct,
+    answer: typeof extracted === 'string' && extracted.trim() !== '' ? extracted.trim() : null,
+    ...(record.subject !== undefined ? { subject: record.subject } : {}),
+    ...(record.level !== undefined ? { level: record.level } : {}),
+    stats: record.stats,
+  };
+}
+
+export function summarize(config: RunConfig, records: readonly SampleRecord[], options: SummaryOptions = {}): RunSummary {
+  const bootstrap = { resamples: options.resamples ?? 2000, level: options.level ?? 0.95, seed: options.seed ?? 1 };
+  const samples = records.map(toGradedSample);
+  const names = [...config.settings.benchmarks.map((b) => b.name)];
+  for (const s of samples) if (!names.includes(s.benchmark)) names.push(s.benchmark);
+  const benchmarks: BenchmarkSummary[] = [];
+  for (const name of names) {
+    const own = samples.filter((s) => s.benchmark === name);
+    if (own.length === 0) continue;
+    const settings = config.settings.benchmarks.find((b) => b.name === name);
+    const asked = settings?.samples ?? Math.max(...own.map((s) => s.sample + 1));
+    benchmarks.push(summarizeBenchmark(name, own, asked, settings?.temperature === 0, bootstrap));
+  }
+  return {
+    protocol: config.settings.protocol,
+    mode: config.settings.mode,
+    benchmarks,
+    averageAccuracy: mean(benchmarks.map((b) => b.accuracy.estimate)),
+    samples: samples.length,
+    duplicatesDropped: options.duplicatesDropped ?? 0,
+    tornBytes: options.tornBytes ?? 0,
+    bootstrap,
+  };
+}
+
+function summarizeBenchmark(
+  name: string,
+  samples: readonly GradedSample[],
+  asked: number,
+  greedy: boolean,
+  bootstrap: { resamples: number; level: number; seed: number },
+): BenchmarkSummary {
+  const groups = [...groupByProblem(samples).values()];
+  const perProblem = groups.map((g) => avgAtK(g.map((s) => s.correct)));
+  const estimator = (k: number, f: (group: GradedSample[]) => number): KValue => {
+    const values = groups.filter((g) => g.length >= k).map(f);
+    return { k, value: mean(values), interval: bootstrapMean(values, bootstrap) };
+  };
+  const minimum = Math.min(...groups.map((g) => g.length));
+  const ks = reportedKs(Math.max(...groups.map((g) => g.length)));
+  const maxCalls = Math.max(0, ...samples.map((s) => s.stats.toolCalls));
+  const toolCalls = new Array<number>(maxCalls + 1).fill(0);
+  for (const s of samples) toolCalls[s.stats.toolCalls] = (toolCalls[s.stats.toolCalls] ?? 0) + 1;
+  return {
+    name,
+    problems: groups.length,
+    samples: samples.length,
+    samplesPerProblem: asked,
+    incompleteProblems: groups.filter((g) => g.length < asked).length,
+    accuracy: bootstrapMean(perProblem, bootstrap),
+    greedy: greedy && minimum === 1 && asked === 1,
+    passAtK: ks.map((k) => estimator(k, (g) => passAtK(g.length, g.filter((s) => s.correct).length, k))),
+    majAtK: ks.map((k) => estimator(k, (g) => (majAtK(g, k) ? 1 : 0))),
+    efficiency: efficiency(samples),
+    errorFeedback: errorFeedback(samples),
+    bySubject: breakdown(samples, 'subject'),
+    byLevel: breakdown(samples, 'level'),
+    histograms: { policyTokens: histogram(samples.map((s) => s.stats.policyTokens), 20), toolCalls },
+  };
+}
