@@ -1,0 +1,42 @@
+/**
+ * The embedded model's tokenizer: one token per ASCII character (id = character code), with id 0
+ * (NUL, never in text) standing for `<|endoftext|>`. Characters outside ASCII have no token and are
+ * encoded as `?`, so encode/decode round-trips exactly on ASCII text only; the task texts are ASCII.
+ */
+import type { Tokenizer } from '../core/tokenizer.js';
+
+export const EOS_TOKEN_ID = 0;
+export const EOS_TEXT = '<|endoftext|>';
+const UNKNOWN_CHAR_CODE = 63; // '?'
+
+export class CharTokenizer implements Tokenizer {
+  readonly name = 'cir-char-ascii';
+  readonly vocabSize = 128;
+  readonly eosTokenId = EOS_TOKEN_ID;
+
+  encode(text: string): number[] {
+    const ids = new Array<number>(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const code = text.charCodeAt(i);
+      ids[i] = code > 0 && code < 128 ? code : UNKNOWN_CHAR_CODE;
+    }
+    return ids;
+  }
+
+  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string {
+    let text = '';
+    for (const id of ids) {
+      if (id === EOS_TOKEN_ID) {
+        if (!options?.skipSpecialTokens) text += EOS_TEXT;
+      } else text += String.fromCharCode(id);
+    }
+    return text;
+  }
+
+  /** Text of one token, for streaming stop-string checks. */
+  tokenText(id: number): string {
+    return id === EOS_TOKEN_ID ? EOS_TEXT : String.fromCharCode(id);
+  }
+}
+
+export const charTokenizer = new CharTokenizer();
