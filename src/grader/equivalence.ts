@@ -1,0 +1,502 @@
+/**
+ * The decision cascade for "is the predicted answer the reference answer":
+ * normalised strings → multiple-choice letters → parse both → structure (lists, sets, tuples,
+ * intervals, matrices, relations) → scalars (exact rationals, then complex evaluation, with
+ * random points for variables). Every step is bounded by a deadline; nothing throws.
+ */
+import { hasDecimal, show, variables, type Node } from './ast.js';
+import { complexValue, exactValue, type Complex, type Rational } from './evaluate.js';
+import { bindConstants, parseLatex } from './latex-parser.js';
+import { normalizeAnswer } from './normalize.js';
+
+export type VerdictReason =
+  | 'numeric'
+  | 'symbolic'
+  | 'structural'
+  | 'string'
+  | 'choice'
+  | 'no-answer'
+  | 'parse-error'
+  | 'timeout'
+  /** The fast path could not evaluate (e.g. values beyond double range); the sympy slow path may decide. */
+  | 'undecided'
+  | 'sympy';
+
+export interface Verdict {
+  correct: boolean;
+  reason: VerdictReason;
+  detail?: string;
+}
+
+export interface EquivalenceOptions {
+  /**
+   * Relative tolerance for answers that contain a decimal number (default 1e-6; OlympiadBench
+   * records that state an error tolerance pass it here). Exact answers are compared exactly.
+   */
+  relativeTolerance?: number;
+  /** Absolute tolerance, added to the relative one (default 1e-12). */
+  absoluteTolerance?: number;
+  /** Time budget per comparison in milliseconds (default 50). */
+  timeBudgetMs?: number;
+  /** Accept `50\%` as 0.5 as well as 50 (default true). */
+  percentAsFraction?: boolean;
+}
+
+class Timeout extends Error {}
+
+interface Context {
+  deadline: number;
+  relativeTolerance: number;
+  absoluteTolerance: number;
+  /** Tolerance used when both sides are exact expressions evaluated in floating point. */
+  exactTolerance: number;
+  percent: [boolean, boolean];
+  degrees: [boolean, boolean];
+  percentAsFraction: boolean;
+}
+
+interface Decision {
+  equal: boolean;
+  reason: VerdictReason;
+  detail?: string;
+}
+
+const MAX_INPUT = 4000;
+const CHOICE = /^\(?([A-J])\)?$/;
+
+export function isEquivalent(gold: string, predicted: string, options: EquivalenceOptions = {}): Verdict {
+  try {
+    return decide(String(gold), String(predicted), options);
+  } catch (error) {
+    if (error instanceof Timeout) return { correct: false, reason: 'timeout', detail: `over ${options.timeBudgetMs ?? 50} ms` };
+    return { correct: false, reason: 'parse-error', detail: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function decide(gold: string, predicted: string, options: EquivalenceOptions): Verdict {
+  if (predicted.trim() === '') return { correct: false, reason: 'no-answer', detail: 'empty prediction' };
+  const normalizedGold = normalizeAnswer(gold);
+  const normalizedPred = normalizeAnswer(predicted);
+  const g = normalizedGold.text;
+  const p = normalizedPred.text;
+  if (p === '') return { correct: false, reason: 'no-answer', detail: 'prediction is empty after normalisation' };
+  if (g === p && normalizedGold.percent === normalizedPred.percent) return { correct: true, reason: 'string' };
+  const goldChoice = CHOICE.exec(g);
+  if (goldChoice) {
+    const predChoice = CHOICE.exec(p) ?? /^\(?([A-J])\)?[.:)]?\s/.exec(p);
+    if (predChoice) {
+      return { correct: predChoice[1] === goldChoice[1], reason: 'choice', detail: `gold ${goldChoice[1] ?? ''}, predicted ${predChoice[1] ?? ''}` };
+    }
+  }
+  if (isWords(g) && isWords(p)) {
+    return { correct: g.toLowerCase() === p.toLowerCase(), reason: 'string' };
+  }
+  if (g.length > MAX_INPUT || p.length > MAX_INPUT) {
+    return { correct: compact(g) === compact(p), reason: 'string', detail: 'answer too long to parse' };
+  }
+  const goldParsed = parseLatex(g);
+  const predParsed = parseLatex(p);
+  if (!goldParsed.ok || !predParsed.ok) {
+    if (compact(g) === compact(p)) return { correct: true, reason: 'string' };
+    const which = !goldParsed.ok ? `gold: ${goldParsed.error}` : `predicted: ${predParsed.ok ? '' : predParsed.error}`;
+    return { correct: false, reason: 'parse-error', detail: which };
+  }
+  const context: Context = {
+    deadline: Date.now() + (options.timeBudgetMs ?? 50),
+    relativeTolerance: options.relativeTolerance ?? 1e-6,
+    absoluteTolerance: options.absoluteTolerance ?? 1e-12,
+    exactTolerance: 1e-9,
+    percent: [normalizedGold.percent, normalizedPred.percent],
+    degrees: [normalizedGold.degrees, normalizedPred.degrees],
+    percentAsFraction: options.percentAsFraction ?? true,
+  };
+  const decision = compare(prepare(bindConstants(goldParsed.node)), prepare(bindConstants(predParsed.node)), context);
+  const verdict: Verdict = { correct: decision.equal, reason: decision.reason };
+  if (decision.detail !== undefined) verdict.detail = decision.detail;
+  return verdict;
+}
+
+function isWords(text: string): boolean {
+  return /^[A-Za-z]{2,}(?:[\s-][A-Za-z]+)*$/.test(text) && !/^[a-z]{2,3}$/.test(text);
+}
+
+function compact(text: string): string {
+  return text.replace(/[\s{}]/g, '').replace(/\\(?:left|right)/g, '');
+}
+
+/** Rewrites `\pm` into the two values it stands for, and inequalities in one variable into intervals. */
+function prepare(node: Node): Node {
+  switch (node.type) {
+    case 'list':
+    case 'set':
+    case 'union':
+      return { ...node, items: node.items.flatMap((item) => expandPm(prepare(item))) } as Node;
+    case 'seq':
+      return { ...node, items: node.items.map(prepare) };
+    case 'rel': {
+      const args = node.args.map(prepare);
+      return inequalityToInterval({ ...node, args }) ?? { ...node, args };
+    }
+    default: {
+      const expanded = expandPm(node);
+      return expanded.length === 1 ? (expanded[0] as Node) : { type: 'list', items: expanded };
+    }
+  }
+}
+
+function expandPm(node: Node): Node[] {
+  if (node.type === 'pm') {
+    const left = node.left;
+    const plus: Node = left ? { type: 'add', terms: [left, node.right] } : node.right;
+    const minus: Node = left ? { type: 'add', terms: [left, { type: 'neg', arg: node.right }] } : { type: 'neg', arg: node.right };
+    return [plus, minus];
+  }
+  // A ± inside a product or quotient (e.g. \frac{1 \pm \sqrt5}{2}): substitute each sign.
+  if (show(node).includes('±')) {
+    const plus = replacePm(node, 1);
+    const minus = replacePm(node, -1);
+    if (plus && minus) return [plus, minus];
+  }
+  return [node];
+}
+
+function replacePm(node: Node, sign: 1 | -1): Node | null {
+  switch (node.type) {
+    case 'pm': {
+      const right: Node = sign === 1 ? node.right : { type: 'neg', arg: node.right };
+      return node.left ? { type: 'add', terms: [node.left, right] } : right;
+    }
+    case 'add': {
+      const terms = node.terms.map((t) => replacePm(t, sign));
+      return terms.every((t) => t) ? { type: 'add', terms: terms as Node[] } : null;
+    }
+    case 'mul': {
+      const factors = node.factors.map((t) => replacePm(t, sign));
+      return factors.every((t) => t) ? { type: 'mul', factors: factors as Node[] } : null;
+    }
+    case 'div': {
+      const num = replacePm(node.num, sign);
+      const den = replacePm(node.den, sign);
+      return num && den ? { type: 'div', num, den } : null;
+    }
+    case 'neg': {
+      const arg = replacePm(node.arg, sign);
+      return arg ? { type: 'neg', arg } : null;
+    }
+    case 'num':
+    case 'sym':
+    case 'const':
+      return node;
+    default:
+      return show(node).includes('±') ? null : node;
+  }
+}
+
+const INFINITY: Node = { type: 'const', name: 'inf' };
+const MINUS_INFINITY: Node = { type: 'neg', arg: INFINITY };
+
+/** `x > 3` → (3, ∞); `1 < x <= 2` → (1, 2]; null when it is not an inequality in one variable. */
+function inequalityToInterval(node: Node & { type: 'rel' }): Node | null {
+  if (node.ops.some((op) => op === '=' || op === '!=')) return null;
+  const allVariables = variables(node);
+  if (allVariables.size !== 1) return null;
+  const name = [...allVariables][0] as string;
+  const index = node.args.findIndex((arg) => arg.type === 'sym' && arg.name === name);
+  if (index < 0 || node.args.some((arg, i) => i !== index && variables(arg).size > 0)) return null;
+  let lower: Node = MINUS_INFINITY;
+  let upper: Node = INFINITY;
+  let open: '(' | '[' = '(';
+  let close: ')' | ']' = ')';
+  const bound = (value: Node, op: string, variableOnLeft: boolean): boolean => {
+    const isLess = op === '<' || op === '<=';
+    const strict = op === '<' || op === '>';
+    // variable < value  or  value > variable → upper bound.
+    if (isLess === variableOnLeft) {
+      upper = value;
+      close = strict ? ')' : ']';
+    } else {
+      lower = value;
+      open = strict ? '(' : '[';
+    }
+    return true;
+  };
+  if (node.args.length === 2) {
+    const other = node.args[1 - index] as Node;
+    bound(other, node.ops[0] as string, index === 0);
+  } else if (node.args.length === 3 && index === 1) {
+    const a = node.args[0] as Node;
+    const b = node.args[2] as Node;
+    bound(a, node.ops[0] as string, false);
+    bound(b, node.ops[1] as string, true);
+  } else return null;
+  return { type: 'seq', open, close, items: [lower, upper] };
+}
+
+function checkTime(context: Context): void {
+  if (Date.now() > context.deadline) throw new Timeout();
+}
+
+function isLabel(node: Node): node is Node & { type: 'rel' } {
+  return node.type === 'rel' && node.ops.every((op) => op === '=') && isLabelSide(node.args[0]);
+}
+
+function isLabelSide(node: Node | undefined): boolean {
+  if (!node) return false;
+  if (node.type === 'sym') return true;
+  // f(x) = ..., written as f*x by the parser.
+  return node.type === 'mul' && node.factors.length === 2 && node.factors.every((f) => f.type === 'sym');
+}
+
+function isCollection(node: Node): node is Node & { type: 'list' | 'set' } {
+  return node.type === 'list' || node.type === 'set';
+}
+
+function compare(a: Node, b: Node, context: Context): Decision {
+  checkTime(context);
+  if (a.type === 'rel' && b.type === 'rel') return compareRelations(a, b, context);
+  if (isLabel(a)) return compare(a.args[a.args.length - 1] as Node, b, context);
+  if (isLabel(b)) return compare(a, b.args[b.args.length - 1] as Node, context);
+  if (isCollection(a) && isCollection(b)) return compareUnordered(a.items, b.items, context);
+  if (isCollection(a) && a.items.length === 1) return compare(a.items[0] as Node, b, context);
+  if (isCollection(b) && b.items.length === 1) return compare(a, b.items[0] as Node, context);
+  if (a.type === 'union' && b.type === 'union') return compareUnordered(a.items, b.items, context);
+  if (a.type === 'seq' && b.type === 'seq') return compareSequences(a, b, context);
+  // A tuple written without brackets, `1, 2` for `(1, 2)`.
+  if (a.type === 'seq' && b.type === 'list' && a.open === '(' && a.close === ')') return compareOrdered(a.items, b.items, context);
+  if (b.type === 'seq' && a.type === 'list' && b.open === '(' && b.close === ')') return compareOrdered(a.items, b.items, context);
+  if (a.type === 'matrix' || b.type === 'matrix') return compareMatrices(a, b, context);
+  if (isStructure(a) || isStructure(b)) return { equal: false, reason: 'structural', detail: `${a.type} vs ${b.type}` };
+  return compareScalars(a, b, context);
+}
+
+function isStructure(node: Node): boolean {
+  return ['list', 'set', 'seq', 'union', 'matrix', 'rel', 'text'].includes(node.type);
+}
+
+function compareOrdered(a: Node[], b: Node[], context: Context): Decision {
+  if (a.length !== b.length) return { equal: false, reason: 'structural', detail: `${a.length} vs ${b.length} items` };
+  for (let k = 0; k < a.length; k += 1) {
+    const d = compare(a[k] as Node, b[k] as Node, context);
+    if (!d.equal) return { equal: false, reason: 'structural', detail: `item ${k + 1} differs (${d.reason})` };
+  }
+  return { equal: true, reason: 'structural' };
+}
+
+/** Order-free matching; greedy is exact here because equivalence is transitive. */
+function compareUnordered(a: Node[], b: Node[], context: Context): Decision {
+  if (a.length !== b.length) return { equal: false, reason: 'structural', detail: `${a.length} vs ${b.length} items` };
+  const used = new Array<boolean>(b.length).fill(false);
+  for (const item of a) {
+    let found = false;
+    for (let k = 0; k < b.length; k += 1) {
+      if (used[k]) continue;
+      if (compare(item, b[k] as Node, context).equal) {
+        used[k] = true;
+        found = true;
+        break;
+      }
+    }
+    if (!found) return { equal: false, reason: 'structural', detail: `no match for ${show(item)}` };
+  }
+  return { equal: true, reason: 'structural' };
+}
+
+function isInfinite(node: Node): boolean {
+  return (node.type === 'const' && node.name === 'inf') || (node.type === 'neg' && isInfinite(node.arg));
+}
+
+function compareSequences(a: Node & { type: 'seq' }, b: Node & { type: 'seq' }, context: Context): Decision {
+  if (a.items.length !== b.items.length) return { equal: false, reason: 'structural', detail: `${a.items.length} vs ${b.items.length} items` };
+  const first = a.items[0];
+  const last = a.items[a.items.length - 1];
+  // An end at infinity is open whatever bracket was written.
+  const openMatches = a.open === b.open || (first !== undefined && isInfinite(first));
+  const closeMatches = a.close === b.close || (last !== undefined && isInfinite(last));
+  if (!openMatches || !closeMatches) return { equal: false, reason: 'structural', detail: `brackets ${a.open}${a.close} vs ${b.open}${b.close}` };
+  return compareOrdered(a.items, b.items, context);
+}
+
+function compareMatrices(a: Node, b: Node, context: Context): Decision {
+  const flat = (node: Node): Node[] | null => {
+    if (node.type === 'matrix') {
+      const columns = node.rows[0]?.length ?? 0;
+      if (node.rows.length === 1 || columns === 1) return node.rows.flat();
+      return null;
+    }
+    if (node.type === 'seq' && node.open === '(' && node.close === ')') return node.items;
+    return null;
+  };
+  if (a.type === 'matrix' && b.type === 'matrix') {
+    if (a.rows.length !== b.rows.length || a.rows.some((row, i) => row.length !== b.rows[i]?.length)) {
+      return { equal: false, reason: 'structural', detail: 'matrix shapes differ' };
+    }
+    return compareOrdered(a.rows.flat(), b.rows.flat(), context);
+  }
+  const fa = flat(a);
+  const fb = flat(b);
+  if (fa && fb) return compareOrdered(fa, fb, context);
+  return { equal: false, reason: 'structural', detail: `${a.type} vs ${b.type}` };
+}
+
+function flipped(op: string): string {
+  return op === '<' ? '>' : op === '>' ? '<' : op === '<=' ? '>=' : op === '>=' ? '<=' : op;
+}
+
+function compareRelations(a: Node & { type: 'rel' }, b: Node & { type: 'rel' }, context: Context): Decision {
+  if (isLabel(a) && isLabel(b) && a.args.length === 2 && b.args.length === 2) {
+    const la = a.args[0] as Node;
+    const lb = b.args[0] as Node;
+    if (show(la) === show(lb) || (variables(a.args[1] as Node).size === 0 && variables(b.args[1] as Node).size === 0)) {
+      return compare(a.args[1] as Node, b.args[1] as Node, context);
+    }
+  }
+  if (a.args.length !== b.args.length) return { equal: false, reason: 'structural', detail: 'relation chains differ in length' };
+  if (a.args.length === 2) {
+    const opA = a.ops[0] as string;
+    const opB = b.ops[0] as string;
+    const sameDirection = opA === opB;
+    if (!sameDirection && flipped(opA) !== opB) return { equal: false, reason: 'structural', detail: `${opA} vs ${opB}` };
+    const differenceA: Node = { type: 'add', terms: [a.args[0] as Node, { type: 'neg', arg: a.args[1] as Node }] };
+    const differenceB: Node = sameDirection
+      ? { type: 'add', terms: [b.args[0] as Node, { type: 'neg', arg: b.args[1] as Node }] }
+      : { type: 'add', terms: [b.args[1] as Node, { type: 'neg', arg: b.args[0] as Node }] };
+    const symmetric = opA === '=' || opA === '!=';
+    return proportional(differenceA, differenceB, symmetric, context);
+  }
+  for (let k = 0; k < a.ops.length; k += 1) {
+    if (a.ops[k] !== b.ops[k]) return { equal: false, reason: 'structural', detail: 'relation operators differ' };
+  }
+  return compareOrdered(a.args, b.args, context);
+}
+
+/** Equations/inequalities are the same when their differences are proportional (positively for inequalities). */
+function proportional(a: Node, b: Node, symmetric: boolean, context: Context): Decision {
+  const names = [...variables(b, variables(a))].sort();
+  const random = mulberry32(7919);
+  let ratio: number | null = null;
+  let valid = 0;
+  for (let attempt = 0; attempt < 12 && valid < 5; attempt += 1) {
+    checkTime(context);
+    const bindings = new Map(names.map((name) => [name, 0.3 + 2 * random()] as const));
+    const va = complexValue(a, bindings);
+    const vb = complexValue(b, bindings);
+    if (!va || !vb) return { equal: false, reason: 'undecided', detail: 'relation sides could not be evaluated' };
+    if (!finite(va) || !finite(vb) || va.im !== 0 || vb.im !== 0) continue;
+    if (Math.abs(vb.re) < 1e-12 || Math.abs(va.re) < 1e-12) {
+      if (Math.abs(vb.re) < 1e-12 && Math.abs(va.re) < 1e-12) {
+        valid += 1;
+        continue;
+      }
+      return { equal: false, reason: 'symbolic' };
+    }
+    const r = va.re / vb.re;
+    if (ratio === null) ratio = r;
+    else if (!close(c(r), c(ratio), context.exactTolerance * 100, 0)) return { equal: false, reason: 'symbolic' };
+    valid += 1;
+  }
+  if (valid < 2) return { equal: false, reason: 'undecided', detail: 'too few points where both sides are defined' };
+  if (ratio !== null && !symmetric && ratio < 0) return { equal: false, reason: 'symbolic', detail: 'inequality direction differs' };
+  return { equal: true, reason: 'symbolic' };
+}
+
+function c(re: number, im = 0): Complex {
+  return { re, im };
+}
+
+function finite(value: Complex): boolean {
+  return Number.isFinite(value.re) && Number.isFinite(value.im);
+}
+
+function close(a: Complex, b: Complex, relative: number, absolute: number): boolean {
+  const difference = Math.hypot(a.re - b.re, a.im - b.im);
+  const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
+  return difference <= relative * scale * (1 + 1e-9) + absolute;
+}
+
+function rationalClose(a: Rational, b: Rational, relative: number): boolean {
+  // |a - b| <= relative * max(|a|, |b|), in exact arithmetic.
+  const abs = (x: bigint) => (x < 0n ? -x : x);
+  const differenceNum = abs(a.num * b.den - b.num * a.den);
+  const differenceDen = a.den * b.den;
+  const scaleA = abs(a.num) * b.den;
+  const scaleB = abs(b.num) * a.den;
+  const scale = scaleA > scaleB ? scaleA : scaleB;
+  const [toleranceNum, toleranceDen] = toFraction(relative);
+  return differenceNum * toleranceDen <= toleranceNum * scale && differenceDen > 0n;
+}
+
+function toFraction(value: number): [bigint, bigint] {
+  const den = 10n ** 15n;
+  return [BigInt(Math.round(value * 1e15)), den];
+}
+
+const PERCENT_FACTORS = [1, 0.01, 100];
+
+function compareScalars(a: Node, b: Node, context: Context): Decision {
+  if (show(a) === show(b)) return { equal: true, reason: 'symbolic' };
+  const names = [...variables(b, variables(a))].sort();
+  const decimal = hasDecimal(a) || hasDecimal(b);
+  const tolerance = decimal ? context.relativeTolerance : context.exactTolerance;
+  const anyPercent = context.percentAsFraction && (context.percent[0] || context.percent[1]);
+  if (names.length === 0) {
+    const exactA = exactValue(a);
+    const exactB = exactValue(b);
+    if (exactA && exactB) {
+      const equal = decimal ? rationalClose(exactA, exactB, tolerance) : exactA.num === exactB.num && exactA.den === exactB.den;
+      if (equal) return { equal: true, reason: 'numeric' };
+      if (anyPercent) {
+        const hundred: Rational = { num: 100n, den: 1n };
+        const scaled = context.percent[0] ? { num: exactA.num, den: exactA.den * hundred.num } : { num: exactB.num, den: exactB.den * hundred.num };
+        const other = context.percent[0] ? exactB : exactA;
+        if (rationalClose(scaled, other, tolerance)) return { equal: true, reason: 'numeric', detail: 'percent read as a fraction' };
+      }
+      return { equal: false, reason: 'numeric' };
+    }
+    const va = complexValue(a, new Map());
+    const vb = complexValue(b, new Map());
+    if (!va || !vb) return { equal: false, reason: 'undecided', detail: 'could not evaluate' };
+    if (!finite(va) || !finite(vb)) {
+      const bothInfinite = [va, vb].every((v) => !Number.isNaN(v.re) && !Number.isNaN(v.im));
+      if (bothInfinite && Math.sign(va.re) === Math.sign(vb.re) && va.im === vb.im && !finite(va) && !finite(vb)) return { equal: true, reason: 'numeric' };
+      if (bothInfinite && (finite(va) || finite(vb))) return { equal: false, reason: 'numeric' };
+      return { equal: false, reason: 'undecided', detail: 'value outside double range' };
+    }
+    const factors = anyPercent ? PERCENT_FACTORS : [1];
+    for (const factor of factors) {
+      if (close(c(va.re * factor, va.im * factor), vb, tolerance, context.absoluteTolerance)) return { equal: true, reason: 'numeric' };
+    }
+    if (context.degrees[0] !== context.degrees[1]) {
+      // 90° against π/2: convert the degree side to radians.
+      const radians = Math.PI / 180;
+      const [x, y] = context.degrees[0] ? [c(va.re * radians, va.im * radians), vb] : [va, c(vb.re * radians, vb.im * radians)];
+      if (close(x, y, tolerance, context.absoluteTolerance)) return { equal: true, reason: 'numeric', detail: 'degrees read as radians' };
+    }
+    return { equal: false, reason: 'numeric' };
+  }
+  const random = mulberry32(104729);
+  let valid = 0;
+  for (let attempt = 0; attempt < 10 && valid < 5; attempt += 1) {
+    checkTime(context);
+    const bindings = new Map(names.map((name) => [name, 0.3 + 2 * random()] as const));
+    const va = complexValue(a, bindings);
+    const vb = complexValue(b, bindings);
+    if (!va || !vb) return { equal: false, reason: 'undecided', detail: 'could not evaluate' };
+    if (!finite(va) || !finite(vb)) continue;
+    if (!close(va, vb, Math.max(tolerance, 1e-8), 1e-10)) return { equal: false, reason: 'symbolic' };
+    valid += 1;
+  }
+  if (valid < 3) return { equal: false, reason: 'undecided', detail: 'too few points where both sides are defined' };
+  return { equal: true, reason: 'symbolic' };
+}
+
+/** A small seeded PRNG: verdicts must not change from run to run. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

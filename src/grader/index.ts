@@ -1,0 +1,8 @@
+/** Public surface of the grader: extraction, equivalence, grading and rewards. */
+export { extractAnswer, lastBoxed, lastNumberOnLastLine, type Extraction, type ExtractionMethod, type ExtractOptions } from './extract.js';
+export { isEquivalent, type EquivalenceOptions, type Verdict, type VerdictReason } from './equivalence.js';
+export { gradeResponse, trainingReward, validationReward, type GradeOptions, type GradeResult, type RewardOptions } from './grade.js';
+export { isEquivalentWithSympy, toSympy, type SympyOptions } from './sympy-slow-path.js';
+export { normalizeAnswer, type Normalized } from './normalize.js';
+export { parseLatex, type ParseResult } from './latex-parser.js';
+export type { Node } from './ast.js';
