@@ -94,6 +94,7 @@ export class HfTokenizer implements Tokenizer {
   }
 
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
     return this.core.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
   }
 

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { countCodeBlocks, findCodeBlock, pythonStrip, scanForCodeBlock } from './boundary.js';
+
+// The reference code's functions (cir-reference §5.2), transcribed literally as the oracle.
+const paperDetect = (pred: string): boolean => {
+  const match = /```python([\s\S]*?)```/.exec(pred);
+  return match !== null && pythonStrip(match[1] ?? '') !== '';
+};
+const paperCut = (s: string): string => {
+  const i = s.indexOf('```python');
+  if (i === -1) return s;
+  const j = s.indexOf('```', i + '```python'.length);
+  return j === -1 ? s : s.slice(0, j + 3);
+};
+// The regex group is the oracle for the code: the reference's `extract_code` (split on "```python")
+// differs only when the closing fence overlaps a later "```python" ("```python x````python"),
+// where it would run "x`". We run what the regex delimits; docs/rollout.md records this.
+const paperCode = (pred: string): string => /```python([\s\S]*?)```/.exec(pred)?.[1] ?? '';
+
+const fragments = ['```', '```python', '```python\n', 'python', '`', '``', '\n', ' ', 'print(1)', 'x', '```py', '```Python', '\t', '\u00a0', '````', '```output\n', '\ufeff'];
+const modelText = fc.array(fc.constantFrom(...fragments), { maxLength: 14 }).map((parts) => parts.join(''));
+
+test('findCodeBlock agrees with the paper regex, cut and extraction on arbitrary fence soup', () => {
+  fc.assert(
+    fc.property(modelText, (text) => {
+      const block = findCodeBlock(text);
+      assert.equal(block !== null, paperDetect(text));
+      if (block) {
+        assert.equal(text.slice(0, block.end), paperCut(text));
+        assert.equal(block.code, paperCode(text));
+        assert.ok(text.slice(0, block.end).endsWith('```'));
+      }
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('stopping at the first prefix that completes a block keeps exactly what generate-then-cut keeps', () => {
+  fc.assert(
+    fc.property(modelText, (text) => {
+      const full = scanForCodeBlock(text);
+      let decidedAt: number | null = null;
+      for (let length = 0; length <= text.length; length += 1) {
+        const scan = scanForCodeBlock(text.slice(0, length));
+        if (scan.kind === 'block' || scan.kind === 'empty') {
+          decidedAt = length;
+          // Once decided, the decision never changes as text grows.
+          assert.deepEqual(scan, full);
+          break;
+        }
+      }
+      if (full.kind === 'block' || full.kind === 'empty') assert.equal(decidedAt, full.block.end);
+      else assert.equal(decidedAt, null);
+    }),
+    { numRuns: 1500 },
+  );
+});
+
+test('boundary cases named in the reference', () => {
+  assert.equal(findCodeBlock('```py\nprint(1)\n```'), null, '```py is not python');
+  assert.equal(findCodeBlock('```Python\nprint(1)\n```'), null, 'tags are case-sensitive');
+  assert.equal(findCodeBlock('```python\nprint(1)\n'), null, 'unterminated');
+  assert.equal(scanForCodeBlock('text ```python\nprint(1)').kind, 'open');
+  const empty = scanForCodeBlock('```python\n  \n```\n```python\nprint(2)\n```');
+  assert.equal(empty.kind, 'empty', 'an empty first block makes the segment final');
+  assert.equal(findCodeBlock('```python```'), null);
+  const nested = findCodeBlock('A\n```python\ns = "```"\nprint(s)\n```\n```output\nhallucinated\n```');
+  assert.ok(nested);
+  assert.equal(nested.code, '\ns = "', 'nested backticks close the block, as the non-greedy regex does');
+  assert.equal(nested.end, 'A\n```python\ns = "```'.length);
+  assert.equal(findCodeBlock('```python\nx = "``"\nprint(x)\n```')?.code, '\nx = "``"\nprint(x)\n', 'two backticks do not close');
+  const block = findCodeBlock('Let me compute.\n```python\nprint(2+2)\n```\nThe answer is 4.');
+  assert.ok(block);
+  assert.equal(block.code, '\nprint(2+2)\n');
+  assert.equal(block.tag, 'python');
+  assert.equal(findCodeBlock('```python3\nprint(1)\n```')?.code, '3\nprint(1)\n', 'the paper accepts python3 (and runs "3")');
+  assert.equal(findCodeBlock('```python3\nprint(1)\n```', { strictTag: true }), null);
+  assert.equal(scanForCodeBlock('```python', { strictTag: true }).kind, 'open', 'undecided until the next character');
+  assert.equal(findCodeBlock('```pythonic\n```python\nprint(1)\n```', { strictTag: true })?.code, '\nprint(1)\n');
+});
+
+test('configurable tags: earliest fence wins, then the longest tag at the same place', () => {
+  const tags = ['py', 'python'];
+  assert.equal(findCodeBlock('```python\nprint(1)\n```', { tags })?.tag, 'python');
+  assert.equal(findCodeBlock('```py\nprint(1)\n```\n```python\nprint(2)\n```', { tags })?.code, '\nprint(1)\n');
+  assert.equal(findCodeBlock('```sage\nx\n```', { tags: ['sage'] })?.code, '\nx\n');
+});
+
+test('pythonStrip follows str.strip: NBSP and \\x1c are whitespace, BOM is not', () => {
+  assert.equal(pythonStrip('\u00a0\x1c x \t\n'), 'x');
+  assert.equal(pythonStrip('\ufeff'), '\ufeff');
+  assert.equal(countCodeBlocks('```python\na\n```\n```python\n\n```\n```python\nb\n```'), 2);
+});

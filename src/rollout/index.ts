@@ -1,0 +1,29 @@
+/** The code-integrated rollout: boundary detection, the tool loop, token-exact trajectories. */
+export { findCodeBlock, scanForCodeBlock, countCodeBlocks, pythonStrip, DEFAULT_FENCE_TAGS } from './boundary.js';
+export type { CodeBlock, BoundaryScan, FenceOptions } from './boundary.js';
+export { RolloutEngine, createRolloutEngine, toolText, encodeUntrusted } from './engine.js';
+export type {
+  RolloutConfig,
+  RolloutSampling,
+  RolloutTrajectory,
+  RolloutEvent,
+  RolloutOptions,
+  RolloutStats,
+  RolloutCall,
+  BudgetPolicy,
+  InterpreterMode,
+} from './engine.js';
+export type { RolloutSamplingEngine } from './segment.js';
+export {
+  trajectoryText,
+  responseText,
+  trajectoryTokens,
+  lossMask,
+  samplingLogprobs,
+  trainingDatum,
+  assertTrainedEqualsSampled,
+  TokenMismatchError,
+} from './trajectory-tools.js';
+export { Limiter } from './limiter.js';
+export { IncrementalDecoder } from './incremental-decoder.js';
+export { ScriptedEngine, type ScriptedEngineOptions, type LatencyModel } from './scripted-engine.js';
