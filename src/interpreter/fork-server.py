@@ -1,0 +1,953 @@
+"""cir sandbox fork server ("zygote"): runs model-written Python snippets.
+
+Started by Node (src/interpreter/fork-server.ts), normally inside one bubblewrap jail, as
+  python3 -S -E -s fork-server.py --io-dir DIR --scratch DIR [--path SITE]... [--unsafe]
+It imports sympy/numpy/scipy once, warms them up, then forks one child per snippet. The child
+drops to a slot uid, applies rlimits, no_new_privs and a seccomp filter, and runs the code.
+
+Protocol: JSON lines on stdin/stdout (moved off fds 0/1 so children cannot reach them).
+  {"id":1,"op":"run","io":"j1","timeout":5.0,"mem_mb":2048,"max_output":1048576[,"session":"s1"]}
+  {"id":2,"op":"open","session":"s1","mem_mb":2048}
+  {"id":3,"op":"fork","session":"s1","children":["s2","s3"]}
+  {"id":4,"op":"close","session":"s1"}
+  {"id":5,"op":"stats"}
+Replies carry metadata only: {"id":1,"status":"ok|error|memory|timeout|output_limit|crash|exit|
+session_dead|refused","signal":..,"exit_code":..,"wall_ms":..}.
+Code, stdin and output pass through files IO/<name>.{py,in,out,err,meta} that this process opens
+but never reads, so no trajectory's data ever enters its heap (forked children inherit that heap).
+"""
+import os, sys, time, json, signal, selectors, resource, socket, errno, ctypes, gc, shutil, struct
+
+T0 = time.perf_counter()
+for _k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_k] = "1"
+
+OPT = {"path": [], "io_dir": None, "scratch": None, "uid_base": 61000, "uids": 256, "unsafe": False,
+       "warmup": True, "nproc": 64, "nofile": 256}
+_args = sys.argv[1:]
+while _args:
+    _a = _args.pop(0)
+    if _a == "--path": OPT["path"].append(_args.pop(0))
+    elif _a == "--io-dir": OPT["io_dir"] = _args.pop(0)
+    elif _a == "--scratch": OPT["scratch"] = _args.pop(0)
+    elif _a == "--uid-base": OPT["uid_base"] = int(_args.pop(0))
+    elif _a == "--uids": OPT["uids"] = int(_args.pop(0))
+    elif _a == "--unsafe": OPT["unsafe"] = True
+    elif _a == "--no-warmup": OPT["warmup"] = False
+    else: raise SystemExit("fork-server: unknown argument " + _a)
+for _p in reversed(OPT["path"]):
+    sys.path.insert(0, _p)
+if not OPT["io_dir"] or not OPT["scratch"]:
+    raise SystemExit("fork-server: --io-dir and --scratch are required")
+UNSAFE = OPT["unsafe"]
+
+import builtins, traceback, io, threading  # noqa: E401
+# What snippets typically import: loaded once here and shared copy-on-write with every child.
+import math, cmath, itertools, functools, fractions, decimal, collections, re, random, statistics  # noqa
+import heapq, bisect, string, operator, typing, dataclasses, copy, numbers, subprocess  # noqa
+PRELOADED = []
+for _m in ("sympy", "numpy", "scipy", "mpmath"):
+    try:
+        __import__(_m)
+        if _m == "scipy":
+            import scipy.optimize, scipy.special, scipy.integrate, scipy.linalg  # noqa
+        PRELOADED.append(_m)
+    except Exception as _e:  # keep serving without it; the doctor reports missing packages
+        print("fork-server: cannot preload %s: %r" % (_m, _e), file=sys.stderr)
+T_IMPORT = time.perf_counter() - T0
+
+WARMUP = r'''
+from sympy import *
+x, y, n = symbols('x y n')
+solve(x**2 - 3*x - 7, x); solve([x + y - 3, x - y - 1], [x, y]); simplify(sin(x)**2 + cos(x)**2)
+factor(x**4 - 1); expand((x + 1)**5); integrate(sin(x)**2, x); diff(exp(x)*x, x); limit(sin(x)/x, x, 0)
+series(exp(x), x, 0, 5); Matrix([[1, 2], [3, 4]]).det(); nsimplify(0.125); factorint(360)
+summation(n**2, (n, 1, 10)); N(pi, 30); sqrt(8); Rational(3, 4) + Rational(1, 6); latex(x**2/3)
+import numpy as np
+a = np.arange(12.0).reshape(3, 4); a @ a.T; np.linalg.solve(np.eye(3) * 2, np.ones(3)); np.roots([1, -3, 2])
+from fractions import Fraction; Fraction(3, 7) + Fraction(2, 9)
+'''
+T1 = time.perf_counter()
+if OPT["warmup"]:
+    try:
+        exec(compile(WARMUP, "<warmup>", "exec"), {"__name__": "__warmup__"})
+        if "scipy" in PRELOADED:
+            import scipy.optimize as _so
+            _so.brentq(lambda t: t * t - 2, 0, 2); _so.minimize(lambda v: (v[0] - 1) ** 2, [0.0])
+    except Exception as _e:
+        print("fork-server: warm-up failed: %r" % (_e,), file=sys.stderr)
+T_WARM = time.perf_counter() - T1
+
+# ------------------------------------------------------------------ kernel interfaces
+libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER = 1, 22, 24, 36
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+
+
+def prctl(option, arg=0, arg2=0):
+    if libc.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(arg2), ctypes.c_ulong(0),
+                  ctypes.c_ulong(0)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "prctl(%d): %s" % (option, os.strerror(err)))
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def build_seccomp():
+    """Deny-list filter (errno, not kill, so Python raises a readable OSError), exported as raw BPF."""
+    import seccomp as S
+    f = S.SyscallFilter(defaction=S.ALLOW)
+    eperm = S.ERRNO(errno.EPERM)
+    for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "unshare", "setns",
+                 "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "fsconfig", "fspick",
+                 "move_mount", "open_tree", "mount_setattr", "keyctl", "add_key", "request_key", "bpf",
+                 "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+                 "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
+                 "swapon", "swapoff", "acct", "quotactl", "syslog", "iopl", "ioperm", "lookup_dcookie",
+                 "name_to_handle_at", "open_by_handle_at", "sethostname", "setdomainname", "settimeofday",
+                 "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "personality", "fanotify_init",
+                 "landlock_create_ruleset", "execve", "execveat", "memfd_secret", "process_madvise"):
+        try:
+            f.add_rule(eperm, name)
+        except Exception:  # unknown to this kernel/libseccomp
+            pass
+    # clone3 cannot be inspected (flags live in memory): ENOSYS makes glibc fall back to clone.
+    f.add_rule(S.ERRNO(errno.ENOSYS), "clone3")
+    for flag in (0x00020000, 0x10000000, 0x20000000, 0x40000000, 0x04000000, 0x08000000, 0x02000000, 0x00000080):
+        f.add_rule(eperm, "clone", S.Arg(0, S.MASKED_EQ, flag, flag))  # CLONE_NEW*, CLONE_NEWTIME
+    f.add_rule(S.ERRNO(errno.EAFNOSUPPORT), "socket", S.Arg(0, S.NE, socket.AF_UNIX))
+    f.add_rule(S.ERRNO(errno.EAFNOSUPPORT), "socketpair", S.Arg(0, S.NE, socket.AF_UNIX))
+    f.add_rule(eperm, "ioctl", S.Arg(1, S.EQ, 0x5412))  # TIOCSTI
+    fd = os.memfd_create("bpf")
+    with os.fdopen(fd, "w+b") as fh:
+        f.export_bpf(fh)
+        fh.seek(0)
+        return fh.read()
+
+
+SECCOMP_BPF = b""
+if not UNSAFE:
+    SECCOMP_BPF = build_seccomp()
+SECCOMP_BUF = ctypes.create_string_buffer(SECCOMP_BPF, max(1, len(SECCOMP_BPF)))
+SECCOMP_PROG = SockFprog(len(SECCOMP_BPF) // 8, ctypes.cast(SECCOMP_BUF, ctypes.c_void_p))
+
+prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of snippets are re-parented to us and reaped
+try:
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # unsafe mode has no bwrap --die-with-parent
+except OSError:
+    pass
+IO_DIR, SCRATCH = OPT["io_dir"], OPT["scratch"]
+os.makedirs(SCRATCH, exist_ok=True)
+DEVNULL = os.open("/dev/null", os.O_RDWR)
+PROTO_IN, PROTO_OUT = os.dup(0), os.dup(1)
+os.set_inheritable(PROTO_IN, False); os.set_inheritable(PROTO_OUT, False)
+os.dup2(DEVNULL, 0); os.dup2(DEVNULL, 1)
+for _s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+    signal.signal(_s, signal.SIG_IGN if _s == signal.SIGPIPE else signal.SIG_DFL)
+gc.collect(); gc.freeze()  # keep the warm heap out of the collector: fewer copy-on-write faults
+
+CHILD_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1",
+             "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+META_FD = 250  # where the child keeps its result-record file (below RLIMIT_NOFILE)
+EXIT_ERROR, EXIT_MEMORY, EXIT_TIMEOUT, EXIT_SETUP = 201, 203, 204, 220
+
+
+# ------------------------------------------------------------------ child side
+def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize):
+    """Runs in a fresh fork of the server, still privileged; after it the process is untrusted."""
+    os.setsid()
+    limits = [(resource.RLIMIT_AS, mem_mb << 20), (resource.RLIMIT_FSIZE, fsize),
+              (resource.RLIMIT_NOFILE, OPT["nofile"]), (resource.RLIMIT_CORE, 0),
+              (resource.RLIMIT_MEMLOCK, 0), (resource.RLIMIT_MSGQUEUE, 0)]
+    if not UNSAFE:
+        limits.append((resource.RLIMIT_NPROC, OPT["nproc"]))
+    for what, value in limits:
+        resource.setrlimit(what, (value, value))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    os.chdir(scratch)
+    try:  # the kernel's OOM killer should pick snippets, never the server
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
+    if not UNSAFE:
+        for cap in range(64):
+            if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() == errno.EINVAL:
+                break
+        libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # every capability is gone after this
+        hdr, data = CapHeader(0x20080522, 0), (CapData * 2)()
+        if libc.capget(ctypes.byref(hdr), data) == 0:
+            for d in data:
+                d.inheritable = 0
+            libc.capset(ctypes.byref(hdr), data)
+        if os.getuid() == 0 or os.geteuid() == 0:
+            raise OSError("still root after setresuid")
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if SECCOMP_BPF:
+        prctl(PR_SET_SECCOMP, 2, ctypes.addressof(SECCOMP_PROG))
+    os.environ.clear(); os.environ.update(CHILD_ENV)
+    os.environ["HOME"] = scratch; os.environ["TMPDIR"] = scratch
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD, signal.SIGXFSZ):
+        signal.signal(s, signal.SIG_DFL)
+
+
+def read_all(fd):
+    chunks = []
+    while True:
+        b = os.read(fd, 1 << 20)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+def bind_stdio(in_fd, out_fd, err_fd, meta_fd):
+    os.dup2(in_fd, 0); os.dup2(out_fd, 1); os.dup2(err_fd, 2); os.dup2(meta_fd, META_FD)
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8", errors="replace")
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace")
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", line_buffering=True)
+
+
+TIMED_OUT = [False]
+
+
+def on_timer(signum, frame):
+    TIMED_OUT[0] = True
+    raise TimeoutError("snippet exceeded its time limit")
+
+
+def write_meta(record):
+    data = json.dumps(record).encode()
+    try:
+        os.ftruncate(META_FD, 0)
+        os.pwrite(META_FD, data, 0)
+    except OSError:
+        pass
+
+
+def run_code(src, ns, timeout):
+    """exec()s one snippet; returns the exit code for the server (0 ok)."""
+    TIMED_OUT[0] = False
+    signal.signal(signal.SIGALRM, on_timer)
+    signal.signal(signal.SIGXCPU, on_timer)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    rc = 0
+    try:
+        exec(compile(src, "<snippet>", "exec"), ns)
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            rc = EXIT_ERROR
+            write_meta({"type": "SystemExit", "message": str(e.code), "last": "SystemExit: %s" % (e.code,)})
+    except BaseException as e:  # noqa: B902 - report everything, including KeyboardInterrupt
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException:
+            pass
+        rc = EXIT_TIMEOUT if TIMED_OUT[0] else (EXIT_MEMORY if isinstance(e, MemoryError) else EXIT_ERROR)
+        try:
+            tb = e.__traceback__.tb_next if e.__traceback__ is not None else None
+            lines = traceback.format_exception(type(e), e, tb)
+            sys.stderr.write("".join(lines))
+            last = lines[-1].strip() if lines else type(e).__name__
+            write_meta({"type": type(e).__name__, "message": str(e), "last": last})
+        except BaseException:
+            write_meta({"type": type(e).__name__, "message": "", "last": type(e).__name__})
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException:
+            pass
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            rc = rc or EXIT_ERROR
+    return rc
+
+
+def child_oneshot(job, uid, scratch, fds):
+    try:
+        code = read_all(fds["py"]).decode("utf-8", "replace")  # read while privileged: /io is root-only
+        drop_privileges(uid, scratch, job["mem_mb"], job["cpu_s"], job["fsize"])
+        bind_stdio(fds["in"], fds["out"], fds["err"], fds["meta"])
+        os.closerange(3, META_FD); os.closerange(META_FD + 1, 1 << 16)
+    except BaseException as e:
+        try:
+            os.write(fds["err"], ("SandboxSetupError: %r\n" % (e,)).encode())
+        except BaseException:
+            pass
+        os._exit(EXIT_SETUP)
+    rc = run_code(code, {"__name__": "__main__", "__builtins__": builtins}, job["timeout"])
+    if not UNSAFE:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process of this slot uid except us: threads die with us
+        except BaseException:
+            pass
+    os._exit(rc)
+
+
+def session_head(sock, uid, scratch, job):
+    """A session's long-lived head. Each snippet runs in a fork (the runner); if it finishes, the runner
+    forks a thread-free successor that becomes the head, so timeouts and crashes roll back to the old
+    state, and threads or children a snippet left behind never live on in the session."""
+    try:
+        drop_privileges(uid, scratch, job["mem_mb"], 1 << 30, job["fsize"])
+        keep = sock.fileno()
+        os.closerange(3, keep); os.closerange(keep + 1, 1 << 16)
+    except BaseException:
+        os._exit(EXIT_SETUP)
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    head_loop(sock, ns, {"head": True})
+
+
+def send_msg(sock, obj):
+    try:
+        sock.sendmsg([json.dumps(obj).encode()])
+    except OSError:
+        os._exit(121)
+
+
+def head_loop(sock, ns, announce):
+    send_msg(sock, announce)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 16, 8)
+        except OSError:
+            os._exit(0)
+        if not msg:
+            os._exit(0)
+        req = json.loads(msg)
+        if req.get("op") == "fork":
+            for i, child_fd in enumerate(fds):
+                pid = os.fork()
+                if pid == 0:
+                    for other in fds:
+                        if other != child_fd:
+                            os.close(other)
+                    sock.close()
+                    child = socket.socket(fileno=child_fd)
+                    copy_tree(".", req["scratch"][i])
+                    os.chdir(req["scratch"][i])
+                    os.environ["HOME"] = os.environ["TMPDIR"] = req["scratch"][i]
+                    head_loop(child, ns, {"head": True})
+                    os._exit(0)
+            for f in fds:
+                os.close(f)
+            send_msg(sock, {"forked": len(fds)})
+            continue
+        run_in_session(sock, ns, req, fds)
+
+
+def copy_tree(src, dst):
+    """Copies regular files and folders of the parent's scratch into a fork's (same uid, no privilege)."""
+    for entry in os.scandir(src):
+        target = os.path.join(dst, entry.name)
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                os.mkdir(target, 0o700); copy_tree(entry.path, target)
+            elif entry.is_file(follow_symlinks=False):
+                shutil.copyfile(entry.path, target, follow_symlinks=False)
+        except OSError:
+            pass
+
+
+def run_in_session(sock, ns, req, fds):
+    in_fd, out_fd, err_fd, meta_fd, py_fd = fds
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the runner
+        os.close(r)
+        os.setsid()
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        resource.setrlimit(resource.RLIMIT_CPU, (min(req["cpu_s"], hard), hard))  # counter restarts at 0
+        code = read_all(py_fd).decode("utf-8", "replace")
+        os.close(py_fd)
+        bind_stdio(in_fd, out_fd, err_fd, meta_fd)
+        for f in (in_fd, out_fd, err_fd, meta_fd):
+            os.close(f)
+        send_msg(sock, {"started": True})
+        rc = run_code(code, ns, req["timeout"])
+        if TIMED_OUT[0]:
+            os._exit(EXIT_TIMEOUT)  # no commit: the old head resumes with the state before the snippet
+        if rc in (0, EXIT_ERROR, EXIT_MEMORY):
+            # Commit: a fork of this thread alone becomes the head; its stdio goes back to /dev/null.
+            signal.signal(signal.SIGALRM, signal.SIG_DFL); signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+            successor = os.fork()
+            if successor == 0:
+                os.close(w)
+                os.setsid()
+                nul = os.open("/dev/null", os.O_RDWR)
+                for f in (0, 1, 2, META_FD):
+                    os.dup2(nul, f)
+                os.close(nul)
+                sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
+                sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False))
+                sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False))
+                resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+                head_loop(sock, ns, {"head": True, "status": rc << 8})
+                os._exit(0)
+            os.write(w, b"c")
+        os._exit(rc)
+    for f in fds:
+        os.close(f)
+    os.close(w)
+    # Wait for the runner itself, not for pipe EOF: processes the snippet forked inherit the pipe.
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+        except ChildProcessError:
+            status = signal.SIGKILL
+            break
+    os.set_blocking(r, False)
+    try:
+        committed = os.read(r, 1) == b"c"
+    except OSError:
+        committed = False
+    os.close(r)
+    if committed:
+        os._exit(0)  # the successor is the head now
+    send_msg(sock, {"head": True, "status": status})  # rolled back: we are the head again
+
+
+# ------------------------------------------------------------------ server side
+def proc_info(pid):
+    """(uid, session id) of a process, or None."""
+    try:
+        with open("/proc/%d/status" % pid, "rb") as fh:
+            uid = next(int(ln.split()[1]) for ln in fh if ln.startswith(b"Uid:"))
+        with open("/proc/%d/stat" % pid, "rb") as fh:
+            stat = fh.read()
+        return uid, int(stat[stat.rindex(b")") + 2:].split()[3])
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+
+
+def kill_uid(uid, spare=lambda pid, sid: False):
+    """SIGKILLs every process of a slot uid, except those `spare` keeps; repeats until none is left."""
+    if UNSAFE:
+        return
+    for _ in range(100):
+        found = False
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            info = proc_info(int(d))
+            if info and info[0] == uid and not spare(int(d), info[1]):
+                found = True
+                try:
+                    os.kill(int(d), signal.SIGKILL)
+                except OSError:
+                    pass
+        if not found:
+            return
+        reap()
+        time.sleep(0.0005)
+
+
+TRACKED = set()
+
+
+def reap():
+    """Reaps orphans re-parented to us (we are a subreaper), never a tracked one-shot job."""
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid in TRACKED:
+            return
+        try:
+            os.waitpid(info.si_pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def safe_name(value):
+    name = str(value)
+    if not name or len(name) > 64 or not all(c.isalnum() or c in "-_" for c in name):
+        raise ValueError("bad io name")
+    return name
+
+
+class Job:
+    __slots__ = ("id", "job", "uid", "pid", "pidfd", "t0", "deadline", "killed", "scratch", "session", "grace")
+
+
+class Session:
+    def __init__(self, name, family, sock, scratch):
+        self.name, self.family, self.sock, self.scratch = name, family, sock, scratch
+        self.head_pid = None    # kernel-verified (SCM_CREDENTIALS), never taken from message text
+        self.running = None     # Job
+        self.queue = []
+        self.pending_fork = None
+        self.dead = False
+
+
+class Server:
+    def __init__(self):
+        self.sel = selectors.DefaultSelector()
+        self.free_uids = list(range(OPT["uid_base"], OPT["uid_base"] + OPT["uids"]))
+        self.jobs = {}
+        self.queue = []
+        self.sessions = {}
+        self.families = {}      # uid -> set of session names sharing it (a session and its forks)
+        self.inbuf = b""
+        self.done = 0
+        self.sel.register(PROTO_IN, selectors.EVENT_READ, ("proto", None))
+
+    def send(self, obj):
+        view = memoryview((json.dumps(obj) + "\n").encode())
+        while view:
+            try:
+                n = os.write(PROTO_OUT, view)
+            except BlockingIOError:
+                time.sleep(0.001); continue
+            view = view[n:]
+
+    def job_params(self, req):
+        timeout = min(max(float(req.get("timeout", 5.0)), 0.01), 3600.0)
+        max_output = min(max(int(req.get("max_output", 1 << 20)), 16), 1 << 30)
+        return {"timeout": timeout, "mem_mb": min(max(int(req.get("mem_mb", 2048)), 64), 1 << 20),
+                "cpu_s": int(timeout) + 1, "fsize": max_output + 1}
+
+    def make_scratch(self, uid, suffix=""):
+        d = os.path.join(SCRATCH, "u%d%s" % (uid, suffix))
+        if os.path.lexists(d):
+            shutil.rmtree(d, ignore_errors=True)
+        os.mkdir(d, 0o700)
+        if not UNSAFE:
+            os.chown(d, uid, uid)
+        return d
+
+    def open_io(self, name):
+        base = os.path.join(IO_DIR, safe_name(name))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW
+        fds = {"py": os.open(base + ".py", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)}
+        try:
+            fds["in"] = os.open(base + ".in", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+            for k in ("out", "err", "meta"):
+                fds[k] = os.open(base + "." + k, flags, 0o600)
+        except OSError:
+            for f in fds.values():
+                os.close(f)
+            raise
+        return fds
+
+    def reply_error(self, req, message):
+        self.send({"id": req.get("id"), "status": "refused", "reason": message})
+
+    # ---- one-shot jobs
+    def start_job(self, req):
+        if not self.free_uids:
+            self.queue.append(req); return
+        params = self.job_params(req)
+        fds = self.open_io(req.get("io"))
+        uid = self.free_uids.pop(0)
+        scratch = self.make_scratch(uid)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child_oneshot(params, uid, scratch, fds)
+            finally:
+                os._exit(EXIT_SETUP)
+        for f in fds.values():
+            os.close(f)
+        j = Job()
+        j.id, j.job, j.uid, j.pid, j.scratch, j.session = req.get("id"), params, uid, pid, scratch, None
+        j.t0 = time.perf_counter(); j.deadline = j.t0 + params["timeout"] + 0.25; j.killed = False
+        j.pidfd = os.pidfd_open(pid)
+        TRACKED.add(pid)
+        self.jobs[j.pidfd] = j
+        self.sel.register(j.pidfd, selectors.EVENT_READ, ("job", j))
+
+    def finish_job(self, j):
+        self.sel.unregister(j.pidfd)
+        del self.jobs[j.pidfd]
+        try:
+            _, status, _ = os.wait4(j.pid, 0)
+        except ChildProcessError:
+            status = signal.SIGKILL  # never report an unknown end as success
+        TRACKED.discard(j.pid)
+        os.close(j.pidfd)
+        wall = (time.perf_counter() - j.t0) * 1000
+        if not UNSAFE:
+            kill_uid(j.uid)  # daemons that left the process group
+        else:
+            try:
+                os.killpg(j.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        shutil.rmtree(j.scratch, ignore_errors=True)
+        self.free_uids.append(j.uid)
+        self.send(self.result(j, status, wall))
+        self.done += 1
+        while self.queue and self.free_uids:
+            self.safe_handle(self.queue.pop(0))
+
+    def result(self, j, status, wall):
+        res = {"id": j.id, "wall_ms": round(wall, 2)}
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            res["signal"] = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            if j.killed:
+                res["status"] = "timeout"
+            elif sig == signal.SIGXCPU:
+                res["status"] = "timeout"
+            elif sig == signal.SIGXFSZ:
+                res["status"] = "output_limit"
+            else:
+                res["status"] = "crash"
+        else:
+            code = os.WEXITSTATUS(status)
+            res["exit_code"] = code
+            res["status"] = {0: "ok", EXIT_ERROR: "error", EXIT_MEMORY: "memory", EXIT_TIMEOUT: "timeout",
+                             EXIT_SETUP: "setup_failed"}.get(code, "exit")
+            if j.killed and code != 0:
+                res["status"] = "timeout"
+        return res
+
+    # ---- sessions
+    def take_uid(self):
+        return self.free_uids.pop(0) if self.free_uids else None
+
+    def session_open(self, req):
+        name = safe_name(req.get("session"))
+        if name in self.sessions:
+            return self.reply_error(req, "session exists")
+        uid = self.take_uid()
+        if uid is None:
+            return self.reply_error(req, "no free slot")
+        params = self.job_params(req)
+        scratch = self.make_scratch(uid, "-" + name)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                session_head(theirs, uid, scratch, params)
+            finally:
+                os._exit(EXIT_SETUP)
+        theirs.close()
+        s = Session(name, uid, ours, scratch)
+        s.pending_fork = ("open", req.get("id"))
+        self.sessions[name] = s
+        self.families[uid] = {name}
+        self.sel.register(ours.fileno(), selectors.EVENT_READ, ("sess", s))
+
+    def session_run(self, s, req):
+        if s.dead:
+            return self.send({"id": req.get("id"), "status": "session_dead"})
+        if s.running is not None or s.head_pid is None or s.pending_fork:
+            s.queue.append(req); return
+        params = self.job_params(req)
+        fds = self.open_io(req.get("io"))
+        j = Job()
+        j.id, j.job, j.uid, j.pid, j.pidfd, j.scratch, j.session = req.get("id"), params, s.family, None, None, s.scratch, s
+        j.t0 = time.perf_counter(); j.deadline = j.t0 + params["timeout"] + 0.25; j.killed = False
+        j.grace = None
+        s.running = j
+        try:
+            socket.send_fds(s.sock, [json.dumps(dict(params, op="run")).encode()],
+                            [fds["in"], fds["out"], fds["err"], fds["meta"], fds["py"]])
+        except OSError:
+            self.session_lost(s)
+        finally:
+            for f in fds.values():
+                os.close(f)
+
+    def session_fork(self, s, req):
+        if s.dead:
+            return self.send({"id": req.get("id"), "status": "session_dead"})
+        if s.running is not None or s.head_pid is None or s.pending_fork:
+            s.queue.append(req); return
+        names = [safe_name(n) for n in req.get("children", [])]
+        if not names or len(names) > 64 or any(n in self.sessions for n in names) or len(set(names)) != len(names):
+            return self.reply_error(req, "bad fork children")
+        pairs, scratches = [], []
+        for n in names:
+            a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            a.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+            pairs.append((a, b)); scratches.append(self.make_scratch(s.family, "-" + n))
+        try:
+            socket.send_fds(s.sock, [json.dumps({"op": "fork", "scratch": scratches}).encode()],
+                            [b.fileno() for _, b in pairs])
+        except OSError:
+            for a, b in pairs:
+                a.close(); b.close()
+            return self.session_lost(s)
+        for (a, b), n, d in zip(pairs, names, scratches):
+            b.close()
+            child = Session(n, s.family, a, d)
+            child.pending_fork = ("child", None)
+            self.sessions[n] = child
+            self.families[s.family].add(n)
+            self.sel.register(a.fileno(), selectors.EVENT_READ, ("sess", child))
+        s.pending_fork = ("fork", req.get("id"), names)
+
+    def session_close(self, s, reply_id=None, notify=True):
+        if s.name in self.sessions:
+            del self.sessions[s.name]
+            try:
+                self.sel.unregister(s.sock.fileno())
+            except (KeyError, ValueError):
+                pass
+            s.sock.close()
+            family = self.families.get(s.family, set())
+            family.discard(s.name)
+            if s.running is not None:
+                self.send({"id": s.running.id, "status": "session_dead"})
+                s.running = None
+            for q in s.queue:
+                self.send({"id": q.get("id"), "status": "session_dead"})
+            s.queue = []
+            if s.head_pid:
+                try:
+                    os.kill(s.head_pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            shutil.rmtree(s.scratch, ignore_errors=True)
+            if not family:
+                self.families.pop(s.family, None)
+                kill_uid(s.family)
+                self.free_uids.append(s.family)
+                while self.queue and self.free_uids:
+                    self.safe_handle(self.queue.pop(0))
+            else:
+                self.sweep_family(s.family)
+        if reply_id is not None and notify:
+            self.send({"id": reply_id, "status": "ok"})
+
+    def sweep_family(self, uid):
+        """Kills processes of a session family that are neither a head nor part of a running snippet."""
+        keep_pids, keep_sids = set(), set()
+        for n in self.families.get(uid, ()):
+            s = self.sessions[n]
+            if s.head_pid:
+                keep_pids.add(s.head_pid)
+            if s.running is not None and s.running.pid:
+                keep_sids.add(s.running.pid)
+            if s.pending_fork or s.head_pid is None:
+                return  # heads are being born: never sweep then
+        kill_uid(uid, lambda pid, sid: pid in keep_pids or sid in keep_sids)
+
+    def session_lost(self, s):
+        s.dead = True
+        j, s.running = s.running, None
+        if j is not None:
+            self.send({"id": j.id, "status": "session_dead"})
+        pf, s.pending_fork = s.pending_fork, None
+        if pf and pf[0] in ("open", "fork") and pf[1] is not None:
+            self.send({"id": pf[1], "status": "session_dead"})
+        for q in s.queue:
+            self.send({"id": q.get("id"), "status": "session_dead"})
+        s.queue = []
+        try:
+            self.sel.unregister(s.sock.fileno())
+        except (KeyError, ValueError):
+            pass
+        if s.head_pid:
+            try:
+                os.kill(s.head_pid, signal.SIGKILL)
+            except OSError:
+                pass
+            s.head_pid = None
+
+    def session_msg(self, s):
+        try:
+            msg, anc, _, _ = s.sock.recvmsg(4096, socket.CMSG_SPACE(12))
+        except OSError:
+            msg, anc = b"", []
+        if not msg:
+            return self.session_lost(s)
+        sender = None  # kernel-verified pid of the sending process; message text is never trusted for it
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= 12:
+                sender = struct.unpack("iII", data[:12])[0]
+        try:
+            m = json.loads(msg)
+        except ValueError:
+            m = None
+        if not isinstance(m, dict) or sender is None:
+            return
+        info = proc_info(sender)
+        if info is None or (not UNSAFE and info[0] != s.family):
+            return
+        j = s.running
+        if m.get("head") is True:
+            if j is not None and sender == j.pid:
+                return  # the runner itself cannot become the head while it runs
+            s.head_pid = sender
+            if j is not None:
+                s.running = None
+                status = m.get("status")
+                self.finish_session_job(s, j, status if isinstance(status, int) and 0 <= status < 65536 else None)
+            pf = s.pending_fork
+            if pf and pf[0] in ("open", "child"):
+                s.pending_fork = None
+                if pf[0] == "open":
+                    self.send({"id": pf[1], "status": "ok", "uid": s.family})
+            self.check_fork_done()
+            self.session_next(s)
+        elif m.get("started") is True and j is not None and j.pid is None and sender != s.head_pid:
+            j.pid = sender
+        elif m.get("forked") is not None and s.pending_fork and s.pending_fork[0] == "fork":
+            s.pending_fork = ("forked",) + s.pending_fork[1:]
+            self.check_fork_done()
+
+    def check_fork_done(self):
+        for s in list(self.sessions.values()):
+            pf = s.pending_fork
+            if pf and pf[0] == "forked":
+                kids = [self.sessions.get(n) for n in pf[2]]
+                if all(k is None or k.dead or (k.head_pid and not k.pending_fork) for k in kids):
+                    s.pending_fork = None
+                    self.send({"id": pf[1], "status": "ok"})
+                    self.session_next(s)
+
+    def finish_session_job(self, s, j, status):
+        """The snippet is over: the successor head (commit) or the old head (rollback) announced itself."""
+        if j.pid:
+            try:  # whatever the snippet started in the runner's process group
+                os.killpg(j.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        wall = (time.perf_counter() - j.t0) * 1000
+        if status is None:
+            res = {"id": j.id, "wall_ms": round(wall, 2), "status": "timeout" if j.killed else "crash"}
+        else:
+            res = self.result(j, status, wall)
+        self.send(res)
+        self.sweep_family(s.family)
+
+    def session_next(self, s):
+        while s.queue and s.running is None and not s.pending_fork and not s.dead:
+            self.safe_handle(s.queue.pop(0))
+
+    # ---- dispatch
+    def handle(self, req):
+        op = req.get("op", "run")
+        name = req.get("session")
+        if op == "stats":
+            self.send({"id": req.get("id"), "status": "ok", "running": len(self.jobs), "queued": len(self.queue),
+                       "sessions": len(self.sessions), "done": self.done, "free_uids": len(self.free_uids)})
+        elif op == "open":
+            self.session_open(req)
+        elif op == "close":
+            s = self.sessions.get(name)
+            if s is None:
+                self.send({"id": req.get("id"), "status": "ok"})
+            else:
+                self.session_close(s, req.get("id"))
+        elif op == "fork":
+            s = self.sessions.get(name)
+            if s is None:
+                return self.send({"id": req.get("id"), "status": "session_dead"})
+            self.session_fork(s, req)
+        elif op == "run" and name is not None:
+            s = self.sessions.get(name)
+            if s is None:
+                return self.send({"id": req.get("id"), "status": "session_dead"})
+            self.session_run(s, req)
+        elif op == "run":
+            self.start_job(req)
+        else:
+            self.reply_error(req, "unknown op")
+
+    def safe_handle(self, req):
+        try:
+            self.handle(req)
+        except Exception as e:  # a bad request must never take the server down
+            self.reply_error(req, "%s: %s" % (type(e).__name__, e))
+
+    def check_deadlines(self):
+        now = time.perf_counter()
+        for j in list(self.jobs.values()):
+            if not j.killed and now > j.deadline:
+                j.killed = True
+                for kill in (os.killpg, os.kill):
+                    try:
+                        kill(j.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+        for s in list(self.sessions.values()):
+            j = s.running
+            if j is None:
+                continue
+            if not j.killed and now > j.deadline:
+                j.killed = True
+                j.grace = now + 2.0  # the old head must announce itself by then
+                if j.pid:
+                    try:
+                        os.killpg(j.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            elif j.killed and j.grace is not None and now > j.grace:
+                self.session_lost(s)  # the head itself is stuck or gone
+
+    def next_timeout(self):
+        deadlines = [j.deadline for j in self.jobs.values() if not j.killed]
+        for s in self.sessions.values():
+            if s.running is not None:
+                deadlines.append(s.running.grace if s.running.killed else s.running.deadline)
+        return max(0.0, min(deadlines) - time.perf_counter()) if deadlines else 1.0
+
+    def loop(self):
+        self.send({"ready": True, "pid": os.getpid(), "import_ms": round(T_IMPORT * 1000),
+                   "warmup_ms": round(T_WARM * 1000), "preloaded": PRELOADED, "seccomp": bool(SECCOMP_BPF),
+                   "unsafe": UNSAFE, "python": sys.version.split()[0]})
+        eof = False
+        while not eof:
+            for key, _ in self.sel.select(self.next_timeout()):
+                kind, obj = key.data
+                if kind == "proto":
+                    chunk = os.read(PROTO_IN, 1 << 20)
+                    if not chunk:
+                        eof = True
+                        break
+                    self.inbuf += chunk
+                    while b"\n" in self.inbuf:
+                        line, self.inbuf = self.inbuf.split(b"\n", 1)
+                        if line.strip():
+                            try:
+                                req = json.loads(line)
+                            except ValueError:
+                                self.send({"status": "refused", "reason": "bad request json"}); continue
+                            self.safe_handle(req if isinstance(req, dict) else {})
+                elif kind == "job":
+                    self.finish_job(obj)
+                elif kind == "sess":
+                    self.session_msg(obj)
+            self.check_deadlines()
+            reap()
+        # stdin closed: Node is gone or closing us. Kill everything we started.
+        for j in list(self.jobs.values()):
+            try:
+                os.killpg(j.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        for s in list(self.sessions.values()):
+            self.session_close(s, notify=False)
+        for uid in range(OPT["uid_base"], OPT["uid_base"] + OPT["uids"]):
+            if uid not in self.free_uids:
+                kill_uid(uid)
+
+
+if __name__ == "__main__":
+    Server().loop()

@@ -1,0 +1,4 @@
+/** The Python interpreter: local bubblewrap sandbox, SandboxFusion client, feedback formatter, doctor. */
+export { createSandboxExecutor, SandboxExecutor, SandboxSession, type SandboxOptions } from './sandbox-executor.js';
+export { formatFeedback, truncateMiddle, referenceBannedCall, REFERENCE_EMPTY_OUTPUT_ERROR, NO_OUTPUT_NOTE, type FeedbackOptions } from './feedback.js';
+export { toOutcome, parseErrorRecord, type ServerReply } from './outcome.js';

@@ -1,0 +1,422 @@
+/**
+ * The local sandbox executor: a pool around one jailed fork server with a bounded number of
+ * snippets in flight, a FIFO queue for the rest (back-pressure), automatic restart of a dead
+ * server, one retry of infrastructure failures, and sessions with fork().
+ */
+import { mkdtempSync, rmSync, readdirSync, statSync } from 'node:fs';
+import { open, unlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { CirError, InputError, UnsupportedError } from '../core/errors.js';
+import type { CodeExecutor, ExecuteOptions, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
+import { ForkServer } from './fork-server.js';
+import { DEFAULT_PYTHON, DEFAULT_SITE_PACKAGES, INSTALL_HINT, findExecutable, type JailOptions } from './jail.js';
+import { RETRYABLE_STATUSES, toOutcome, type ServerReply, type SnippetLimits } from './outcome.js';
+
+export interface SandboxOptions {
+  /** Snippets running at once; more wait in a queue (default 4; 2–4 suit a 2-core machine). */
+  concurrency?: number;
+  /** Default wall-clock limit per snippet (paper: 5000 ms). */
+  timeoutMs?: number;
+  /** Default address-space limit per snippet in MiB. */
+  memoryMb?: number;
+  /** Default cap on stdout+stderr bytes. */
+  maxOutputBytes?: number;
+  /** Run without bubblewrap, seccomp or uid switching. Only for code you trust. */
+  unsafe?: boolean;
+  python?: string;
+  sitePackages?: string;
+  /** Size of the tmpfs shared by every snippet's scratch directory. */
+  scratchMb?: number;
+  /** How many slot uids (one per running snippet or live session family). */
+  uids?: number;
+  uidBase?: number;
+}
+
+interface Resolved {
+  concurrency: number;
+  limits: SnippetLimits;
+  jail: JailOptions;
+}
+
+const IO_PREFIX = 'cir-sandbox-';
+
+function resolveOptions(options: SandboxOptions, ioDir: string): Resolved {
+  const positive = (value: number | undefined, name: string, fallback: number, max: number): number => {
+    if (value === undefined) return fallback;
+    if (!Number.isFinite(value) || value <= 0 || value > max) throw new InputError(`must be a number in (0, ${max}], got ${value}`, name);
+    return value;
+  };
+  const unsafe = options.unsafe ?? false;
+  return {
+    concurrency: Math.floor(positive(options.concurrency, 'concurrency', 4, 256)),
+    limits: {
+      timeoutMs: positive(options.timeoutMs, 'timeoutMs', 5000, 3_600_000),
+      memoryMb: Math.floor(positive(options.memoryMb, 'memoryMb', 2048, 1 << 20)),
+      maxOutputBytes: Math.floor(positive(options.maxOutputBytes, 'maxOutputBytes', 1 << 20, 1 << 30)),
+    },
+    jail: {
+      python: options.python ?? DEFAULT_PYTHON,
+      sitePackages: options.sitePackages ?? DEFAULT_SITE_PACKAGES,
+      ioDir,
+      scratchMb: Math.floor(positive(options.scratchMb, 'scratchMb', 1024, 1 << 20)),
+      uidBase: Math.floor(positive(options.uidBase, 'uidBase', 61000, 1 << 30)),
+      uids: Math.floor(positive(options.uids, 'uids', 256, 4096)),
+      unsafe,
+      hostScratch: join(ioDir, 'scratch'),
+    },
+  };
+}
+
+/** Removes io directories of earlier runs whose owning process is gone (left by a SIGKILLed parent). */
+function removeStaleIoDirs(base: string): void {
+  try {
+    for (const name of readdirSync(base)) {
+      const match = new RegExp(`^${IO_PREFIX}(\\d+)-`).exec(name);
+      if (!match) continue;
+      const pid = Number(match[1]);
+      try {
+        process.kill(pid, 0);
+      } catch {
+        const path = join(base, name);
+        if (statSync(path).isDirectory()) rmSync(path, { recursive: true, force: true });
+      }
+    }
+  } catch {
+    // best effort
+  }
+}
+
+function ioBase(): string {
+  try {
+    if (statSync('/dev/shm').isDirectory()) return '/dev/shm';
+  } catch {
+    // no /dev/shm (macOS)
+  }
+  return tmpdir();
+}
+
+interface Task {
+  start: () => Promise<void>;
+  signal: AbortSignal | undefined;
+  cancel: () => void;
+}
+
+async function readHead(path: string, limit: number): Promise<{ data: Buffer; size: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const length = Math.min(size, limit);
+    const data = Buffer.alloc(length);
+    if (length > 0) await handle.read(data, 0, length, 0);
+    return { data, size };
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readTail(path: string, limit: number): Promise<{ data: Buffer; size: number }> {
+  const handle = await open(path, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    const length = Math.min(size, limit);
+    const data = Buffer.alloc(length);
+    if (length > 0) await handle.read(data, 0, length, size - length);
+    return { data, size };
+  } finally {
+    await handle.close();
+  }
+}
+
+const STDERR_KEEP = 64 * 1024;
+
+export class SandboxExecutor implements CodeExecutor {
+  readonly name: string;
+  private server: ForkServer | undefined;
+  private starting: Promise<ForkServer> | undefined;
+  private generation = 0;
+  private readonly queue: Task[] = [];
+  private inFlight = 0;
+  private counter = 0;
+  private closed = false;
+  /** How often the server was (re)started; tests read it to see a restart happen. */
+  starts = 0;
+
+  private constructor(
+    private readonly settings: Resolved,
+    private readonly ioDir: string,
+  ) {
+    this.name = settings.jail.unsafe ? 'local-unsafe' : 'local-bwrap';
+  }
+
+  static async create(options: SandboxOptions = {}): Promise<SandboxExecutor> {
+    const unsafe = options.unsafe ?? false;
+    if (!unsafe) {
+      if (process.platform !== 'linux') throw new UnsupportedError(`the sandbox needs Linux with bubblewrap; ${INSTALL_HINT}`);
+      if (!findExecutable('bwrap')) throw new UnsupportedError(`bubblewrap (bwrap) is not installed; ${INSTALL_HINT}`);
+      if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+        throw new UnsupportedError(`the sandbox must run as root to give each snippet its own uid; ${INSTALL_HINT}`);
+      }
+    }
+    const python = options.python ?? DEFAULT_PYTHON;
+    if (!findExecutable(python)) throw new UnsupportedError(`${python} is not installed; ${INSTALL_HINT}`);
+    const base = ioBase();
+    removeStaleIoDirs(base);
+    const ioDir = mkdtempSync(join(base, `${IO_PREFIX}${process.pid}-`)); // mode 0700: only root enters
+    let settings: Resolved;
+    try {
+      settings = resolveOptions(options, ioDir);
+    } catch (error) {
+      rmSync(ioDir, { recursive: true, force: true });
+      throw error;
+    }
+    const executor = new SandboxExecutor(settings, ioDir);
+    try {
+      await executor.ensureServer();
+    } catch (error) {
+      await executor.close();
+      throw error;
+    }
+    return executor;
+  }
+
+  /** Facts for the doctor and the benchmark. */
+  get serverInfo(): ForkServer['ready'] | undefined {
+    return this.server?.ready;
+  }
+
+  get serverPid(): number | undefined {
+    return this.server?.pid;
+  }
+
+  private ensureServer(): Promise<ForkServer> {
+    if (this.closed) return Promise.reject(new CirError('the executor is closed'));
+    if (this.server?.alive) return Promise.resolve(this.server);
+    if (!this.starting) {
+      this.starting = ForkServer.start(this.settings.jail).then(
+        (server) => {
+          this.server = server;
+          this.generation++;
+          this.starts++;
+          this.starting = undefined;
+          if (this.closed) void server.close();
+          return server;
+        },
+        (error: unknown) => {
+          this.starting = undefined;
+          throw error;
+        },
+      );
+    }
+    return this.starting;
+  }
+
+  /** Runs `work` when a slot is free; queued work can be aborted. */
+  private schedule<T>(signal: AbortSignal | undefined, aborted: T, work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve) => {
+      if (signal?.aborted) return resolve(aborted);
+      let settled = false;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        const index = this.queue.indexOf(task);
+        if (index >= 0) this.queue.splice(index, 1);
+        resolve(aborted);
+      };
+      const task: Task = {
+        signal,
+        cancel: onAbort,
+        start: async () => {
+          try {
+            const result = await work();
+            if (!settled) resolve(result);
+          } finally {
+            settled = true;
+            signal?.removeEventListener('abort', onAbort);
+          }
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(task);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.settings.concurrency && this.queue.length > 0) {
+      const task = this.queue.shift();
+      if (!task) break;
+      if (task.signal?.aborted) continue;
+      this.inFlight++;
+      void task.start().finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private limitsFor(options: ExecuteOptions | undefined): SnippetLimits {
+    const base = this.settings.limits;
+    const check = (value: number | undefined, name: string, fallback: number, max: number) => {
+      if (value === undefined) return fallback;
+      if (!Number.isFinite(value) || value <= 0 || value > max) throw new InputError(`must be a number in (0, ${max}], got ${value}`, name);
+      return value;
+    };
+    return {
+      timeoutMs: check(options?.timeoutMs, 'timeoutMs', base.timeoutMs, 3_600_000),
+      memoryMb: Math.floor(check(options?.memoryMb, 'memoryMb', base.memoryMb, 1 << 20)),
+      maxOutputBytes: Math.floor(check(options?.maxOutputBytes, 'maxOutputBytes', base.maxOutputBytes, 1 << 30)),
+    };
+  }
+
+  /** One snippet through the server: write the files, send metadata, read the files, delete them. */
+  async runOnce(code: string, options: ExecuteOptions | undefined, session?: { name: string; generation: number }): Promise<ExecutionOutcome> {
+    const limits = this.limitsFor(options);
+    const started = performance.now();
+    let server: ForkServer;
+    try {
+      server = await this.ensureServer();
+    } catch (error) {
+      return { kind: 'infra_error', reason: error instanceof Error ? error.message : String(error), durationMs: performance.now() - started };
+    }
+    if (session && session.generation !== this.generation) {
+      return { kind: 'infra_error', reason: 'session lost: the sandbox server restarted', durationMs: 0 };
+    }
+    const name = `j${++this.counter}`;
+    const base = join(this.ioDir, name);
+    const suffixes = ['py', 'in', 'out', 'err', 'meta'];
+    try {
+      await writeFile(`${base}.py`, code, { mode: 0o600 });
+      await writeFile(`${base}.in`, options?.stdin ?? '', { mode: 0o600 });
+      const request: Record<string, unknown> = {
+        op: 'run',
+        io: name,
+        timeout: limits.timeoutMs / 1000,
+        mem_mb: limits.memoryMb,
+        max_output: limits.maxOutputBytes,
+      };
+      if (session) request.session = session.name;
+      const reply = await server.request(request, limits.timeoutMs + 10_000);
+      const durationMs = reply.wall_ms ?? performance.now() - started;
+      if (reply.status === 'server_died' || reply.status === 'refused' || reply.status === 'session_dead') {
+        return this.markRetryable(reply, toOutcome(reply, { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), stdoutBytes: 0, stderrBytes: 0, meta: '' }, limits, durationMs));
+      }
+      const out = await readHead(`${base}.out`, limits.maxOutputBytes);
+      const err = await readTail(`${base}.err`, STDERR_KEEP);
+      const meta = await readHead(`${base}.meta`, 64 * 1024);
+      return this.markRetryable(reply, toOutcome(reply, { stdout: out.data, stderr: err.data, stdoutBytes: out.size, stderrBytes: err.size, meta: meta.data.toString('utf8') }, limits, durationMs));
+    } catch (error) {
+      return { kind: 'infra_error', reason: `sandbox i/o failed: ${error instanceof Error ? error.message : String(error)}`, durationMs: performance.now() - started };
+    } finally {
+      await Promise.all(suffixes.map((suffix) => unlink(`${base}.${suffix}`).catch(() => undefined)));
+    }
+  }
+
+  private readonly retryable = new WeakSet<ExecutionOutcome>();
+
+  private markRetryable(reply: ServerReply, outcome: ExecutionOutcome): ExecutionOutcome {
+    if (RETRYABLE_STATUSES.has(reply.status)) this.retryable.add(outcome);
+    return outcome;
+  }
+
+  execute(code: string, options?: ExecuteOptions): Promise<ExecutionOutcome> {
+    this.limitsFor(options); // bad limits are the caller's error, thrown now
+    const aborted: ExecutionOutcome = { kind: 'infra_error', reason: 'aborted', durationMs: 0 };
+    return this.schedule(options?.signal, aborted, async () => {
+      const first = await this.runOnce(code, options);
+      if (first.kind !== 'infra_error' || this.closed || !this.retryable.has(first)) return first;
+      return this.runOnce(code, options); // infrastructure failures are retried once, then reported
+    });
+  }
+
+  /** Sends a control request (open/fork/close) outside the in-flight limit. */
+  async control(body: Record<string, unknown>): Promise<ServerReply & { generation: number }> {
+    const server = await this.ensureServer();
+    const generation = this.generation;
+    const reply = await server.request(body, 30_000);
+    return { ...reply, generation };
+  }
+
+  async openSession(): Promise<ExecutionSession> {
+    const name = `s${++this.counter}`;
+    const reply = await this.control({ op: 'open', session: name, mem_mb: this.settings.limits.memoryMb });
+    if (reply.status !== 'ok') throw new CirError(`cannot open a sandbox session: ${reply.status}${reply.reason ? ` (${reply.reason})` : ''}`);
+    return new SandboxSession(this, name, reply.generation, reply.uid);
+  }
+
+  /** Internal: schedules a session snippet under the same in-flight limit as one-shot snippets. */
+  runInSession(session: SandboxSession, code: string, options?: ExecuteOptions): Promise<ExecutionOutcome> {
+    this.limitsFor(options);
+    const aborted: ExecutionOutcome = { kind: 'infra_error', reason: 'aborted', durationMs: 0 };
+    return this.schedule(options?.signal, aborted, () => this.runOnce(code, options, { name: session.id, generation: session.generation }));
+  }
+
+  newSessionName(): string {
+    return `s${++this.counter}`;
+  }
+
+  currentGeneration(): number {
+    return this.generation;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const task of this.queue.splice(0)) task.cancel();
+    const server = this.server ?? (await this.starting?.catch(() => undefined));
+    await server?.close();
+    rmSync(this.ioDir, { recursive: true, force: true });
+  }
+}
+
+export class SandboxSession implements ExecutionSession {
+  private closed = false;
+  /** Serialises this session's snippets: a session runs one block at a time, in order. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly executor: SandboxExecutor,
+    readonly id: string,
+    readonly generation: number,
+    /** The session family's slot uid (shared with its forks); for memory accounting. */
+    readonly uid: number | undefined,
+  ) {}
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work, work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  execute(code: string, options?: ExecuteOptions): Promise<ExecutionOutcome> {
+    if (this.closed) return Promise.resolve({ kind: 'infra_error', reason: 'session closed', durationMs: 0 });
+    return this.enqueue(() => this.executor.runInSession(this, code, options));
+  }
+
+  fork(count: number): Promise<ExecutionSession[]> {
+    if (!Number.isInteger(count) || count < 1 || count > 64) return Promise.reject(new InputError(`must be an integer in [1, 64], got ${count}`, 'count'));
+    if (this.closed) return Promise.reject(new CirError('cannot fork a closed session'));
+    return this.enqueue(async () => {
+      const children = Array.from({ length: count }, () => this.executor.newSessionName());
+      if (this.executor.currentGeneration() !== this.generation) throw new CirError('cannot fork: session lost (the sandbox server restarted)');
+      const reply = await this.executor.control({ op: 'fork', session: this.id, children });
+      if (reply.status !== 'ok') throw new CirError(`cannot fork session ${this.id}: ${reply.status}${reply.reason ? ` (${reply.reason})` : ''}`);
+      return children.map((name) => new SandboxSession(this.executor, name, this.generation, this.uid));
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return this.enqueue(async () => {
+      if (this.executor.currentGeneration() !== this.generation) return;
+      await this.executor.control({ op: 'close', session: this.id }).catch(() => undefined);
+    });
+  }
+}
+
+/** The local bubblewrap fork-server pool. Refuses to run without isolation unless `unsafe` is set. */
+export function createSandboxExecutor(options: SandboxOptions = {}): Promise<SandboxExecutor> {
+  return SandboxExecutor.create(options);
+}
