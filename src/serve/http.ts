@@ -1,0 +1,113 @@
+/** Small HTTP helpers for the servers: bounded JSON bodies, errors with a status, auth, a read-write lock. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CirError, InputError } from '../core/errors.js';
+
+/** A request the server refuses: carries the HTTP status and the offending parameter. */
+export class HttpError extends CirError {
+  override readonly name: string = 'HttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+/** Maps library errors to HTTP: bad inputs are 400 naming the input; anything else is 500. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof InputError) return new HttpError(400, `${error.input}: ${error.message}`, error.input);
+  return new HttpError(500, error instanceof Error ? error.message : String(error));
+}
+
+/** Reads a JSON body, refusing more than `maxBytes` (413) and malformed JSON (400). */
+export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    request.resume();
+    throw new HttpError(413, `request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`);
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of request as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size > maxBytes) {
+      request.resume();
+      throw new HttpError(413, `request body exceeds the limit of ${maxBytes} bytes`);
+    }
+    parts.push(part);
+  }
+  if (size === 0) return {};
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
+  } catch (error) {
+    throw new HttpError(400, `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** True when the request carries the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+export function hasApiKey(request: IncomingMessage, key: string): boolean {
+  const bearer = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1];
+  const header = request.headers['x-api-key'];
+  const given = bearer ?? (typeof header === 'string' ? header : undefined);
+  if (given === undefined) return false;
+  // Compare digests so the comparison time does not depend on where the strings differ.
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(key));
+}
+
+/**
+ * Many readers (sampling) or one writer (training steps that change or read-modify weights).
+ * Writers wait for running readers and block new ones, so a training step never interleaves
+ * with a decode step of the same weights.
+ */
+export class ReadWriteLock {
+  private readers = 0;
+  private writing = false;
+  private waitingWriters = 0;
+  private readonly queue: Array<() => void> = [];
+
+  async read<T>(work: () => Promise<T>): Promise<T> {
+    while (this.writing || this.waitingWriters > 0) await this.wait();
+    this.readers++;
+    try {
+      return await work();
+    } finally {
+      this.readers--;
+      this.wake();
+    }
+  }
+
+  async write<T>(work: () => Promise<T>): Promise<T> {
+    this.waitingWriters++;
+    while (this.writing || this.readers > 0) await this.wait();
+    this.waitingWriters--;
+    this.writing = true;
+    try {
+      return await work();
+    } finally {
+      this.writing = false;
+      this.wake();
+    }
+  }
+
+  private wait(): Promise<void> {
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+
+  private wake(): void {
+    for (const resolve of this.queue.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,41 @@
+/** Shared set-up for the serve tests and the serve benchmark: a bigram backend behind a real server. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BigramPolicy, CharTokenizer } from './bigram-policy.js';
+import { startServer, type RunningServer, type ServeOptions } from './server.js';
+
+export const TEST_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789 .,:;=+-*/()[]{}`\n\'"_#<>!?';
+
+export interface BigramServer {
+  server: RunningServer;
+  backend: BigramPolicy;
+  tokenizer: CharTokenizer;
+  checkpointDir: string;
+}
+
+export async function startBigramServer(overrides: Partial<ServeOptions> = {}): Promise<BigramServer> {
+  const tokenizer = new CharTokenizer(TEST_ALPHABET);
+  const backend = new BigramPolicy(tokenizer, { contextWindow: 256, seed: 7 });
+  const checkpointDir = await mkdtemp(join(tmpdir(), 'cir-serve-'));
+  const server = await startServer({ backend, tokenizer, modelName: 'bigram-test', checkpointDir, ...overrides });
+  return { server, backend, tokenizer, checkpointDir };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : null };
+}
+
+/** Reads an SSE body into its `data:` payloads (the final `[DONE]` included as a string). */
+export async function readEvents(response: Response): Promise<unknown[]> {
+  const text = await response.text();
+  return text
+    .split('\n\n')
+    .filter((block) => block.startsWith('data: '))
+    .map((block) => {
+      const payload = block.slice('data: '.length);
+      return payload === '[DONE]' ? payload : (JSON.parse(payload) as unknown);
+    });
+}
