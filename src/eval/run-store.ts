@@ -94,7 +94,8 @@ export function readResults(path: string): ReadResults {
   return { records, tornBytes: bytes.length - validBytes, validBytes, duplicates };
 }
 
-function checkRecord(value: unknown, path: string, line: number): SampleRecord {
+/** Validates one parsed results line (the fields readers rely on); errors name the file and line. */
+export function checkRecord(value: unknown, path: string, line: number): SampleRecord {
   const fail = (field: string, what: string): never => {
     throw new InputError(`line ${line}: field ${JSON.stringify(field)} ${what}`, path);
   };
