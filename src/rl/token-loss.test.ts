@@ -13,10 +13,17 @@ function generator(seed: number): () => number {
 }
 
 /** A ragged batch with masked positions, mixed-sign advantages and ratios spread over every clip region. */
-function randomBatch(seed: number): { batch: Required<TokenLossBatch>; logprobs_B_T: number[][] } {
+interface NumberBatch {
+  advantages_B_T: number[][];
+  samplingLogprobs_B_T: number[][];
+  lossMask_B_T: number[][];
+  referenceLogprobs_B_T: number[][];
+}
+
+function randomBatch(seed: number): { batch: NumberBatch; logprobs_B_T: number[][] } {
   const random = generator(seed);
   const lengths = [5, 3, 7, 1];
-  const batch: Required<TokenLossBatch> = { advantages_B_T: [], samplingLogprobs_B_T: [], lossMask_B_T: [], referenceLogprobs_B_T: [] };
+  const batch: NumberBatch = { advantages_B_T: [], samplingLogprobs_B_T: [], lossMask_B_T: [], referenceLogprobs_B_T: [] };
   const logprobs_B_T: number[][] = [];
   for (const length of lengths) {
     const mask = Array.from({ length }, (_, t) => (t === 0 || random() < 0.8 ? 1 : 0));
