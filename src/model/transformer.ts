@@ -72,7 +72,6 @@ export class Transformer {
   readonly grads: Float32Array;
   readonly rope: { cos: Float32Array; sin: Float32Array };
   private activations: Activations | undefined;
-  private readonly activationMark: number;
   private lastForward: { B: number; T: number } | undefined;
 
   constructor(
@@ -86,7 +85,6 @@ export class Transformer {
     this.params = this.arena.alloc(this.layout.totalSize);
     this.grads = this.arena.alloc(this.layout.totalSize);
     this.rope = ropeTables(config.contextLength, headDim(config), config.ropeTheta);
-    this.activationMark = this.arena.mark();
   }
 
   /** Normal(0, 0.02) matrices, output projections scaled by 1/sqrt(2L) (GPT-2), norms at 1. */
@@ -107,7 +105,10 @@ export class Transformer {
     this.grads.fill(0);
   }
 
-  /** Another arena allocation may follow the activations (the KV cache lives in its own arena). */
+  /**
+   * Activations for the largest (B,T) seen so far. Growing allocates anew and abandons the old block
+   * (other buffers may follow it in the arena); callers size the first batch to avoid regrowth.
+   */
   private ensureActivations(B: number, T: number): Activations {
     const current = this.activations;
     if (current && current.B * current.T >= B * T && current.B >= B && current.T >= T) {
@@ -116,7 +117,6 @@ export class Transformer {
     const c = this.config;
     const newB = Math.max(B, current?.B ?? 0);
     const newT = Math.max(T, current?.T ?? 0);
-    this.arena.release(this.activationMark);
     const N = newB * newT;
     const C = c.hiddenSize;
     const hd = headDim(c);
