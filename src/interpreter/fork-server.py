@@ -735,17 +735,16 @@ class Server:
             self.send({"id": reply_id, "status": "ok"})
 
     def sweep_family(self, uid):
-        """Kills processes of a session family that are neither a head nor part of a running snippet."""
-        keep_pids, keep_sids = set(), set()
+        """Kills processes of a session family that are not a head (daemons a snippet left). Only while
+        the whole family is idle: a running snippet's runner or its unannounced successor must live."""
+        keep = set()
         for n in self.families.get(uid, ()):
             s = self.sessions[n]
+            if s.running is not None or s.pending_fork or (s.head_pid is None and not s.dead):
+                return
             if s.head_pid:
-                keep_pids.add(s.head_pid)
-            if s.running is not None and s.running.pid:
-                keep_sids.add(s.running.pid)
-            if s.pending_fork or s.head_pid is None:
-                return  # heads are being born: never sweep then
-        kill_uid(uid, lambda pid, sid: pid in keep_pids or sid in keep_sids)
+                keep.add(s.head_pid)
+        kill_uid(uid, lambda pid, sid: pid in keep)
 
     def session_lost(self, s):
         s.dead = True
