@@ -1,0 +1,61 @@
+/** The RL algorithms as pure functions: the surface `src/train` and `src/eval` import. */
+export {
+  ADVANTAGE_ESTIMATOR_NAMES,
+  computeAdvantages,
+  getAdvantageEstimator,
+  groupIndices,
+  maskedWhiten,
+  registerAdvantageEstimator,
+  type AdvantageEstimator,
+  type AdvantageEstimatorName,
+  type AdvantageInput,
+  type AdvantageOptions,
+} from './advantages.js';
+export {
+  aggregateLoss,
+  aggregationWeights,
+  assertLossAggregationMode,
+  LOSS_AGGREGATION_MODES,
+  type AggregationOptions,
+  type LossAggregationMode,
+} from './aggregation.js';
+export { budgetAt, fixedBudgetSchedule, paperBudgetSchedule, validateBudgetSchedule, type BudgetSchedule, type BudgetStage } from './budget.js';
+export { PAPER_RL_CONFIG, validateRlConfig, type RlConfig, type RolloutSettings } from './config.js';
+export {
+  assembleBatch,
+  checkDatumAlignment,
+  fillMissingLogprobs,
+  trajectoryToDatum,
+  type AssembledBatch,
+  type AssembledDatum,
+  type DatumOptions,
+  type ScoredTrajectory,
+} from './data.js';
+export { filterUniformRewardGroups, type GroupFilterResult } from './dynamic-sampling.js';
+export { rewardMean, rolloutMetrics, type RolloutMetricItem } from './metrics.js';
+export {
+  CLIP_REGION,
+  computePolicyLoss,
+  entropyTerm,
+  getPolicyLoss,
+  KL_ESTIMATORS,
+  klPenalty,
+  POLICY_LOSS_NAMES,
+  registerPolicyLoss,
+  type ClipConfig,
+  type KlEstimator,
+  type PolicyLossFn,
+  type PolicyLossInput,
+  type PolicyLossName,
+  type PolicyLossTerms,
+} from './policy-losses.js';
+export { miniBatchIndices, prepareStep, selectLossBatchRows, selectRows, type PreparedStep } from './step.js';
+export {
+  buildTokenLoss,
+  computeRlLoss,
+  PAPER_LOSS_CONFIG,
+  validateLossConfig,
+  type LossConfig,
+  type RlLossResult,
+  type TokenLossBatch,
+} from './token-loss.js';
