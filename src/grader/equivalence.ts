@@ -30,7 +30,7 @@ export interface Verdict {
 
 export interface EquivalenceOptions {
   /**
-   * Relative tolerance for answers that contain a decimal number (default 1e-6; OlympiadBench
+   * Relative tolerance for answers that contain a decimal number (default 1e-7; OlympiadBench
    * records that state an error tolerance pass it here). Exact answers are compared exactly.
    */
   relativeTolerance?: number;
@@ -103,7 +103,7 @@ function decide(gold: string, predicted: string, options: EquivalenceOptions): V
   }
   const context: Context = {
     deadline: Date.now() + (options.timeBudgetMs ?? 50),
-    relativeTolerance: options.relativeTolerance ?? 1e-6,
+    relativeTolerance: options.relativeTolerance ?? 1e-7,
     absoluteTolerance: options.absoluteTolerance ?? 1e-12,
     exactTolerance: 1e-9,
     percent: [normalizedGold.percent, normalizedPred.percent],
@@ -130,12 +130,29 @@ function prepare(node: Node): Node {
     case 'list':
     case 'set':
     case 'union':
-      return { ...node, items: node.items.flatMap((item) => expandPm(prepare(item))) } as Node;
+      return {
+        ...node,
+        items: node.items.flatMap((item) => {
+          const prepared = prepare(item);
+          return prepared.type === 'list' && item.type !== 'list' ? prepared.items : [prepared];
+        }),
+      } as Node;
     case 'seq':
       return { ...node, items: node.items.map(prepare) };
     case 'rel': {
       const args = node.args.map(prepare);
       return inequalityToInterval({ ...node, args }) ?? { ...node, args };
+    }
+    case 'mul': {
+      // A scalar times a matrix (`\frac{1}{49}\begin{pmatrix}..\end{pmatrix}`): multiply it in.
+      const matrices = node.factors.filter((f) => f.type === 'matrix');
+      const matrix = matrices[0];
+      if (matrices.length === 1 && matrix?.type === 'matrix') {
+        const scalars = node.factors.filter((f) => f !== matrix);
+        return { type: 'matrix', rows: matrix.rows.map((row) => row.map((entry): Node => ({ type: 'mul', factors: [...scalars, entry] }))) };
+      }
+      const expanded = expandPm(node);
+      return expanded.length === 1 ? (expanded[0] as Node) : { type: 'list', items: expanded };
     }
     default: {
       const expanded = expandPm(node);
@@ -240,6 +257,13 @@ function isLabel(node: Node): node is Node & { type: 'rel' } {
   return node.type === 'rel' && node.ops.every((op) => op === '=') && isLabelSide(node.args[0]);
 }
 
+/** `m+n=62` against `62`: an equation whose right side is a constant stands for that constant. */
+function constantRightSide(node: Node): Node | null {
+  if (node.type !== 'rel' || !node.ops.every((op) => op === '=')) return null;
+  const last = node.args[node.args.length - 1] as Node;
+  return variables(last).size === 0 ? last : null;
+}
+
 function isLabelSide(node: Node | undefined): boolean {
   if (!node) return false;
   if (node.type === 'sym') return true;
@@ -256,6 +280,10 @@ function compare(a: Node, b: Node, context: Context): Decision {
   if (a.type === 'rel' && b.type === 'rel') return compareRelations(a, b, context);
   if (isLabel(a)) return compare(a.args[a.args.length - 1] as Node, b, context);
   if (isLabel(b)) return compare(a, b.args[b.args.length - 1] as Node, context);
+  const constantA = b.type !== 'rel' ? constantRightSide(a) : null;
+  if (constantA) return compare(constantA, b, context);
+  const constantB = a.type !== 'rel' ? constantRightSide(b) : null;
+  if (constantB) return compare(a, constantB, context);
   if (isCollection(a) && isCollection(b)) return compareUnordered(a.items, b.items, context);
   if (isCollection(a) && a.items.length === 1) return compare(a.items[0] as Node, b, context);
   if (isCollection(b) && b.items.length === 1) return compare(a, b.items[0] as Node, context);

@@ -210,7 +210,7 @@ class Parser {
     if (!token) return false;
     if (token.kind === 'num' || token.kind === 'letter') return true;
     if (token.kind === 'cmd') {
-      if (RELATIONS[token.text] || ['\\cdot', '\\times', '\\div', '\\pm', '\\mp', '\\cup', '\\in', '\\to', '\\rightarrow', '\\}', '\\rfloor', '\\rceil', '\\rangle', '\\end', '\\\\'].includes(token.text)) {
+      if (RELATIONS[token.text] || ['\\cdot', '\\times', '\\div', '\\pm', '\\mp', '\\cup', '\\in', '\\to', '\\rightarrow', '\\}', '\\rfloor', '\\rceil', '\\rangle', '\\end', '\\cr'].includes(token.text)) {
         return false;
       }
       if (token.text === '\\|') return this.absDepth === 0;
@@ -233,7 +233,9 @@ class Parser {
         this.position += 1;
         node = { type: 'div', num: node, den: this.parseUnary(closers) };
       } else if (this.startsFactor()) {
-        node = multiply(node, this.parsePower(closers));
+        const factor = this.parsePower(closers);
+        const mixed = mixedNumber(node, factor);
+        node = mixed ?? multiply(node, factor);
       } else break;
     }
     return node;
@@ -535,14 +537,14 @@ class Parser {
       } while (level > 0);
     }
     const rows: Node[][] = [[]];
-    const stops = new Set(['&', '\\\\', '\\end']);
+    const stops = new Set(['&', '\\cr', '\\end']);
     for (;;) {
       if (this.isOp('\\end')) break;
       if (!this.peek()) throw new ParseFailure(`unclosed environment ${environment}`);
       const row = rows[rows.length - 1] as Node[];
       row.push(this.parseRelation(stops));
       if (this.isOp('&')) this.position += 1;
-      else if (this.isOp('\\\\')) {
+      else if (this.isOp('\\cr')) {
         this.position += 1;
         if (!this.isOp('\\end')) rows.push([]);
       }
@@ -561,6 +563,16 @@ class Parser {
 function normalizeFunctionName(name: string): string {
   const aliases: Record<string, string> = { asin: 'arcsin', acos: 'arccos', atan: 'arctan', lg: 'log10' };
   return aliases[name] ?? name;
+}
+
+const isInteger = (node: Node): boolean => node.type === 'num' && /^\d+$/.test(node.text);
+
+/** `1\frac{4}{5}` is the mixed number 1 + 4/5, not a product (MATH's convention). */
+function mixedNumber(whole: Node, fraction: Node): Node | null {
+  if (fraction.type !== 'div' || !isInteger(fraction.num) || !isInteger(fraction.den)) return null;
+  if (isInteger(whole)) return { type: 'add', terms: [whole, fraction] };
+  if (whole.type === 'neg' && isInteger(whole.arg)) return { type: 'neg', arg: { type: 'add', terms: [whole.arg, fraction] } };
+  return null;
 }
 
 function multiply(left: Node, right: Node): Node {

@@ -39,6 +39,8 @@ export function normalizeAnswer(raw: string): Normalized {
   let text = raw;
   let percent = false;
   let degrees = false;
+  // Row breaks of matrices first, so `\\ ` is not read as a `\ ` space.
+  text = text.replace(/\\\\/g, ' \\cr ');
   // Delimiters and inline math markers; OlympiadBench keeps `$,$` between answers.
   text = text.replace(/\\\$/g, '').replace(/\$/g, ' ');
   text = text.replace(/\\[()[\]]/g, ' ');
@@ -71,7 +73,10 @@ export function normalizeAnswer(raw: string): Normalized {
     percent = true;
     return ' ';
   });
-  // Thousands separators written with LaTeX spacing or braces.
+  // Thousands separators written with LaTeX spacing or braces: `10,\!080`, `1{,}000`, `1\,000`.
+  text = text.replace(/\\!/g, '').replace(/(\d),\s+(?=\d{3}(?!\d))/g, (m, digit: string) => (/,\s+/.test(m) && raw.includes('\\!') ? `${digit},` : m));
+  // A base written as a subscript (`52_8`, `4210_{5}`): the digits are the answer.
+  text = text.replace(/(\d)_\{?\d+\}?/g, '$1');
   text = text.replace(/(\d)\{,\}(?=\d{3})/g, '$1').replace(/(\d)\\[,;: ](?=\d{3}(?!\d))/g, '$1');
   text = text.replace(/\\(?:,|;|:|!| |quad|qquad|enspace|thinspace|medspace|thickspace)/g, ' ').replace(/~/g, ' ');
   text = text.replace(/\\mathbb\s*\{?\s*([A-Z])\s*\}?/g, '\\mathbb$1');
@@ -88,7 +93,7 @@ export function normalizeAnswer(raw: string): Normalized {
   // Trailing punctuation and a leading "answer is" style remainder.
   text = text.replace(/^(?:final\s+answer|answer)\s*[:：]\s*/i, '');
   for (;;) {
-    const trimmed = text.replace(/[\s.。;,:!]+$/, '').replace(/\\\s*$/, '');
+    const trimmed = text.replace(/[\s.。;,:]+$/, '').replace(/\\\s*$/, '');
     if (trimmed === text) break;
     text = trimmed;
   }
@@ -110,8 +115,10 @@ function rewriteText(text: string, onPercent: () => void, onDegrees: () => void)
   for (let pass = 0; pass < 4 && previous !== current; pass += 1) {
     previous = current;
     const hasMathOutside = /[\d\\]/.test(current.replace(TEXT_COMMANDS, ''));
-    current = current.replace(TEXT_COMMANDS, (_m, content: string) => {
+    current = current.replace(TEXT_COMMANDS, (_m, content: string, offset: number, whole: string) => {
       const inner = content.trim();
+      // Text in a subscript names the symbol (`\lambda_{\text{red}}`).
+      if (/_\s*\{?\s*$/.test(whole.slice(0, offset))) return inner;
       const lower = inner.toLowerCase();
       if (lower === 'and' || lower === 'or' || lower === ',' || lower === 'and/or') return ', ';
       if (lower === 'percent' || lower === '%') {
@@ -137,6 +144,8 @@ function stripUnitWords(text: string): string {
   const match = /^(-?[\d.,]+(?:\s*\\times\s*10\^\{?-?\d+\}?)?|\\frac\{[^{}]*\}\{[^{}]*\})\s+([a-zA-Zμ][\w\s^\-/{}.μ]*)$/.exec(text);
   if (!match) return text;
   const words = (match[2] ?? '').toLowerCase().split(/[\s/]+/).filter((w) => w.length > 0);
+  // A lone letter after a number is a variable (`2 k`), not a unit; letters count only after a unit word.
+  if ((words[0] ?? '').replace(/\^.*$/, '').length < 2) return text;
   const isUnit = words.every((w) => UNIT_WORDS.has(w.replace(/[{}]/g, '').replace(/\^.*$/, '')) || /^\^/.test(w));
   return isUnit ? (match[1] ?? text) : text;
 }
