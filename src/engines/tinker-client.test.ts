@@ -112,9 +112,9 @@ test('retry rules: statuses, x-should-retry, retry-after and the backoff ladder'
   assert.equal(retryDelayMs(0, new Headers({ 'retry-after': '3600' }), () => 0), 500, 'over 60 s falls back to backoff');
 });
 
-test('builtin losses map to Tinker inputs: masks zero the advantages, ε become ratio bounds', () => {
+test('builtin losses map to Tinker inputs: masks zero the advantages, ratio bounds pass through', () => {
   const data = [{ tokens: [1, 2, 3, 4], lossMask: [0, 1, 1] }];
-  const wire = builtinToWire({ kind: 'ppo', advantages: [Float32Array.from([5, 6, 7])], samplingLogprobs: [Float32Array.from([-1, -2, -3])], clipLow: 0.2, clipHigh: 0.28 }, data);
+  const wire = builtinToWire({ kind: 'ppo', advantages: [Float32Array.from([5, 6, 7])], samplingLogprobs: [Float32Array.from([-1, -2, -3])], clipLow: 0.8, clipHigh: 1.28 }, data);
   assert.equal(wire.name, 'ppo');
   assert.deepEqual(Array.from(wire.inputs[0]?.['advantages'] ?? []), [0, 6, 7]);
   assert.ok(Math.abs((wire.config?.['clip_low_threshold'] ?? 0) - 0.8) < 1e-12);

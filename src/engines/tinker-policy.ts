@@ -83,7 +83,7 @@ export function applyStopStrings(sequence: SampledSequence, stops: readonly stri
   return sequence;
 }
 
-/** Core BuiltinLoss → Tinker loss name, per-datum inputs and config. PPO's clipLow/clipHigh are ε: ratio bounds 1 − ε_low, 1 + ε_high. */
+/** Core BuiltinLoss → Tinker loss name, per-datum inputs and config. PPO's clipLow/clipHigh are ratio bounds (0.8, 1.28), as Tinker and the embedded model read them. */
 export function builtinToWire(loss: BuiltinLoss, data: readonly TrainingDatum[]): { name: TinkerLossName; inputs: Array<Record<string, Float32Array>>; config?: Record<string, number> } {
   const masked = (values: readonly Float32Array[], d: number, what: string) => {
     const datum = data[d] as TrainingDatum;
@@ -106,7 +106,7 @@ export function builtinToWire(loss: BuiltinLoss, data: readonly TrainingDatum[])
       return {
         name: 'ppo',
         inputs: data.map((_, d) => ({ advantages: masked(loss.advantages, d, 'loss.advantages'), logprobs: sampling(d) })),
-        config: { clip_low_threshold: 1 - loss.clipLow, clip_high_threshold: 1 + loss.clipHigh },
+        config: { clip_low_threshold: loss.clipLow, clip_high_threshold: loss.clipHigh },
       };
   }
 }

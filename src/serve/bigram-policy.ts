@@ -6,7 +6,7 @@
  * training, save/load) in milliseconds, with or without the embedded transformer.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../core/policy.js';
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, StreamRequest } from '../core/sampling.js';
@@ -93,6 +93,8 @@ export interface BigramPolicyOptions {
   contextWindow?: number;
   /** Seed of the initial logits. */
   seed?: number;
+  /** Where `save(name)` writes the file `name`; default `runs/checkpoints`. */
+  checkpointDir?: string;
 }
 
 export class BigramPolicy implements PolicyBackend {
@@ -104,6 +106,7 @@ export class BigramPolicy implements PolicyBackend {
   private moment1_V_V: Float32Array;
   private moment2_V_V: Float32Array;
   private step = 0;
+  private readonly checkpointDir: string;
 
   constructor(
     readonly tokenizer: Tokenizer,
@@ -111,6 +114,7 @@ export class BigramPolicy implements PolicyBackend {
   ) {
     this.size = tokenizer.vocabSize;
     this.contextWindow = options.contextWindow ?? 512;
+    this.checkpointDir = options.checkpointDir ?? join('runs', 'checkpoints');
     const next = random(options.seed ?? 1);
     this.logits_V_V = Float32Array.from({ length: this.size * this.size }, () => (next() - 0.5) * 0.1);
     this.gradients_V_V = new Float32Array(this.size * this.size);
@@ -233,8 +237,10 @@ export class BigramPolicy implements PolicyBackend {
     return { gradNorm };
   }
 
-  /** Writes the checkpoint to the file `name` (a path) and returns it. */
+  /** Writes the checkpoint file `checkpointDir/name` and returns its path. */
   async save(name: string): Promise<string> {
+    if (!/^[\w.-]+$/.test(name)) throw new InputError('checkpoint names use letters, digits, _, - and . only', name);
+    const path = join(this.checkpointDir, name);
     const checkpoint: BigramCheckpoint = {
       magic: 'cir-bigram',
       version: 1,
@@ -244,9 +250,9 @@ export class BigramPolicy implements PolicyBackend {
       moment2: Array.from(this.moment2_V_V),
       step: this.step,
     };
-    await mkdir(dirname(name), { recursive: true });
-    await writeFile(name, JSON.stringify(checkpoint));
-    return name;
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, JSON.stringify(checkpoint));
+    return path;
   }
 
   async load(path: string): Promise<void> {
@@ -279,7 +285,7 @@ function logSoftmaxAt(row_V: Float32Array, index: number): number {
   return row_V[index]! - max - Math.log(sum);
 }
 
-/** The core BuiltinLoss as Tinker defines it (token sums); ppo's clipLow/clipHigh are ε (ratio bounds 1 − ε_low, 1 + ε_high). */
+/** The core BuiltinLoss as Tinker defines it (token sums); ppo's clipLow/clipHigh are ratio bounds (e.g. 0.8, 1.28). */
 export function builtinAsFunction(loss: BuiltinLoss, data: readonly TrainingDatum[]): TokenLossFunction {
   const masked = (values: Float32Array[], d: number) => {
     const mask = (data[d] as TrainingDatum).lossMask;
@@ -294,7 +300,7 @@ export function builtinAsFunction(loss: BuiltinLoss, data: readonly TrainingDatu
       return tinkerLoss(
         'ppo',
         data.map((_, d) => ({ advantages: masked(loss.advantages, d), logprobs: loss.samplingLogprobs[d] ?? new Float32Array() })),
-        { clip_low_threshold: 1 - loss.clipLow, clip_high_threshold: 1 + loss.clipHigh },
+        { clip_low_threshold: loss.clipLow, clip_high_threshold: loss.clipHigh },
       );
   }
 }

@@ -16,8 +16,8 @@ export interface BigramServer {
 
 export async function startBigramServer(overrides: Partial<ServeOptions> = {}): Promise<BigramServer> {
   const tokenizer = new CharTokenizer(TEST_ALPHABET);
-  const backend = new BigramPolicy(tokenizer, { contextWindow: 256, seed: 7 });
   const checkpointDir = await mkdtemp(join(tmpdir(), 'cir-serve-'));
+  const backend = new BigramPolicy(tokenizer, { contextWindow: 256, seed: 7, checkpointDir });
   const server = await startServer({ backend, tokenizer, modelName: 'bigram-test', checkpointDir, ...overrides });
   return { server, backend, tokenizer, checkpointDir };
 }

@@ -123,7 +123,7 @@ export class TinkerService {
 
   /** Saves the starting weights so a later create_model starts from them, as a fresh LoRA would. */
   async init(): Promise<void> {
-    this.baseSnapshot = await this.options.backend.save(join(this.options.checkpointDir, '.base'));
+    this.baseSnapshot = await this.savedInside('.base');
   }
 
   /** Routes one POST/GET under /api/v1; returns the JSON answer and its status. */
@@ -365,7 +365,7 @@ export class TinkerService {
         const overwrite = body['overwrite'] === true;
         return async () => {
           if (!overwrite && (await exists(target))) throw new InputError(`checkpoint ${name} exists; pass overwrite:true to replace it`, 'path');
-          await lock.write(() => backend.save(target));
+          await lock.write(() => this.savedInside(name));
           return { path: formatTinkerPath({ modelId: model.id, kind: 'weights', name }), type: 'save_weights' };
         };
       }
@@ -424,6 +424,17 @@ export class TinkerService {
       }
     }
     return { data: decoded.map((d) => d.datum), inputs: decoded.map((d) => d.inputs), lossName: lossName as TinkerLossName, config };
+  }
+
+  /**
+   * Saves through the backend (which writes `name` in its own checkpoint folder) and insists that
+   * folder is this server's, so load can find what save wrote.
+   */
+  private async savedInside(name: string): Promise<string> {
+    const written = await this.options.backend.save(name);
+    const inside = relative(resolve(this.options.checkpointDir), resolve(written));
+    if (inside !== name) throw new HttpError(500, `the backend saved ${name} to ${written}, outside the server's checkpoint folder ${this.options.checkpointDir}; start the backend with the same checkpoint folder`);
+    return written;
   }
 
   /** The file for checkpoint `name`, refusing anything that resolves outside the checkpoint folder (symlinks included). */

@@ -78,7 +78,7 @@ test('a TokenLossFunction gives exactly the gradient of the same built-in loss (
         const lossFunction: TokenLossFunction = (current) => tinkerLoss('ppo', data.map((_, d) => ({ advantages: advantages[d] as Float32Array, logprobs: sampling[d] as Float32Array })), { clip_low_threshold: 0.8, clip_high_threshold: 1.28 })(current);
         await policy.forwardBackward(data, lossFunction);
       } else {
-        await policy.forwardBackward(data, { kind: 'ppo', advantages, samplingLogprobs: sampling, clipLow: 0.2, clipHigh: 0.28 });
+        await policy.forwardBackward(data, { kind: 'ppo', advantages, samplingLogprobs: sampling, clipLow: 0.8, clipHigh: 1.28 });
       }
       await policy.optimStep(adam);
       logprobs = await policy.forward(data);
