@@ -83,7 +83,8 @@ function decide(gold: string, predicted: string, options: EquivalenceOptions): V
   if (g === p && normalizedGold.percent === normalizedPred.percent) return { correct: true, reason: 'string' };
   const goldChoice = CHOICE.exec(g);
   if (goldChoice) {
-    const predChoice = CHOICE.exec(p) ?? /^\(?([A-J])\)?[.:)]?\s/.exec(p);
+    // `B`, `(B)`, or a letter that leads the choice text: `(B) 10^-4 eV`, `B. 10^-4 eV`.
+    const predChoice = CHOICE.exec(p) ?? /^\(([A-J])\)\s/.exec(p) ?? /^([A-J])[.:)]\s/.exec(p);
     if (predChoice) {
       return { correct: predChoice[1] === goldChoice[1], reason: 'choice', detail: `gold ${goldChoice[1] ?? ''}, predicted ${predChoice[1] ?? ''}` };
     }

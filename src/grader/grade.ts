@@ -45,7 +45,7 @@ function compareWithAny(golds: string[], answer: string, options: GradeOptions):
 /** Multiple choice: the letter, or the full text of the right choice. */
 function compareChoice(gold: string, answer: string, options: GradeOptions): Verdict {
   const letter = isEquivalent(gold, answer, options);
-  if (letter.correct || letter.reason === 'choice') return letter;
+  if (letter.correct) return letter;
   const index = LETTERS.indexOf(gold.trim().replace(/[()]/g, ''));
   const text = options.choices?.[index];
   if (text !== undefined) {

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { extractAnswer, lastBoxed, lastNumberOnLastLine } from './extract.js';
+
+test('the last balanced \\boxed{} wins, nested braces included', () => {
+  const text = 'First $\\boxed{1}$, then \\boxed{\\frac{1}{\\sqrt{2}}} is final.';
+  assert.deepEqual(extractAnswer(text), { answer: '\\frac{1}{\\sqrt{2}}', method: 'boxed' });
+  assert.equal(extractAnswer('\\boxed{\\{1, 2\\}}').answer, '\\{1, 2\\}');
+  assert.equal(extractAnswer('\\boxed{\\text{(B)}}').answer, '\\text{(B)}');
+});
+
+test('\\boxed with a space, \\fbox, and an unbalanced last box falling back to the previous one', () => {
+  assert.deepEqual(extractAnswer('so $\\boxed 5$.'), { answer: '5', method: 'boxed' });
+  assert.deepEqual(extractAnswer('answer \\fbox{42}'), { answer: '42', method: 'fbox' });
+  assert.equal(extractAnswer('\\boxed{3} and then \\boxed{4').answer, '3');
+  assert.equal(lastBoxed('\\boxed{'), null);
+});
+
+test('<answer> tags, "the final answer is", and "Answer:" lines', () => {
+  assert.deepEqual(extractAnswer('<think>..</think><answer> 12 </answer>'), { answer: '12', method: 'answer-tag' });
+  assert.equal(extractAnswer('<answer>so \\boxed{7}</answer>').answer, '7');
+  assert.deepEqual(extractAnswer('Thus, the final answer is $\\frac{3}{4}$. I hope it is correct.'), { answer: '\\frac{3}{4}', method: 'final-answer' });
+  assert.deepEqual(extractAnswer('work...\nAnswer: 17'), { answer: '17', method: 'answer-line' });
+});
+
+test('boxedOnly ignores everything but boxes (the paper training reward)', () => {
+  const extraction = extractAnswer('The final answer is 5', { boxedOnly: true });
+  assert.equal(extraction.answer, null);
+  assert.equal(extraction.method, 'none');
+  assert.match(extraction.reason ?? '', /boxed/);
+});
+
+test('multiple-choice letters: (B), \\text{(C)}, "answer is D", a lone letter line', () => {
+  assert.equal(extractAnswer('I pick (B) because...', { multipleChoice: true }).answer, 'B');
+  assert.equal(extractAnswer('so it is \\text{(C)} here', { multipleChoice: true }).answer, 'C');
+  assert.equal(extractAnswer('The correct answer is D.', { multipleChoice: true }).answer, 'D');
+  assert.equal(extractAnswer('reasoning\nA\n', { multipleChoice: true }).answer, 'A');
+  assert.equal(extractAnswer('I pick (B) because...').answer, null);
+});
+
+test('no answer is a result with a reason', () => {
+  for (const text of ['', '   ', 'I do not know.']) {
+    const extraction = extractAnswer(text);
+    assert.equal(extraction.answer, null);
+    assert.equal(extraction.method, 'none');
+    assert.ok((extraction.reason ?? '').length > 0);
+  }
+});
+
+test('the lenient last-number fallback is reported separately and only on request', () => {
+  const text = 'The area is 12 square units.\nSo we get 3 and 45';
+  assert.equal(extractAnswer(text).lastNumber, undefined);
+  const extraction = extractAnswer(text, { lastNumber: true });
+  assert.equal(extraction.answer, null);
+  assert.equal(extraction.lastNumber, '45');
+  assert.equal(lastNumberOnLastLine('no digits\n'), null);
+  assert.equal(extractAnswer('\\boxed{7}\nthen 8', { lastNumber: true }).lastNumber, '8');
+});
+
+test('property: never throws on random text, and a boxed integer is always found', () => {
+  fc.assert(
+    fc.property(fc.string({ maxLength: 200 }), fc.integer(), (noise, n) => {
+      const extraction = extractAnswer(noise, { multipleChoice: true, lastNumber: true });
+      assert.equal(typeof extraction.method, 'string');
+      const clean = noise.replace(/\\boxed|\\fbox|[{}$\\]/g, '');
+      assert.equal(extractAnswer(`${clean} \\boxed{${n}}`).answer, String(n));
+    }),
+    { numRuns: 300 },
+  );
+});

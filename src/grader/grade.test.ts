@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gradeResponse, trainingReward, validationReward } from './grade.js';
+
+const right = 'We compute carefully.\n\\[ \\boxed{\\frac{1}{2}} \\]';
+const wrong = 'We compute carefully.\n\\[ \\boxed{\\frac{1}{3}} \\]';
+const unboxed = 'We compute carefully. The final answer is 0.5';
+
+test('gradeResponse extracts then compares, reporting the extraction and verdict', () => {
+  const result = gradeResponse('0.5', right);
+  assert.equal(result.correct, true);
+  assert.equal(result.via, 'answer');
+  assert.equal(result.extraction.method, 'boxed');
+  assert.equal(result.verdict.reason, 'numeric');
+  assert.equal(gradeResponse('0.5', wrong).correct, false);
+  const none = gradeResponse('0.5', 'no idea');
+  assert.deepEqual({ correct: none.correct, via: none.via, reason: none.verdict.reason }, { correct: false, via: 'none', reason: 'no-answer' });
+});
+
+test('a gold array accepts any of its answers (Minerva alt_answers)', () => {
+  const golds = ['3.83e35', '3.83 \\times 10^{35}'];
+  const result = gradeResponse(golds, 'so \\boxed{3.83\\times10^{35}}');
+  assert.equal(result.correct, true);
+  assert.equal(gradeResponse(['188', '566'], '\\boxed{566}').matchedGold, '566');
+  assert.equal(gradeResponse([], '\\boxed{1}').correct, false);
+});
+
+test('multiple choice: the letter, or the text of the right choice when choices are given', () => {
+  const choices = ['10^-9 eV', '10^-11 eV', '10^-4 eV', '10^-8 eV'];
+  assert.equal(gradeResponse('C', 'The answer is (C).', { multipleChoice: true }).correct, true);
+  assert.equal(gradeResponse('C', 'The answer is (B).', { multipleChoice: true }).correct, false);
+  assert.equal(gradeResponse('C', '\\boxed{C}', { multipleChoice: true }).correct, true);
+  assert.equal(gradeResponse('C', '\\boxed{10^-4 eV}', { multipleChoice: true, choices }).correct, true);
+  assert.equal(gradeResponse('C', '\\boxed{10^-8 eV}', { multipleChoice: true, choices }).correct, false);
+});
+
+test('lenient mode adds the last number on the last line, reported as via last-number', () => {
+  const text = 'Long work without a box.\nSo the count is 25';
+  assert.equal(gradeResponse('025', text).correct, false);
+  const result = gradeResponse('025', text, { lenient: true });
+  assert.equal(result.correct, true);
+  assert.equal(result.via, 'last-number');
+  assert.equal(result.extraction.lastNumber, '25');
+});
+
+test('training reward: +1 correct, -1 wrong or unboxed; format-aware gives -0.5 to a wrong box', () => {
+  assert.equal(trainingReward(right, '\\frac12'), 1);
+  assert.equal(trainingReward(wrong, '\\frac12'), -1);
+  assert.equal(trainingReward(unboxed, '\\frac12'), -1);
+  assert.equal(trainingReward('', '\\frac12'), -1);
+  assert.equal(trainingReward(wrong, '\\frac12', { formatAware: true }), -0.5);
+  assert.equal(trainingReward(unboxed, '\\frac12', { formatAware: true }), -1);
+  assert.equal(trainingReward(right, '\\frac12', { formatAware: true }), 1);
+});
+
+test('validation reward: 1 correct, 0 otherwise', () => {
+  assert.equal(validationReward(right, '1/2'), 1);
+  assert.equal(validationReward(wrong, '1/2'), 0);
+  assert.equal(validationReward(unboxed, '1/2'), 0);
+});
