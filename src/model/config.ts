@@ -29,7 +29,7 @@ export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = {
   numHeads: 4,
   numKvHeads: 2,
   intermediateSize: 384,
-  contextLength: 320,
+  contextLength: 384,
   ropeTheta: 10000,
   rmsNormEps: 1e-5,
 };
