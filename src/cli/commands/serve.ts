@@ -1,0 +1,103 @@
+/** `cir serve`: the embedded model over the OpenAI-compatible completions API and the Tinker training subset. */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { startServer } from '../../serve/server.js';
+import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+
+const help = `Usage: cir serve [--port N] [--checkpoint PATH] [--host H --api-key-env VAR] [options]
+
+Serves the embedded model over HTTP:
+  OpenAI-compatible (as vLLM):  POST /v1/completions (token ids or text in, token_ids/logprobs out,
+                                n, stop, stop_token_ids, stream), GET /v1/models, GET /health
+  Tinker subset:                /api/v1/create_session, create_model, forward, forward_backward,
+                                optim_step, save_weights, save_weights_for_sampler, load_weights,
+                                create_sampling_session, asample, retrieve_future, ...
+Prints the address when ready; Ctrl-C stops it.
+
+Options:
+  --port N                 port (default 8000; 0 picks a free one)
+  --host H                 address to listen on (default 127.0.0.1). Anything but loopback
+                           requires --api-key-env; every request must then carry the key as
+                           "Authorization: Bearer KEY" or "X-API-Key: KEY"
+  --api-key-env VAR        environment variable holding the API key
+  --checkpoint PATH        checkpoint directory to serve (default: the committed warm start)
+  --random-init            serve a freshly initialised model instead of a checkpoint
+  --checkpoint-dir DIR     where Tinker save_weights writes and load_weights reads; every path
+                           over the API is confined to it (default runs/serve/checkpoints)
+  --model-name NAME        name clients use as "model"/"base_model" (default cir-embedded)
+  --max-body-mb N          largest request body (default 32)
+  --max-n N                largest n / num_samples (default 64)
+  --max-tokens N           largest max_tokens (default: the context window)
+  --max-prompt-tokens N    longest prompt (default: the context window)
+  --session-timeout S      Tinker sessions idle this long expire (default 300)
+  --json                   print the ready line as JSON
+`;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve the embedded model over OpenAI-compatible and Tinker APIs',
+  help,
+  async run(argv) {
+    const { values } = parseCommandLine(
+      argv,
+      {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'api-key-env': { type: 'string' },
+        checkpoint: { type: 'string' },
+        'random-init': { type: 'boolean' },
+        'checkpoint-dir': { type: 'string' },
+        'model-name': { type: 'string' },
+        'max-body-mb': { type: 'string' },
+        'max-n': { type: 'string' },
+        'max-tokens': { type: 'string' },
+        'max-prompt-tokens': { type: 'string' },
+        'session-timeout': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      false,
+    );
+    const port = numberFlag(values.port, 'port', 8000, 0, 65535);
+    let apiKey: string | undefined;
+    if (values['api-key-env'] !== undefined) {
+      apiKey = process.env[values['api-key-env']];
+      if (!apiKey) throw new UsageError(`--api-key-env ${values['api-key-env']}: that environment variable is empty or unset`);
+    }
+    if (values.checkpoint !== undefined && values['random-init']) throw new UsageError('give --checkpoint or --random-init, not both');
+    const checkpointDir = resolve(values['checkpoint-dir'] ?? 'runs/serve/checkpoints');
+    const checkpoint = values.checkpoint ?? DEFAULT_CHECKPOINT_PATH;
+    if (!values['random-init'] && !existsSync(checkpoint)) {
+      throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
+    }
+    const backend = values['random-init'] ? createEmbeddedPolicy({}, { checkpointDir }) : await loadEmbeddedPolicy(checkpoint, { checkpointDir });
+    const limits: Record<string, number> = {};
+    if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
+    if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);
+    if (values['max-tokens'] !== undefined) limits['maxTokens'] = numberFlag(values['max-tokens'], 'max-tokens', backend.contextWindow, 1, backend.contextWindow);
+    if (values['max-prompt-tokens'] !== undefined) limits['maxPromptTokens'] = numberFlag(values['max-prompt-tokens'], 'max-prompt-tokens', backend.contextWindow, 1, backend.contextWindow);
+    const modelName = values['model-name'] ?? 'cir-embedded';
+    const server = await startServer({
+      backend,
+      tokenizer: backend.tokenizer,
+      modelName,
+      checkpointDir,
+      port,
+      ...(values.host !== undefined ? { host: values.host } : {}),
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      limits,
+      sessionTimeoutMs: numberFlag(values['session-timeout'], 'session-timeout', 300, 1) * 1000,
+    });
+    const ready = { url: server.url, model: modelName, context_window: backend.contextWindow, checkpoint: values['random-init'] ? null : checkpoint, checkpoint_dir: checkpointDir, auth: apiKey !== undefined };
+    process.stdout.write(values.json ? `${JSON.stringify(ready)}\n` : `cir serve: listening on ${server.url} (model ${modelName}, context ${backend.contextWindow} tokens${apiKey ? ', API key required' : ''})\n`);
+    await new Promise<void>((resolveStop) => {
+      const stop = () => resolveStop();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.close();
+    await backend.close();
+    return 0;
+  },
+};
