@@ -4,7 +4,7 @@
  * intervals, matrices, relations) → scalars (exact rationals, then complex evaluation, with
  * random points for variables). Every step is bounded by a deadline; nothing throws.
  */
-import { hasDecimal, show, variables, type Node } from './ast.js';
+import { children, hasDecimal, show, variables, type Node } from './ast.js';
 import { complexValue, exactValue, type Complex, type Rational } from './evaluate.js';
 import { bindConstants, parseLatex } from './latex-parser.js';
 import { normalizeAnswer } from './normalize.js';
@@ -330,6 +330,10 @@ function compareUnordered(a: Node[], b: Node[], context: Context): Decision {
   return { equal: true, reason: 'structural' };
 }
 
+function containsInfinity(node: Node): boolean {
+  return (node.type === 'const' && node.name === 'inf') || children(node).some(containsInfinity);
+}
+
 function isInfinite(node: Node): boolean {
   return (node.type === 'const' && node.name === 'inf') || (node.type === 'neg' && isInfinite(node.arg));
 }
@@ -485,6 +489,8 @@ function compareScalars(a: Node, b: Node, context: Context): Decision {
     const vb = complexValue(b, new Map());
     if (!va || !vb) return { equal: false, reason: 'undecided', detail: 'could not evaluate' };
     if (!finite(va) || !finite(vb)) {
+      // Overflow (3^{2023}·√2) is not infinity: only a written ∞ may be compared as one.
+      if (!containsInfinity(a) && !containsInfinity(b)) return { equal: false, reason: 'undecided', detail: 'value outside double range' };
       const bothInfinite = [va, vb].every((v) => !Number.isNaN(v.re) && !Number.isNaN(v.im));
       if (bothInfinite && Math.sign(va.re) === Math.sign(vb.re) && va.im === vb.im && !finite(va) && !finite(vb)) return { equal: true, reason: 'numeric' };
       if (bothInfinite && (finite(va) || finite(vb))) return { equal: false, reason: 'numeric' };

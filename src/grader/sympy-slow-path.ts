@@ -98,7 +98,8 @@ export async function isEquivalentWithSympy(
     `a = ${a}`,
     `b = ${b}`,
     'd = simplify(a - b)',
-    "print('CIR_SYMPY', 'equal' if d == 0 else ('unequal' if d.is_number and d.is_zero is False else 'unknown'))",
+    // A non-zero symbolic difference counts as unequal (symeval's rule); a number sympy cannot sign stays unknown.
+    "print('CIR_SYMPY', 'equal' if d == 0 else ('unequal' if d.is_zero is False or not d.is_number else 'unknown'))",
   ].join('\n');
   const timeoutMs = options.sympyTimeoutMs ?? 5000;
   const controller = new AbortController();
