@@ -47,6 +47,11 @@ export interface BenchmarkSpec {
   readonly defaultFile: string;
   /** True when grading runs programs and needs `GradeContext.executor`. */
   readonly needsExecutor: boolean;
+  /**
+   * The problem text must not be written anywhere by default (GPQA's authors ask that it not be
+   * published): the harness should store ids instead of prompts, and redact prompt segments.
+   */
+  readonly confidentialText?: boolean;
   load(path: string): Promise<BenchmarkItem[]>;
   /**
    * Caveats that must be written into the run and every report for these items
