@@ -129,7 +129,7 @@ test('broken streams (dropped, truncated, stalled, error event) resume from the 
     assert.deepEqual(chunks.flatMap((c) => c.tokens), planned, fault.kind);
     assert.equal(client.counters.resumes, 1, fault.kind);
     const resumed = fake.requests[1];
-    const delivered = fault.afterTokens;
+    const delivered = 'afterTokens' in fault ? fault.afterTokens : 0;
     assert.deepEqual(resumed?.body['prompt'], [...prompt, ...planned.slice(0, delivered)], `${fault.kind}: resumed from delivered ids`);
     assert.equal(resumed?.body['max_tokens'], params.maxTokens - delivered);
   }

@@ -9,6 +9,7 @@ import type { CodeExecutor, ExecutionOutcome, ExecutionSession } from '../core/e
 import type { SamplingParams } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment, ToolCall, Trajectory, TrajectoryStatus } from '../core/trajectory.js';
+import { formatFeedback as formatInterpreterFeedback, type FeedbackOptions } from '../interpreter/index.js';
 import { findCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
 import { Limiter } from './limiter.js';
 import { generateSegment, type RolloutSamplingEngine } from './segment.js';
@@ -30,8 +31,10 @@ export interface RolloutConfig {
   tokenizer: Tokenizer;
   /** Required unless `toolsEnabled` is false. */
   executor?: CodeExecutor;
-  /** Turns an outcome into the text shown to the model (the interpreter's `formatFeedback`). */
+  /** Turns an outcome into the text shown to the model; the interpreter's `formatFeedback` by default. */
   formatFeedback?: (outcome: ExecutionOutcome) => string;
+  /** Options of the default formatter (empty-output handling, truncation). */
+  feedback?: FeedbackOptions;
   sampling: RolloutSampling;
   /** Tool budget K: code blocks executed per trajectory. Paper code default 2 (training ends at 4, eval 5). */
   maxToolCalls?: number;
@@ -147,9 +150,9 @@ export function encodeUntrusted(tokenizer: Tokenizer, text: string): number[] {
   return ids;
 }
 
-interface ResolvedConfig extends Required<Omit<RolloutConfig, 'executor' | 'formatFeedback' | 'contextWindow'>> {
+interface ResolvedConfig extends Required<Omit<RolloutConfig, 'executor' | 'formatFeedback' | 'contextWindow' | 'feedback'>> {
   executor: CodeExecutor | undefined;
-  formatFeedback: ((outcome: ExecutionOutcome) => string) | undefined;
+  formatFeedback: (outcome: ExecutionOutcome) => string;
   contextWindow: number;
 }
 
@@ -163,7 +166,6 @@ export class RolloutEngine {
   constructor(config: RolloutConfig) {
     const toolsEnabled = config.toolsEnabled ?? true;
     if (toolsEnabled && !config.executor) throw new InputError('an executor is required when tools are enabled', 'executor');
-    if (toolsEnabled && !config.formatFeedback) throw new InputError('formatFeedback is required when tools are enabled', 'formatFeedback');
     const positive = (value: number, name: string, allowZero = false) => {
       if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
         throw new InputError(`must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${value}`, name);
@@ -174,7 +176,7 @@ export class RolloutEngine {
       engine: config.engine,
       tokenizer: config.tokenizer,
       executor: config.executor,
-      formatFeedback: config.formatFeedback,
+      formatFeedback: config.formatFeedback ?? ((outcome) => formatInterpreterFeedback(outcome, config.feedback ?? {})),
       sampling: config.sampling,
       maxToolCalls: positive(config.maxToolCalls ?? 2, 'maxToolCalls', true),
       budgetPolicy: config.budgetPolicy ?? 'finish',
@@ -362,7 +364,7 @@ export class RolloutEngine {
           finish('error', `interpreter infra_error after ${config.infraRetries + 1} attempts: ${outcome.reason}`);
           break;
         }
-        const feedback = (config.formatFeedback as (o: ExecutionOutcome) => string)(outcome);
+        const feedback = config.formatFeedback(outcome);
         const text = toolText(segment.text, block.end, feedback);
         this.appendTool(trajectory, context, text);
         responseTokens += trajectory.segments.at(-1)?.tokens.length ?? 0;
