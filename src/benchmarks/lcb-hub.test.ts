@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { decodePrivateTests, HubError, loadLcbFromHub } from './lcb-hub.js';
 import { judgeProgram } from './lcb-judge.js';
-import { createPythonTestExecutor } from './python-test-executor.js';
+import { createSandboxExecutor } from '../interpreter/index.js';
 
 /** pickle.dumps(text, protocol=4), written out by hand. */
 function pickle4(text: string): Buffer {
@@ -106,13 +106,14 @@ test('downloads a release, decodes the hidden tests and caches the files', async
 test('problems loaded from the Hub are judged on their hidden tests', async () => {
   const [stdinProblem, functionalProblem] = await loadLcbFromHub({ release: 'release_v2', cacheDir: join(cacheRoot, 'b'), endpoint });
   assert.ok(stdinProblem && functionalProblem);
-  const executor = createPythonTestExecutor();
+  const executor = await createSandboxExecutor({ concurrency: 2 });
   // Right on the public example only: 2 → 4 by squaring.
   const squaring = await judgeProgram(stdinProblem, 'n = int(input())\nprint(n * n)', executor);
   assert.equal(squaring.failedTestIndex, 1);
   assert.equal((await judgeProgram(stdinProblem, 'print(2 * int(input()))', executor)).passed, true);
   const adder = 'class Solution:\n    def add(self, a, b):\n        return a + b';
   assert.equal((await judgeProgram(functionalProblem, adder, executor)).passed, true);
+  await executor.close();
 });
 
 test('a hidden-test field holding a code-running pickle is refused with a clear error', async () => {

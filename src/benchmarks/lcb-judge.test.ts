@@ -1,6 +1,7 @@
 /**
  * Verdicts on real LiveCodeBench problems with hand-written programs (correct and deliberately
- * wrong), run in real Python. The dataset is read from ../shared/datasets beside the repository.
+ * wrong), run in the project's sandbox (the same executor the harness uses). The dataset is read
+ * from ../shared/datasets beside the repository.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,14 +9,27 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { judgeProgram, judgeExecution } from './lcb-judge.js';
 import { lcbItem, loadLcbProblems, type LcbProblem } from './livecodebench.js';
-import { createPythonTestExecutor } from './python-test-executor.js';
+import type { CodeExecutor, ExecuteOptions } from '../core/execution.js';
+import { createSandboxExecutor } from '../interpreter/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const datasetPath = join(repoRoot, '..', 'shared', 'datasets', 'livecodebench.jsonl');
-const executor = createPythonTestExecutor();
 const problems = new Map<string, LcbProblem>();
+let sandbox: CodeExecutor;
+let executions = 0;
+/** The sandbox, counting executions. */
+const executor: CodeExecutor = {
+  name: 'counting-sandbox',
+  execute(code: string, options?: ExecuteOptions) {
+    executions++;
+    return sandbox.execute(code, options);
+  },
+  openSession: () => sandbox.openSession(),
+  close: () => sandbox.close(),
+};
 
 before(async () => {
+  sandbox = await createSandboxExecutor({ concurrency: 2 });
   for (const p of await loadLcbProblems(datasetPath)) problems.set(p.id, p);
 });
 after(() => executor.close());
@@ -216,11 +230,11 @@ test('2816 (functional): returning the wrong string fails; an exception is a run
 });
 
 test('a response without a program fails without running anything', async () => {
-  const before = executor.executions;
+  const before = executions;
   const result = await judgeProgram(problem('abc301_a'), '   ', executor);
   assert.equal(result.programFound, false);
   assert.equal(result.passed, false);
-  assert.equal(executor.executions, before);
+  assert.equal(executions, before);
 });
 
 test('an infrastructure failure is retried, then reported as such (not as the program failing)', async () => {
