@@ -1,6 +1,11 @@
 /** Every command of the CLI, in the order `cir --help` lists them. */
 import type { Command } from '../command.js';
+import { gradeCommand } from './grade.js';
+import { benchGraderCommand } from './bench-grader.js';
 import { serveCommand } from './serve.js';
 import { benchServeCommand } from './bench-serve.js';
+import { execCommand } from './exec.js';
+import { sandboxDoctorCommand } from './sandbox-doctor.js';
+import { benchSandboxCommand } from './bench-sandbox.js';
 
-export const commands: Command[] = [serveCommand, benchServeCommand];
+export const commands: Command[] = [serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand];

@@ -1,0 +1,46 @@
+/** `cir bench sandbox`: sandbox throughput and latency beside a fresh-process baseline, in one run. */
+import { benchSandbox } from '../../interpreter/index.js';
+import { numberFlag, parseCommandLine, type Command } from '../command.js';
+
+const help = `Usage: cir bench sandbox [--json] [--n N] [--concurrency C]
+
+Measures snippets per second and p50/p99 latency through the jailed fork server for a trivial
+snippet (print(1+1)), a sympy solve and a realistic mix (mostly light code, some sympy and numpy,
+a few errors, 1% timeouts at 500 ms), then the same workloads with a fresh python3 per snippet
+(the baseline), and the memory (PSS) of an idle session.
+
+Options:
+  --n N              trivial snippets (sympy runs N/4, mixed N/2, the baseline N/20; default 400)
+  --concurrency C    snippets in flight (default 4)
+  --json             print the report as JSON:
+                     {"cases":[{"name","per_s","p50_ms","p99_ms",...}],"baseline":[...],"idle_session_mb":N,...}`;
+
+export const benchSandboxCommand: Command = {
+  name: 'bench sandbox',
+  summary: 'sandbox snippets/s and latency vs a fresh python per snippet',
+  help,
+  async run(argv) {
+    const { values } = parseCommandLine(argv, { json: { type: 'boolean' }, n: { type: 'string' }, concurrency: { type: 'string' } }, false);
+    const n = numberFlag(values.n, 'n', 400, 10, 100_000);
+    const concurrency = numberFlag(values.concurrency, 'concurrency', 4, 1, 64);
+    const report = await benchSandbox({
+      n,
+      concurrency,
+      onProgress: (label) => {
+        if (!values.json) process.stderr.write(`bench sandbox: ${label}\n`);
+      },
+    });
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      return 0;
+    }
+    const row = (c: { name: string; per_s: number; p50_ms: number; p99_ms: number }) =>
+      `  ${c.name.padEnd(8)} ${String(c.per_s).padStart(8)}/s   p50 ${String(c.p50_ms).padStart(7)} ms   p99 ${String(c.p99_ms).padStart(7)} ms\n`;
+    process.stdout.write(`sandbox (concurrency ${report.concurrency}, server start ${report.server_start_ms} ms):\n`);
+    report.cases.forEach((c) => process.stdout.write(row(c)));
+    process.stdout.write('baseline (fresh python per snippet, 2 in flight):\n');
+    report.baseline.forEach((c) => process.stdout.write(row(c)));
+    process.stdout.write(`idle session: ${report.idle_session_mb} MB PSS\n`);
+    return 0;
+  },
+};

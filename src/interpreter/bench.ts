@@ -1,0 +1,170 @@
+/**
+ * `cir bench sandbox`: snippets per second and latency for a trivial, a sympy and a realistic mixed
+ * workload through the jailed fork server, beside a baseline that starts a fresh Python per snippet.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { CodeExecutor, ExecuteOptions, ExecutionOutcome } from '../core/execution.js';
+import { DEFAULT_PYTHON, DEFAULT_SITE_PACKAGES } from './jail.js';
+import { createSandboxExecutor, SandboxSession, type SandboxOptions } from './sandbox-executor.js';
+
+export interface BenchCase {
+  name: string;
+  n: number;
+  per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  kinds: Record<string, number>;
+}
+
+export interface BenchReport {
+  cases: BenchCase[];
+  baseline: BenchCase[];
+  idle_session_mb: number;
+  concurrency: number;
+  server_start_ms: number;
+  machine: { cpus: number };
+}
+
+export interface BenchOptions {
+  /** Snippets per case for the sandbox (the baseline runs a tenth, at least 10). */
+  n?: number;
+  concurrency?: number;
+  sandbox?: SandboxOptions;
+  onProgress?: (label: string) => void;
+}
+
+type Job = { code: string; options?: ExecuteOptions };
+
+const trivial = (): Job => ({ code: 'print(1+1)' });
+// Vary the coefficient so sympy's cache cannot answer.
+const sympyJob = (i: number): Job => ({ code: `from sympy import symbols, solve\nx = symbols('x')\nprint(solve(x**2 - ${(i % 97) + 2}*x - 7, x))` });
+
+/** Mostly light code, some sympy, a few errors and timeouts (timeouts use a 500 ms limit). */
+function mixedJob(i: number): Job {
+  const slot = i % 100;
+  if (slot < 60) return { code: `total = sum(k * k for k in range(${200 + slot}))\nprint(total % 1000)` };
+  if (slot < 75) return { code: `import math\nfrom fractions import Fraction\nprint(math.comb(${20 + slot}, 5), Fraction(${slot}, 7) + Fraction(1, 3))` };
+  if (slot < 90) return sympyJob(i);
+  if (slot < 94) return { code: `import numpy as np\nprint(np.linalg.solve(np.eye(3) * ${slot}, np.ones(3)).sum())` };
+  if (slot < 99) return { code: `values = [1, 2, 3]\nprint(values[${slot}])` };
+  return { code: 'while True: pass', options: { timeoutMs: 500 } };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+async function runCase(name: string, n: number, concurrency: number, job: (i: number) => Job, run: (job: Job) => Promise<ExecutionOutcome>): Promise<BenchCase> {
+  const latencies: number[] = [];
+  const kinds: Record<string, number> = {};
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < n) {
+      const item = job(next++);
+      const t = performance.now();
+      const outcome = await run(item);
+      latencies.push(performance.now() - t);
+      kinds[outcome.kind] = (kinds[outcome.kind] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const wall = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return { name, n, per_s: round(n / wall), p50_ms: round(percentile(latencies, 0.5)), p99_ms: round(percentile(latencies, 0.99)), kinds };
+}
+
+const FRESH_PRELUDE = `import sys, resource
+sys.path.insert(0, ${JSON.stringify(DEFAULT_SITE_PACKAGES)})
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+import sympy, numpy
+exec(compile(sys.stdin.read(), '<snippet>', 'exec'), {'__name__': '__main__'})
+`;
+
+/** The baseline: a fresh `python3` per snippet that imports sympy and numpy, no isolation. */
+function freshRun(job: Job): Promise<ExecutionOutcome> {
+  const started = performance.now();
+  const timeoutMs = job.options?.timeoutMs ?? 5000;
+  return new Promise((resolve) => {
+    const child = spawn(DEFAULT_PYTHON, ['-S', '-E', '-s', '-c', FRESH_PRELUDE], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/bin:/bin', OPENBLAS_NUM_THREADS: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    // A hung baseline snippet is killed a second after its limit.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs + 1000);
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const durationMs = performance.now() - started;
+      if (timedOut) resolve({ kind: 'timeout', stdout, stderr, durationMs, limitMs: timeoutMs });
+      else if (code === 0) resolve({ kind: 'ok', stdout, stderr, durationMs });
+      else resolve({ kind: 'error', errorType: 'Error', message: '', lastLine: stderr.trim().split('\n').at(-1) ?? '', stdout, stderr, durationMs });
+    });
+    child.stdin.end(job.code);
+  });
+}
+
+/** Proportional set size of every host process running as `uid`, in MB. */
+function pssOfUid(uid: number): number {
+  let kb = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
+      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+export async function benchSandbox(options: BenchOptions = {}): Promise<BenchReport> {
+  const n = options.n ?? 400;
+  const concurrency = options.concurrency ?? 4;
+  const progress = options.onProgress ?? (() => undefined);
+  const t0 = performance.now();
+  const executor: CodeExecutor & { openSession: () => Promise<unknown> } = await createSandboxExecutor({ ...options.sandbox, concurrency });
+  const serverStartMs = Math.round(performance.now() - t0);
+  const cases: BenchCase[] = [];
+  const baseline: BenchCase[] = [];
+  let idleSessionMb = 0;
+  try {
+    const sandboxRun = (job: Job) => executor.execute(job.code, job.options);
+    for (let i = 0; i < 8; i++) await sandboxRun(sympyJob(1000 + i)); // settle caches after start
+    progress('trivial');
+    cases.push(await runCase('trivial', n, concurrency, trivial, sandboxRun));
+    progress('sympy');
+    cases.push(await runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, sandboxRun));
+    progress('mixed');
+    cases.push(await runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, sandboxRun));
+    progress('idle session');
+    const session = await executor.openSession();
+    if (session instanceof SandboxSession && session.uid !== undefined) {
+      await session.execute('x = 1');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      idleSessionMb = pssOfUid(session.uid);
+      await session.close();
+    }
+  } finally {
+    await executor.close();
+  }
+  const baseN = Math.max(10, Math.round(n / 20));
+  const baseConcurrency = 2;
+  progress('baseline');
+  baseline.push(await runCase('trivial', baseN, baseConcurrency, trivial, freshRun));
+  baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
+  baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
+  return { cases, baseline, idle_session_mb: idleSessionMb, concurrency, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
+}
