@@ -254,7 +254,7 @@ function checkTime(context: Context): void {
   if (Date.now() > context.deadline) throw new Timeout();
 }
 
-function isLabel(node: Node): node is Node & { type: 'rel' } {
+function isLabel(node: Node): boolean {
   return node.type === 'rel' && node.ops.every((op) => op === '=') && isLabelSide(node.args[0]);
 }
 
@@ -279,8 +279,8 @@ function isCollection(node: Node): node is Node & { type: 'list' | 'set' } {
 function compare(a: Node, b: Node, context: Context): Decision {
   checkTime(context);
   if (a.type === 'rel' && b.type === 'rel') return compareRelations(a, b, context);
-  if (isLabel(a)) return compare(a.args[a.args.length - 1] as Node, b, context);
-  if (isLabel(b)) return compare(a, b.args[b.args.length - 1] as Node, context);
+  if (a.type === 'rel' && isLabel(a)) return compare(a.args[a.args.length - 1] as Node, b, context);
+  if (b.type === 'rel' && isLabel(b)) return compare(a, b.args[b.args.length - 1] as Node, context);
   const constantA = b.type !== 'rel' ? constantRightSide(a) : null;
   if (constantA) return compare(constantA, b, context);
   const constantB = a.type !== 'rel' ? constantRightSide(b) : null;
