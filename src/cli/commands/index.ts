@@ -1,5 +1,6 @@
 /** Every command of the CLI, in the order `cir --help` lists them. */
 import type { Command } from '../command.js';
+import { judgeCommand } from './judge.js';
 import { gradeCommand } from './grade.js';
 import { benchGraderCommand } from './bench-grader.js';
 import { serveCommand } from './serve.js';
@@ -8,4 +9,4 @@ import { execCommand } from './exec.js';
 import { sandboxDoctorCommand } from './sandbox-doctor.js';
 import { benchSandboxCommand } from './bench-sandbox.js';
 
-export const commands: Command[] = [serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand];
+export const commands: Command[] = [serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand];
