@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AdamParams, TokenLossFunction, TrainingDatum } from '../core/policy.js';
 import { createTinkerPolicy, type TinkerPolicyOptions } from '../engines/tinker-policy.js';
-import { TinkerApiError, TinkerFutureError, TinkerSessionExpiredError, type FetchFunction } from '../engines/tinker-client.js';
+import { TinkerApiError, TinkerSessionExpiredError, type FetchFunction } from '../engines/tinker-client.js';
 import { tinkerLoss } from '../engines/tinker-losses.js';
 import { postJson, startBigramServer, type BigramServer } from './test-support.js';
 
