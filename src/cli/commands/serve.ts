@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
-import { startServer } from '../../serve/server.js';
+import { startServer, type RunningServer } from '../../serve/server.js';
+import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 
 const help = `Usage: cir serve [--port N] [--checkpoint PATH] [--host H --api-key-env VAR] [options]
@@ -66,6 +67,9 @@ export const serveCommand: Command = {
       if (!apiKey) throw new UsageError(`--api-key-env ${values['api-key-env']}: that environment variable is empty or unset`);
     }
     if (values.checkpoint !== undefined && values['random-init']) throw new UsageError('give --checkpoint or --random-init, not both');
+    if (values.host !== undefined && !isLoopbackHost(values.host) && apiKey === undefined) {
+      throw new UsageError(`--host ${values.host} is not loopback: give --api-key-env VAR so every request must carry a key`);
+    }
     const checkpointDir = resolve(values['checkpoint-dir'] ?? 'runs/serve/checkpoints');
     const checkpoint = values.checkpoint ?? DEFAULT_CHECKPOINT_PATH;
     if (!values['random-init'] && !existsSync(checkpoint)) {
@@ -78,7 +82,9 @@ export const serveCommand: Command = {
     if (values['max-tokens'] !== undefined) limits['maxTokens'] = numberFlag(values['max-tokens'], 'max-tokens', backend.contextWindow, 1, backend.contextWindow);
     if (values['max-prompt-tokens'] !== undefined) limits['maxPromptTokens'] = numberFlag(values['max-prompt-tokens'], 'max-prompt-tokens', backend.contextWindow, 1, backend.contextWindow);
     const modelName = values['model-name'] ?? 'cir-embedded';
-    const server = await startServer({
+    let server: RunningServer;
+    try {
+      server = await startServer({
       backend,
       tokenizer: backend.tokenizer,
       modelName,
@@ -88,7 +94,11 @@ export const serveCommand: Command = {
       ...(apiKey !== undefined ? { apiKey } : {}),
       limits,
       sessionTimeoutMs: numberFlag(values['session-timeout'], 'session-timeout', 300, 1) * 1000,
-    });
+      });
+    } catch (error) {
+      await backend.close();
+      throw error;
+    }
     const ready = { url: server.url, model: modelName, context_window: backend.contextWindow, checkpoint: values['random-init'] ? null : checkpoint, checkpoint_dir: checkpointDir, auth: apiKey !== undefined };
     process.stdout.write(values.json ? `${JSON.stringify(ready)}\n` : `cir serve: listening on ${server.url} (model ${modelName}, context ${backend.contextWindow} tokens${apiKey ? ', API key required' : ''})\n`);
     await new Promise<void>((resolveStop) => {
