@@ -93,3 +93,33 @@ test('pythonStrip follows str.strip: NBSP and \\x1c are whitespace, BOM is not',
   assert.equal(pythonStrip('\ufeff'), '\ufeff');
   assert.equal(countCodeBlocks('```python\na\n```\n```python\n\n```\n```python\nb\n```'), 2);
 });
+
+test('incremental decoding (byte fast path and window path) reproduces decode() on arbitrary ids', async () => {
+  const { loadHfTokenizer, qwen3TokenizerDir } = await import('../tokenizers/index.js');
+  const { IncrementalDecoder } = await import('./incremental-decoder.js');
+  const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());
+  const windowOnly = { name: 'w', vocabSize: tokenizer.vocabSize, eosTokenId: tokenizer.eosTokenId, encode: (t: string) => tokenizer.encode(t), decode: (ids: readonly number[]) => tokenizer.decode(ids) };
+  const sample = tokenizer.encode('é😀 ∑ x² ```python\nprint("日本")\n```\n\n') ;
+  const sentinel = tokenizer.encode('x')[0] as number;
+  // Byte fast path: exact on arbitrary ids (invalid UTF-8 included) once a final ASCII token flushes it.
+  fc.assert(
+    fc.property(fc.array(fc.oneof(fc.constantFrom(...sample), fc.integer({ min: 0, max: 151668 })), { maxLength: 30 }), (ids) => {
+      const decoder = new IncrementalDecoder(tokenizer);
+      for (const id of [...ids, sentinel]) decoder.push(id);
+      assert.equal(decoder.text, tokenizer.decode([...ids, sentinel]));
+      assert.equal(decoder.ends.length, ids.length + 1);
+      assert.equal(decoder.ends.at(-1), decoder.text.length);
+    }),
+    { numRuns: 300 },
+  );
+  // Window path (any tokenizer): exact on the encodings of arbitrary text, split characters included.
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 20 }), (text) => {
+      const decoder = new IncrementalDecoder(windowOnly);
+      const ids = tokenizer.encode(text);
+      for (const id of ids) decoder.push(id);
+      assert.equal(decoder.text, tokenizer.decode(ids));
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -16,7 +16,14 @@ export class IncrementalDecoder {
   readonly ends: number[] = [];
   private pendingFrom = 0;
 
-  constructor(private readonly tokenizer: Tokenizer) {}
+  /** Fast path for byte-level tokenizers: token bytes through a streaming UTF-8 decoder. */
+  private readonly tokenBytes: ((id: number) => Uint8Array | null) | null;
+  private readonly utf8 = new TextDecoder('utf-8');
+
+  constructor(private readonly tokenizer: Tokenizer) {
+    const withBytes = tokenizer as Tokenizer & { tokenBytes?: (id: number) => Uint8Array | null };
+    this.tokenBytes = typeof withBytes.tokenBytes === 'function' ? withBytes.tokenBytes.bind(tokenizer) : null;
+  }
 
   get length(): number {
     return this.tokens.length;
@@ -24,6 +31,19 @@ export class IncrementalDecoder {
 
   /** Adds one token and returns the text it completes ('' while a character is still partial). */
   push(token: number): string {
+    if (this.tokenBytes) {
+      this.tokens.push(token);
+      const bytes = this.tokenBytes(token);
+      // An id without bytes (unknown to the vocabulary) is decoded on its own.
+      const piece = bytes ? this.utf8.decode(bytes, { stream: true }) : this.utf8.decode() + this.tokenizer.decode([token]);
+      this.text += piece;
+      this.ends.push(this.text.length);
+      if (piece !== '') {
+        for (let i = this.pendingFrom; i < this.tokens.length; i += 1) this.ends[i] = this.text.length;
+        this.pendingFrom = this.tokens.length;
+      }
+      return piece;
+    }
     this.tokens.push(token);
     const prefixText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset, this.readOffset));
     const fullText = this.tokenizer.decode(this.tokens.slice(this.prefixOffset));

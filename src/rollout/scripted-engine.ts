@@ -2,22 +2,36 @@
  * A scripted SamplingEngine: a stand-in model whose continuation is a function of the prompt text
  * (e.g. "how many output blocks has it seen so far"). Tokens are real (the given tokenizer), EOS is
  * appended when a script turn ends, stop strings behave as vLLM's, and an optional latency model
- * turns it into the simulated model server of `cir bench rollout`:
+ * turns it into the simulated model server of `cir bench rollout`, a continuous-batching server
+ * like vLLM: one decode loop serves every running sequence (at most `slots`; the rest queue); each
+ * tick gives every running sequence `chunkTokens` tokens and lasts
  *
- *   request time = queue wait for one of `slots` + prefillMsPerToken · uncached prompt tokens
- *                  + decodeMsPerToken · generated tokens  (streamed in chunks of `chunkTokens`)
+ *   chunkTokens · (decodeMsPerToken + batchMsPerSequence · running) + prefillMsPerToken · uncached
+ *   prompt tokens of the requests admitted in that tick,
  *
- * "Uncached" counts prompt tokens beyond the longest prefix seen before (vLLM's prefix caching).
+ * so a lone straggler decodes fast but uses the server poorly, as on a GPU. "Uncached" counts prompt
+ * tokens beyond the longest 64-token-block prefix seen before (vLLM's prefix caching).
  */
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingEngine, StreamRequest } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { Limiter } from './limiter.js';
 
 export interface LatencyModel {
   prefillMsPerToken: number;
+  /** Time of one decode step with a single running sequence. */
   decodeMsPerToken: number;
-  /** Requests served at once; the rest queue. */
+  /** Extra step time per running sequence (batching is not free). */
+  batchMsPerSequence: number;
+  /** Sequences decoded at once; the rest queue. */
   slots: number;
+}
+
+interface Job {
+  tokens: number[];
+  position: number;
+  promptTokens: readonly number[];
+  admitted: boolean;
+  deliver: (piece: number[], last: boolean) => void;
+  cancelled: boolean;
 }
 
 export interface ScriptedEngineOptions {
@@ -37,12 +51,56 @@ export class ScriptedEngine implements SamplingEngine {
   /** Tokens generated (decode work), for benchmarks. */
   generatedTokens = 0;
   requests = 0;
-  private readonly slots: Limiter | null;
   private readonly seenPrefixes = new Set<string>();
+  private readonly running: Job[] = [];
+  private readonly waiting: Job[] = [];
+  private ticking = false;
 
   constructor(private readonly options: ScriptedEngineOptions) {
     this.contextWindow = options.contextWindow ?? 32768;
-    this.slots = options.latency ? new Limiter(options.latency.slots) : null;
+  }
+
+  /** Queues a job on the simulated batch loop. */
+  private submit(job: Job): void {
+    this.waiting.push(job);
+    if (!this.ticking) {
+      this.ticking = true;
+      void this.loop();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const latency = this.options.latency as LatencyModel;
+    const chunk = this.options.chunkTokens ?? 4;
+    while (this.running.length > 0 || this.waiting.length > 0) {
+      let prefill = 0;
+      while (this.running.length < latency.slots && this.waiting.length > 0) {
+        const job = this.waiting.shift() as Job;
+        if (job.cancelled) continue;
+        prefill += this.prefillMs(job.promptTokens);
+        this.running.push(job);
+      }
+      const batch = this.running.length;
+      await sleep(chunk * (latency.decodeMsPerToken + latency.batchMsPerSequence * batch) + prefill);
+      for (const job of [...this.running]) {
+        if (!job.cancelled) {
+          const piece = job.tokens.slice(job.position, job.position + chunk);
+          job.position += piece.length;
+          this.generatedTokens += piece.length;
+          job.deliver(piece, job.position >= job.tokens.length);
+        }
+        if (job.cancelled || job.position >= job.tokens.length) this.running.splice(this.running.indexOf(job), 1);
+      }
+    }
+    this.ticking = false;
+  }
+
+  /** Runs `tokens` through the simulated server, calling `deliver` per tick. */
+  private simulate(promptTokens: readonly number[], tokens: number[], deliver: (piece: number[], last: boolean) => void, signal?: AbortSignal): Job {
+    const job: Job = { tokens, position: 0, promptTokens, admitted: false, deliver, cancelled: false };
+    signal?.addEventListener('abort', () => (job.cancelled = true), { once: true });
+    this.submit(job);
+    return job;
   }
 
   private plan(promptTokens: readonly number[], maxTokens: number, seed: number | undefined) {
@@ -73,50 +131,62 @@ export class ScriptedEngine implements SamplingEngine {
   }
 
   async sample(request: SampleRequest): Promise<SampledSequence[]> {
-    const run = async (): Promise<SampledSequence[]> => {
-      this.requests += 1;
-      await sleep(this.prefillMs(request.promptTokens), request.signal);
-      const results: SampledSequence[] = [];
-      for (let i = 0; i < (request.n ?? 1); i += 1) {
-        const seed = request.params.seed === undefined ? undefined : request.params.seed + i;
-        const { tokens: planned, truncated } = this.plan(request.promptTokens, request.params.maxTokens, seed);
-        const { tokens, stopReason } = applyStops(this.options.tokenizer, planned, request.params.stop ?? []);
-        this.generatedTokens += tokens.length;
-        await sleep(tokens.length * (this.options.latency?.decodeMsPerToken ?? 0), request.signal);
-        const finishedByStop = stopReason !== null || !truncated || tokens.length < planned.length;
-        results.push({
-          tokens,
-          logprobs: this.logprobsFor(tokens),
-          finishReason: finishedByStop ? 'stop' : 'length',
-          stopReason,
-        });
-      }
-      return results;
-    };
-    return this.slots ? this.slots.run(run) : run();
+    this.requests += 1;
+    const results: SampledSequence[] = [];
+    for (let i = 0; i < (request.n ?? 1); i += 1) {
+      const seed = request.params.seed === undefined ? undefined : request.params.seed + i;
+      const { tokens: planned, truncated } = this.plan(request.promptTokens, request.params.maxTokens, seed);
+      const { tokens, stopReason } = applyStops(this.options.tokenizer, planned, request.params.stop ?? []);
+      if (this.options.latency && tokens.length > 0) {
+        await new Promise<void>((resolve) => this.simulate(request.promptTokens, tokens, (_, last) => last && resolve(), request.signal));
+      } else this.generatedTokens += tokens.length;
+      const finishedByStop = stopReason !== null || !truncated || tokens.length < planned.length;
+      results.push({ tokens, logprobs: this.logprobsFor(tokens), finishReason: finishedByStop ? 'stop' : 'length', stopReason });
+    }
+    return results;
   }
 
   async *stream(request: StreamRequest): AsyncIterable<SampleChunk> {
-    if (this.slots) await this.slots.acquire();
-    try {
-      this.requests += 1;
-      await sleep(this.prefillMs(request.promptTokens), request.signal);
-      const { tokens, truncated } = this.plan(request.promptTokens, request.params.maxTokens, request.params.seed);
+    this.requests += 1;
+    const { tokens, truncated } = this.plan(request.promptTokens, request.params.maxTokens, request.params.seed);
+    const finish = (chunk: SampleChunk, last: boolean): SampleChunk => {
+      if (last) {
+        chunk.finishReason = truncated ? 'length' : 'stop';
+        chunk.stopReason = null;
+      }
+      return chunk;
+    };
+    if (!this.options.latency) {
       const size = this.options.chunkTokens ?? 4;
       for (let start = 0; start < tokens.length; start += size) {
         const piece = tokens.slice(start, start + size);
-        await sleep(piece.length * (this.options.latency?.decodeMsPerToken ?? 0), request.signal);
         this.generatedTokens += piece.length;
-        const last = start + size >= tokens.length;
-        const chunk: SampleChunk = { tokens: piece, logprobs: this.logprobsFor(piece) };
-        if (last) {
-          chunk.finishReason = truncated ? 'length' : 'stop';
-          chunk.stopReason = null;
+        yield finish({ tokens: piece, logprobs: this.logprobsFor(piece) }, start + size >= tokens.length);
+      }
+      return;
+    }
+    const queue: Array<{ piece: number[]; last: boolean }> = [];
+    let wake: (() => void) | null = null;
+    const job = this.simulate(request.promptTokens, tokens, (piece, last) => {
+      queue.push({ piece, last });
+      wake?.();
+    }, request.signal);
+    request.signal?.addEventListener('abort', () => wake?.(), { once: true });
+    try {
+      while (true) {
+        if (request.signal?.aborted) throw new Error('aborted');
+        const next = queue.shift();
+        if (!next) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = null;
+          continue;
         }
-        yield chunk;
+        yield finish({ tokens: next.piece, logprobs: this.logprobsFor(next.piece) }, next.last);
+        if (next.last) return;
       }
     } finally {
-      if (this.slots) this.slots.release();
+      // Leaving early frees the sequence's place in the batch, as an aborted request does on vLLM.
+      job.cancelled = true;
     }
   }
 }

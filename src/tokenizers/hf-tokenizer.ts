@@ -58,6 +58,24 @@ function pickTemplate(value: unknown): string | null {
   return null;
 }
 
+/** GPT-2's bytes_to_unicode, inverted: the printable character standing for each byte. */
+const BYTE_DECODER: ReadonlyMap<string, number> = (() => {
+  const bytes: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b += 1) bytes.push(b);
+  for (let b = 0xa1; b <= 0xac; b += 1) bytes.push(b);
+  for (let b = 0xae; b <= 0xff; b += 1) bytes.push(b);
+  const chars = [...bytes];
+  let extra = 0;
+  for (let b = 0; b < 256; b += 1) {
+    if (!bytes.includes(b)) {
+      bytes.push(b);
+      chars.push(256 + extra);
+      extra += 1;
+    }
+  }
+  return new Map(chars.map((c, i) => [String.fromCharCode(c), bytes[i] as number]));
+})();
+
 export class HfTokenizer implements Tokenizer {
   readonly name: string;
   readonly vocabSize: number;
@@ -69,6 +87,10 @@ export class HfTokenizer implements Tokenizer {
   readonly chatTemplate: string | null;
   private readonly core: HfTokenizerCore;
   private compiledTemplate: Template | null = null;
+  /** Byte-level BPE (GPT-2 / Qwen / Llama 3): text is the UTF-8 decoding of concatenated token bytes. */
+  private readonly byteLevel: boolean;
+  private readonly bytesCache = new Map<number, Uint8Array>();
+  private readonly addedIds: Set<number>;
 
   constructor(tokenizerJson: unknown, config: unknown, options: HfTokenizerOptions & { chatTemplate?: string | null } = {}) {
     if (!isObject(tokenizerJson) || !isObject(tokenizerJson['model'])) {
@@ -86,6 +108,9 @@ export class HfTokenizer implements Tokenizer {
     this.eosTokenId = eosId;
     this.bosToken = tokenContent(configObject['bos_token']) ?? null;
     this.specialTokens = [...this.core.get_added_tokens_decoder().values()].filter((t) => t.special).map((t) => t.content);
+    const decoder = tokenizerJson['decoder'];
+    this.byteLevel = isObject(decoder) && decoder['type'] === 'ByteLevel' && configObject['clean_up_tokenization_spaces'] !== true;
+    this.addedIds = new Set(this.core.get_added_tokens_decoder().keys());
     this.chatTemplate = options.chatTemplate !== undefined ? options.chatTemplate : pickTemplate(configObject['chat_template']);
   }
 
@@ -96,6 +121,32 @@ export class HfTokenizer implements Tokenizer {
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
     if (ids.length === 0) return '';
     return this.core.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
+  }
+
+  /**
+   * The raw bytes of a token for byte-level BPE tokenizers (null for others), so callers can decode a
+   * stream incrementally with a streaming UTF-8 decoder instead of re-decoding windows.
+   */
+  tokenBytes(id: number): Uint8Array | null {
+    if (!this.byteLevel) return null;
+    const cached = this.bytesCache.get(id);
+    if (cached) return cached;
+    const token = this.core.id_to_token(id);
+    if (token === undefined) return null;
+    let bytes: Uint8Array;
+    if (this.addedIds.has(id)) bytes = new TextEncoder().encode(token);
+    else {
+      bytes = new Uint8Array(token.length);
+      let length = 0;
+      for (const char of token) {
+        const byte = BYTE_DECODER.get(char);
+        if (byte === undefined) return null;
+        bytes[length++] = byte;
+      }
+      bytes = bytes.subarray(0, length);
+    }
+    this.bytesCache.set(id, bytes);
+    return bytes;
   }
 
   tokenToId(token: string): number | undefined {

@@ -1,0 +1,159 @@
+/** `cir solve "PROBLEM"`: one code-integrated trajectory, printed live as the model writes it. */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import type { SamplingEngine } from '../../core/sampling.js';
+import type { Tokenizer } from '../../core/tokenizer.js';
+import { mathPrompt } from '../../benchmarks/math-prompts.js';
+import { OpenAICompatibleEngine } from '../../engines/openai-compatible.js';
+import { createSandboxExecutor } from '../../interpreter/index.js';
+import { loadEmbeddedPolicy } from '../../model/index.js';
+import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
+import { HfTokenizer, loadHfTokenizer, loadHfTokenizerFromHub } from '../../tokenizers/index.js';
+import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+
+const help = `Usage: cir solve "PROBLEM" --engine URL --model NAME [--tokenizer DIR|HUB_ID] [options]
+       cir solve "PROBLEM" --engine embedded [--checkpoint DIR]
+
+Solves one problem with code-integrated reasoning: the model writes prose and python blocks; each
+block is run in the sandbox as soon as it closes and its output is fed back, until the model
+finishes or the tool budget is spent. Prints the model's text live, with code outputs set apart.
+
+The prompt is the CIR instruction + "\\n" + PROBLEM, wrapped in the tokenizer's chat template
+(--raw sends it without a template, as the paper's Qwen2.5-Math evaluation does).
+
+Options:
+  --engine URL|embedded   an OpenAI-compatible server (vLLM, SGLang, llama.cpp; comma-separate several
+                          to balance load) or the embedded model
+  --model NAME            served model name (URL engines)
+  --tokenizer DIR|ID      local folder with tokenizer.json + tokenizer_config.json, or a Hub id
+                          (downloaded to ~/.cache/cir/tokenizers); default: --model if it is a Hub id
+  --mode tokens|text      tokens (default): exact ids via return_token_ids; text for servers without
+  --max-tool-calls N      tool budget (default 5, the paper's evaluation budget)
+  --budget-policy P       finish (paper: continue without executing) | notify (tell the model)
+  --max-tokens N          new tokens per model call (default 4096)
+  --max-total N           response tokens in total (default 16384)
+  --temperature T         default 1.0       --top-p P   default 0.95     --top-k K   default 0 (off)
+  --seed N                sampling seed
+  --session               keep Python state across the blocks (the paper runs each block fresh)
+  --no-stream             use stop strings + verification instead of streaming
+  --raw                   no chat template
+  --thinking              Qwen3: enable_thinking=true (default false, as the paper's Qwen3 runs)
+  --checkpoint DIR        embedded model checkpoint (default: the committed warm start)
+  --json                  print the full trajectory record (segments with token ids) as JSON
+`;
+
+const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+async function resolveTokenizer(spec: string): Promise<HfTokenizer> {
+  if (existsSync(spec)) return loadHfTokenizer(spec);
+  if (/^[\w.-]+\/[\w.-]+$/.test(spec)) {
+    return loadHfTokenizerFromHub(spec, { cacheDir: join(homedir(), '.cache', 'cir', 'tokenizers'), ...(process.env['HF_ENDPOINT'] ? { endpoint: process.env['HF_ENDPOINT'] } : {}), ...(process.env['HF_TOKEN'] ? { token: process.env['HF_TOKEN'] } : {}) });
+  }
+  throw new InputError('not a folder and not a Hub id (owner/name)', spec);
+}
+
+export const solveCommand: Command = {
+  name: 'solve',
+  summary: 'solve one problem with code-integrated reasoning, printed live',
+  help,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, {
+      engine: { type: 'string' },
+      model: { type: 'string' },
+      tokenizer: { type: 'string' },
+      mode: { type: 'string' },
+      'max-tool-calls': { type: 'string' },
+      'budget-policy': { type: 'string' },
+      'max-tokens': { type: 'string' },
+      'max-total': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      'top-k': { type: 'string' },
+      seed: { type: 'string' },
+      session: { type: 'boolean' },
+      'no-stream': { type: 'boolean' },
+      raw: { type: 'boolean' },
+      thinking: { type: 'boolean' },
+      checkpoint: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (positionals.length !== 1 || !positionals[0]?.trim()) throw new UsageError('give exactly one PROBLEM (quote it)');
+    const problem = positionals[0];
+    if (!values.engine) throw new UsageError('--engine is required (a server URL or "embedded")');
+    const budgetPolicy = values['budget-policy'] ?? 'finish';
+    if (budgetPolicy !== 'finish' && budgetPolicy !== 'notify') throw new UsageError('--budget-policy must be finish or notify');
+    const mode = values.mode ?? 'tokens';
+    if (mode !== 'tokens' && mode !== 'text') throw new UsageError('--mode must be tokens or text');
+
+    let engine: SamplingEngine;
+    let tokenizer: Tokenizer;
+    let promptTokens: number[];
+    const text = mathPrompt(problem, 'code-integrated');
+    if (values.engine === 'embedded') {
+      const policy = await loadEmbeddedPolicy(...(values.checkpoint ? [values.checkpoint] : []));
+      engine = policy;
+      tokenizer = policy.tokenizer;
+      promptTokens = tokenizer.encode(text);
+    } else {
+      if (!values.model) throw new UsageError('--model is required with a server engine');
+      const spec = values.tokenizer ?? values.model;
+      const hf = await resolveTokenizer(spec);
+      tokenizer = hf;
+      engine = new OpenAICompatibleEngine({ endpoints: values.engine.split(','), model: values.model, mode, tokenizer: hf, ...(process.env['OPENAI_API_KEY'] ? { apiKey: process.env['OPENAI_API_KEY'] } : {}) });
+      promptTokens = values.raw || hf.chatTemplate === null ? hf.encode(text) : hf.encodeChat([{ role: 'user', content: text }], { enableThinking: Boolean(values.thinking) });
+    }
+
+    const executor = await createSandboxExecutor({ concurrency: 1 });
+    const json = Boolean(values.json);
+    const print = (event: RolloutEvent) => {
+      if (json) return;
+      if (event.type === 'text') process.stdout.write(event.text);
+      else if (event.type === 'tool' || event.type === 'notice') {
+        const body = event.type === 'tool' ? event.feedback : event.text.trim();
+        const label = event.type === 'tool' ? `output of block ${event.callIndex + 1} (${event.outcome.kind}, ${Math.round('durationMs' in event.outcome ? event.outcome.durationMs : 0)} ms)` : 'budget notice';
+        process.stdout.write(`\n${color(36, `┌─ ${label}`)}\n${body.split('\n').map((line) => `${color(36, '│')} ${line}`).join('\n')}\n${color(36, '└─')}\n`);
+      } else if (event.type === 'retry') process.stderr.write(color(33, `[interpreter retry ${event.attempt}: ${event.reason}]\n`));
+    };
+    try {
+      const rollout = new RolloutEngine({
+        engine,
+        tokenizer,
+        executor,
+        sampling: {
+          temperature: numberFlag(values.temperature, 'temperature', 1, 0, 10),
+          topP: numberFlag(values['top-p'], 'top-p', 0.95, 0, 1),
+          topK: numberFlag(values['top-k'], 'top-k', 0, 0, 1e6),
+          ...(values.seed !== undefined ? { seed: numberFlag(values.seed, 'seed', 0, 0, 2 ** 31) } : {}),
+        },
+        maxToolCalls: numberFlag(values['max-tool-calls'], 'max-tool-calls', 5, 0, 1000),
+        budgetPolicy,
+        maxTokensPerCall: numberFlag(values['max-tokens'], 'max-tokens', 4096, 1, 1e6),
+        maxTotalTokens: numberFlag(values['max-total'], 'max-total', 16384, 1, 1e7),
+        interpreterMode: values.session ? 'session' : 'stateless',
+        streaming: !values['no-stream'],
+        engineConcurrency: 1,
+        executorConcurrency: 1,
+      });
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      const [trajectory] = await rollout.rollout(promptTokens, 1, { onEvent: print, signal: controller.signal });
+      process.off('SIGINT', onSigint);
+      if (!trajectory) throw new InputError('no trajectory was produced', 'engine');
+      if (json) {
+        process.stdout.write(`${JSON.stringify(trajectory)}\n`);
+      } else {
+        const policyTokens = trajectory.segments.filter((s) => s.origin === 'policy').reduce((n, s) => n + s.tokens.length, 0);
+        process.stdout.write('\n');
+        process.stderr.write(
+          color(2, `[${trajectory.status}${trajectory.error ? `: ${trajectory.error}` : ''} · ${trajectory.toolCalls.length} tool call(s) · ${policyTokens} model tokens · ${(trajectory.wallMs / 1000).toFixed(1)} s${trajectory.tokenExact ? '' : ' · text mode (not token-exact)'}]`) + '\n',
+        );
+      }
+      return trajectory.status === 'error' ? 1 : 0;
+    } finally {
+      await executor.close();
+    }
+  },
+};
