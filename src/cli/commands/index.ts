@@ -8,5 +8,7 @@ import { benchServeCommand } from './bench-serve.js';
 import { execCommand } from './exec.js';
 import { sandboxDoctorCommand } from './sandbox-doctor.js';
 import { benchSandboxCommand } from './bench-sandbox.js';
+import { solveCommand } from './solve.js';
+import { benchRolloutCommand } from './bench-rollout.js';
 
-export const commands: Command[] = [serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand];
+export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand];
