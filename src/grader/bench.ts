@@ -30,15 +30,15 @@ function respell(answer: string, index: number): string {
   const scientific = /^(-?\d+(?:\.\d+)?)e([-+]?\d+)$/.exec(trimmed);
   if (scientific) return `${scientific[1] ?? ''} \\times 10^{${scientific[2] ?? ''}}`;
   if (trimmed.includes('\\frac')) return trimmed.replace(/\\frac/g, '\\dfrac').replace(/\s+/g, ' ');
-  return ` ${trimmed.replace(/([+=,])/g, ' $1 ').replace(/\s+/g, ' ')} `.replace(/(\d) , (\d{3})/g, '$1,$2');
+  return ` ${trimmed.replace(/([+=])/g, ' $1 ').replace(/,(?![\d\\])/g, ', ').replace(/\s+/g, ' ')} `;
 }
 
-/** A plausible wrong answer: the last digit changed, or a sign flipped when there is no digit. */
+/** A plausible wrong answer: the first digit changed (units and bases come last), or a sign flipped. */
 function perturb(answer: string): string {
   const trimmed = answer.trim();
-  const match = /(\d)(?!.*\d)/s.exec(trimmed);
+  const match = /\d/.exec(trimmed);
   if (match && match.index !== undefined) {
-    const digit = Number(match[1]);
+    const digit = Number(match[0]);
     return `${trimmed.slice(0, match.index)}${(digit + 1) % 10}${trimmed.slice(match.index + 1)}`;
   }
   return `-(${trimmed})`;
@@ -78,28 +78,38 @@ function percentile(sorted: number[], fraction: number): number {
 
 const round = (value: number, digits = 4): number => Number(value.toFixed(digits));
 
-export function benchGrader(cases: BenchCase[], onProgress?: (done: number) => void): GraderBenchReport & { verdicts: boolean[] } {
-  // One warm-up pass so the JIT has compiled the hot paths before timing.
+/**
+ * One warm-up pass, then `passes` timed passes. per_s is the median pass (the machine is shared,
+ * so a single pass can absorb another process's burst); latencies pool every pass.
+ */
+export function benchGrader(cases: BenchCase[], passes = 3, onProgress?: (done: number) => void): GraderBenchReport & { verdicts: boolean[]; passes_per_s: number[] } {
   for (const c of cases) isEquivalent(c.gold, c.predicted);
   const latencies: number[] = [];
   const verdicts: boolean[] = [];
   const reasons: Partial<Record<VerdictReason, number>> = {};
+  const passRates: number[] = [];
   let labelled = 0;
-  const started = performance.now();
-  cases.forEach((c, index) => {
-    const t0 = performance.now();
-    const verdict = isEquivalent(c.gold, c.predicted);
-    latencies.push(performance.now() - t0);
-    verdicts.push(verdict.correct);
-    reasons[verdict.reason] = (reasons[verdict.reason] ?? 0) + 1;
-    if (verdict.correct === c.expected) labelled += 1;
-    if (onProgress && index % 200 === 0) onProgress(index);
-  });
-  const totalSeconds = (performance.now() - started) / 1000;
+  for (let pass = 0; pass < passes; pass += 1) {
+    const started = performance.now();
+    cases.forEach((c, index) => {
+      const t0 = performance.now();
+      const verdict = isEquivalent(c.gold, c.predicted);
+      latencies.push(performance.now() - t0);
+      if (pass === 0) {
+        verdicts.push(verdict.correct);
+        reasons[verdict.reason] = (reasons[verdict.reason] ?? 0) + 1;
+        if (verdict.correct === c.expected) labelled += 1;
+      }
+      if (onProgress && index % 200 === 0) onProgress(pass * cases.length + index);
+    });
+    passRates.push(cases.length / ((performance.now() - started) / 1000));
+  }
+  const sortedRates = [...passRates].sort((a, b) => a - b);
   latencies.sort((a, b) => a - b);
   return {
     comparisons: cases.length,
-    per_s: Math.round(cases.length / totalSeconds),
+    passes_per_s: passRates.map((rate) => Math.round(rate)),
+    per_s: Math.round(sortedRates[Math.floor(sortedRates.length / 2)] ?? 0),
     p50_ms: round(percentile(latencies, 0.5)),
     p99_ms: round(percentile(latencies, 0.99)),
     max_ms: round(latencies[latencies.length - 1] ?? 0),

@@ -34,7 +34,7 @@ export interface EquivalenceOptions {
    * records that state an error tolerance pass it here). Exact answers are compared exactly.
    */
   relativeTolerance?: number;
-  /** Absolute tolerance, added to the relative one (default 1e-12). */
+  /** Absolute tolerance, used only against an exact zero (default 1e-12). */
   absoluteTolerance?: number;
   /** Time budget per comparison in milliseconds (default 50). */
   timeBudgetMs?: number;
@@ -80,6 +80,11 @@ function decide(gold: string, predicted: string, options: EquivalenceOptions): V
   const g = normalizedGold.text;
   const p = normalizedPred.text;
   if (p === '') return { correct: false, reason: 'no-answer', detail: 'prediction is empty after normalisation' };
+  const goldBase = normalizedGold.base;
+  const predBase = normalizedPred.base;
+  if (goldBase !== undefined && predBase !== undefined && goldBase !== predBase) {
+    return { correct: false, reason: 'string', detail: `base ${goldBase} vs base ${predBase}` };
+  }
   if (g === p && normalizedGold.percent === normalizedPred.percent) return { correct: true, reason: 'string' };
   const goldChoice = CHOICE.exec(g);
   if (goldChoice) {
@@ -440,10 +445,16 @@ function finite(value: Complex): boolean {
   return Number.isFinite(value.re) && Number.isFinite(value.im);
 }
 
+/**
+ * Relative closeness. The absolute tolerance only rescues a comparison with an exact zero
+ * (sin π evaluates to 1e-16): applied everywhere it would equate 1.3e-27 with 2.3e-27.
+ */
 function close(a: Complex, b: Complex, relative: number, absolute: number): boolean {
   const difference = Math.hypot(a.re - b.re, a.im - b.im);
-  const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
-  return difference <= relative * scale * (1 + 1e-9) + absolute;
+  const magnitudeA = Math.hypot(a.re, a.im);
+  const magnitudeB = Math.hypot(b.re, b.im);
+  if (difference <= relative * Math.max(magnitudeA, magnitudeB) * (1 + 1e-9)) return true;
+  return Math.min(magnitudeA, magnitudeB) === 0 && difference <= absolute;
 }
 
 function rationalClose(a: Rational, b: Rational, relative: number): boolean {
@@ -509,19 +520,26 @@ function compareScalars(a: Node, b: Node, context: Context): Decision {
     return { equal: false, reason: 'numeric' };
   }
   const random = mulberry32(104729);
+  // Floors, factorials and binomials are about integers: sample integers, or real points miss the difference.
+  const integers = usesIntegerFunctions(a) || usesIntegerFunctions(b);
   let valid = 0;
-  for (let attempt = 0; attempt < 10 && valid < 5; attempt += 1) {
+  for (let attempt = 0; attempt < (integers ? 16 : 10) && valid < (integers ? 10 : 5); attempt += 1) {
     checkTime(context);
-    const bindings = new Map(names.map((name) => [name, 0.3 + 2 * random()] as const));
+    const bindings = new Map(names.map((name) => [name, integers ? 1 + Math.floor(40 * random()) : 0.3 + 2 * random()] as const));
     const va = complexValue(a, bindings);
     const vb = complexValue(b, bindings);
     if (!va || !vb) return { equal: false, reason: 'undecided', detail: 'could not evaluate' };
     if (!finite(va) || !finite(vb)) continue;
-    if (!close(va, vb, Math.max(tolerance, 1e-8), 1e-10)) return { equal: false, reason: 'symbolic' };
+    if (!close(va, vb, Math.max(tolerance, 1e-8), context.absoluteTolerance)) return { equal: false, reason: 'symbolic' };
     valid += 1;
   }
   if (valid < 3) return { equal: false, reason: 'undecided', detail: 'too few points where both sides are defined' };
   return { equal: true, reason: 'symbolic' };
+}
+
+function usesIntegerFunctions(node: Node): boolean {
+  if (node.type === 'func' && ['floor', 'ceil', 'factorial', 'binom'].includes(node.name)) return true;
+  return children(node).some(usesIntegerFunctions);
 }
 
 /** A small seeded PRNG: verdicts must not change from run to run. */

@@ -196,6 +196,7 @@ N \$32,\!348 ≡ 32384
 N 58,500 ≡ 5850
 N 10,\!080 ≡ 1080
 N 52_8 ≡ 42
+N 52_8 ≡ 52_9
 N 5.4 \text{ cents} ≡ 54
 
 # math500: intervals and inequalities
@@ -372,6 +373,9 @@ N 1.70e4 ≡ 1.7e3
 N -1./3 ≡ 1/3
 N 2.2 \tau ≡ 2.2
 N 7.26e6 ≡ 7.62e6
+N 1.325e-27 ≡ 2.325e-27
+N 7.4e-12 ≡ 6.4e-12
+N 5.3e-9 ≡ 0
 
 # minerva: formulas with many symbols
 Y \frac{K-1}{L} ≡ \frac{K}{L}-\frac{1}{L}
@@ -443,6 +447,8 @@ N (312,123,231) ≡ (312,231,123)
 N \frac{79}{128} ≡ 0.6172
 N a=2$, $a=-6-4 \sqrt{2} ≡ 2, -6+4\sqrt2
 N \lfloor\sqrt{n-1}\rfloor ≡ \lceil\sqrt{n-1}\rceil
+N m n-\lfloor m / 2\rfloor ≡ m n-\lfloor m / 3\rfloor
+N \lfloor\frac{2 n-1}{5}\rfloor ≡ \lfloor\frac{2 n-1}{6}\rfloor
 
 # olympiadbench: numerical answers with tolerance-free decimals
 Y 0.5 ≡ \frac12
@@ -590,7 +596,6 @@ Y 12 \div 4 ≡ 3
 Y a^2 b ≡ b a^2
 Y \frac{a}{b} ≡ a b^{-1}
 Y \frac{x^2-1}{x-1} ≡ x+1
-Y \sqrt{x^2} ≡ x
 Y x \cdot y ≡ xy
 Y 2(x+y) ≡ 2x+2y
 Y \alpha + \beta ≡ \beta + \alpha

@@ -8,6 +8,8 @@ export interface Normalized {
   text: string;
   percent: boolean;
   degrees: boolean;
+  /** The base of a number written as `52_8`, when there was one. */
+  base?: string;
 }
 
 /** Unit words that may follow a number and carry no value (Minerva, OlympiadBench `unit`). */
@@ -39,6 +41,7 @@ export function normalizeAnswer(raw: string): Normalized {
   let text = raw;
   let percent = false;
   let degrees = false;
+  let base: string | undefined;
   // Row breaks of matrices first, so `\\ ` is not read as a `\ ` space.
   text = text.replace(/\\\\/g, ' \\cr ');
   // Delimiters and inline math markers; OlympiadBench keeps `$,$` between answers.
@@ -75,8 +78,12 @@ export function normalizeAnswer(raw: string): Normalized {
   });
   // Thousands separators written with LaTeX spacing or braces: `10,\!080`, `1{,}000`, `1\,000`.
   text = text.replace(/\\!/g, '').replace(/(\d),\s+(?=\d{3}(?!\d))/g, (m, digit: string) => (/,\s+/.test(m) && raw.includes('\\!') ? `${digit},` : m));
-  // A base written as a subscript (`52_8`, `4210_{5}`): the digits are the answer.
-  text = text.replace(/(\d)_\{?\d+\}?/g, '$1');
+  // A base written as a subscript (`52_8`, `4210_{5}`): the digits are the answer; the base is kept
+  // aside so that two answers in different bases still differ.
+  text = text.replace(/(\d)_\{?(\d+)\}?/g, (_m, digit: string, subscript: string) => {
+    base = subscript;
+    return digit;
+  });
   text = text.replace(/(\d)\{,\}(?=\d{3})/g, '$1').replace(/(\d)\\[,;: ](?=\d{3}(?!\d))/g, '$1');
   text = text.replace(/\\(?:,|;|:|!| |quad|qquad|enspace|thinspace|medspace|thickspace)/g, ' ').replace(/~/g, ' ');
   text = text.replace(/\\mathbb\s*\{?\s*([A-Z])\s*\}?/g, '\\mathbb$1');
@@ -101,7 +108,9 @@ export function normalizeAnswer(raw: string): Normalized {
   if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(text)) text = text.replace(/,/g, '');
   if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(text)) text = text.replace(/ /g, '');
   text = stripUnitWords(text);
-  return { text, percent, degrees };
+  const result: Normalized = { text, percent, degrees };
+  if (base !== undefined) result.base = base;
+  return result;
 }
 
 /**

@@ -5,7 +5,7 @@ import { benchGrader, benchMathVerify, buildBenchMix } from '../../grader/bench.
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
-const help = `Usage: cir bench grader [--json] [--limit N] [--math-verify-path DIR [--python PY]] [--datasets DIR]
+const help = `Usage: cir bench grader [--json] [--limit N] [--passes N] [--math-verify-path DIR [--python PY]] [--datasets DIR]
 
 Times the grader on a realistic mix built from the evaluation datasets (AIME 24/25, AMC 23,
 MATH500, Minerva, OlympiadBench, OlymMATH): every reference against a correct respelling and a
@@ -19,6 +19,7 @@ on the labelled suite.
 
 Options:
   --limit N                use the first N comparisons of the mix (default: all)
+  --passes N               timed passes after a warm-up; per_s is the median pass (default 3)
   --math-verify-path DIR   run Math-Verify as the anchor
   --python PY              Python interpreter for the anchor (default python3)
   --datasets DIR           dataset folder (default ../shared/datasets beside the repository)
@@ -35,6 +36,7 @@ export const benchGraderCommand: Command = {
       {
         json: { type: 'boolean' },
         limit: { type: 'string' },
+        passes: { type: 'string' },
         'math-verify-path': { type: 'string' },
         python: { type: 'string' },
         datasets: { type: 'string' },
@@ -45,8 +47,9 @@ export const benchGraderCommand: Command = {
     const datasets = resolve(values.datasets ?? join(repoRoot, '..', 'shared', 'datasets'));
     const limit = numberFlag(values.limit, 'limit', Infinity, 1);
     const cases = buildBenchMix(datasets, limit);
-    const progress = new ProgressBar({ label: 'bench grader', total: cases.length, silent: Boolean(values.json) });
-    const ours = benchGrader(cases, (done) => progress.update(done));
+    const passes = numberFlag(values.passes, 'passes', 3, 1, 100);
+    const progress = new ProgressBar({ label: 'bench grader', total: cases.length * passes, silent: Boolean(values.json) });
+    const ours = benchGrader(cases, passes, (done) => progress.update(done));
     progress.finish();
     const { verdicts: _verdicts, ...report } = ours;
     let anchor = {};
