@@ -304,3 +304,23 @@ test('text-mode engines are re-encoded and marked inexact', async () => {
   assert.equal(trajectory?.segments[2]?.text, '\n```output\n4\n```\n', 'in text mode the paper text is reproduced exactly');
   assert.equal(trajectory?.segments[3]?.tokens.at(-1), tokenizer.eosTokenId);
 });
+
+test('the round-synchronous baseline (paper scheduler) yields the same trajectories, generating more tokens', async () => {
+  const { roundSyncRollout } = await import('./round-sync.js');
+  const { benchScript } = await import('./bench.js');
+  const script = benchScript(2);
+  const fixed = () => new FakeExecutor((code) => ({ kind: 'ok', stdout: `${code.length}\n`, stderr: '', durationMs: 1 }));
+  const prompts = [0, 1, 2].map((i) => tokenizer.encode(`[problem ${i}] solve`));
+  const sampling = { temperature: 1, topP: 1, topK: 0, seed: 0 };
+  const asyncEngine = new ScriptedEngine({ tokenizer, script });
+  const groups = await new RolloutEngine(config(asyncEngine, fixed(), { sampling, maxToolCalls: 2, maxTotalTokens: 100_000 })).rolloutMany(prompts, 3);
+  const syncEngine = new ScriptedEngine({ tokenizer, script });
+  const sync = await roundSyncRollout({ engine: syncEngine, tokenizer, executor: fixed(), formatFeedback: feedback, sampling, maxToolCalls: 2, maxTokensPerCall: 4096 }, prompts, 3);
+  assert.equal(sync.length, 9);
+  for (const s of sync) {
+    const a = groups[s.promptIndex]?.[s.sampleIndex];
+    assert.deepEqual(a?.segments.map((x) => x.tokens), s.segments.map((x) => x.tokens));
+  }
+  assert.ok(sync.some((s) => s.toolCalls > 0));
+  assert.ok(syncEngine.generatedTokens > asyncEngine.generatedTokens, 'generate-then-cut wastes the tokens past the fence');
+});
