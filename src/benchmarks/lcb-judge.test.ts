@@ -157,6 +157,12 @@ test('abc304_b: a program flooding its output fails with output_limit', async ()
   assert.equal(result.tests[0]?.outcome, 'output_limit');
 });
 
+test('abc304_b: a program over the per-test memory limit fails with memory_limit', async () => {
+  const result = await judge('abc304_b', 'x = [0] * (10**9)\nprint(len(x))', { memoryMb: 512, stopAtFirstFailure: true });
+  assert.equal(result.tests[0]?.outcome, 'memory_limit');
+  assert.match(result.tests[0]?.detail ?? '', /512 MiB/);
+});
+
 test('abc303_b: a syntax error is a compile error, an exception a runtime error', async () => {
   assert.equal((await judge('abc303_b', 'print(', { stopAtFirstFailure: true })).tests[0]?.outcome, 'compile_error');
   const crash = await judge('abc303_b', 'raise ValueError("boom")', { stopAtFirstFailure: true });
