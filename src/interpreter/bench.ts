@@ -21,7 +21,10 @@ export interface BenchCase {
 export interface BenchReport {
   cases: BenchCase[];
   baseline: BenchCase[];
+  /** Private memory (USS) of an idle session: the cost of one more. */
   idle_session_mb: number;
+  /** Its proportional share (PSS), which shrinks as more processes share the server's pages. */
+  idle_session_pss_mb: number;
   concurrency: number;
   server_start_ms: number;
   machine: { cpus: number };
@@ -114,20 +117,28 @@ function freshRun(job: Job): Promise<ExecutionOutcome> {
   });
 }
 
-/** Proportional set size of every host process running as `uid`, in MB. */
-function pssOfUid(uid: number): number {
-  let kb = 0;
+/**
+ * Memory of every host process running as `uid`, in MB: `pss` (proportional share, which depends on how
+ * many processes share the server's pages) and `uss` (private pages: what one more session costs).
+ */
+function memoryOfUid(uid: number): { pss: number; uss: number } {
+  let pss = 0;
+  let uss = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) !== uid) continue;
-      kb += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      const rollup = readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8');
+      const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
+      pss += field('Pss');
+      uss += field('Private_Clean') + field('Private_Dirty');
     } catch {
       // gone
     }
   }
-  return Math.round((kb / 1024) * 10) / 10;
+  const mb = (kb: number) => Math.round((kb / 1024) * 10) / 10;
+  return { pss: mb(pss), uss: mb(uss) };
 }
 
 export async function benchSandbox(options: BenchOptions = {}): Promise<BenchReport> {
@@ -140,6 +151,7 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   const cases: BenchCase[] = [];
   const baseline: BenchCase[] = [];
   let idleSessionMb = 0;
+  let idleSessionPssMb = 0;
   try {
     const sandboxRun = (job: Job) => executor.execute(job.code, job.options);
     for (let i = 0; i < 8; i++) await sandboxRun(sympyJob(1000 + i)); // settle caches after start
@@ -154,7 +166,9 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     if (session instanceof SandboxSession && session.uid !== undefined) {
       await session.execute('x = 1');
       await new Promise((resolve) => setTimeout(resolve, 200));
-      idleSessionMb = pssOfUid(session.uid);
+      const memory = memoryOfUid(session.uid);
+      idleSessionMb = memory.uss;
+      idleSessionPssMb = memory.pss;
       await session.close();
     }
   } finally {
@@ -166,5 +180,5 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   baseline.push(await runCase('trivial', baseN, baseConcurrency, trivial, freshRun));
   baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
   baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
-  return { cases, baseline, idle_session_mb: idleSessionMb, concurrency, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
+  return { cases, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, concurrency, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
 }
