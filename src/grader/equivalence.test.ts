@@ -137,3 +137,14 @@ test('huge inputs are bounded: deep nesting and long answers', () => {
   assert.equal(isEquivalent('2^{10^{9}}', '2^{10^{9}}').correct, true);
   assert.equal(typeof isEquivalent('2^{10^{9}}', '2^{10^{9}}+1').correct, 'boolean');
 });
+
+test('work is capped deterministically: a huge unordered comparison ends as a timeout verdict', () => {
+  const items = Array.from({ length: 400 }, (_, k) => k);
+  const gold = `\\{${items.join(',')}\\}`;
+  // Identical spellings pair up without pairwise work...
+  assert.deepEqual(isEquivalent(gold, `\\{${[...items].reverse().join(',')}\\}`), { correct: true, reason: 'structural' });
+  // ...different spellings of the same values need it, and hit the step cap.
+  const slow = isEquivalent(gold, `\\{${[...items].reverse().map((k) => `${k}.0`).join(',')}\\}`);
+  assert.deepEqual({ correct: slow.correct, reason: slow.reason }, { correct: false, reason: 'timeout' });
+  assert.match(slow.detail ?? '', /steps/);
+});

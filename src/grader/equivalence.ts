@@ -36,7 +36,11 @@ export interface EquivalenceOptions {
   relativeTolerance?: number;
   /** Absolute tolerance, used only against an exact zero (default 1e-12). */
   absoluteTolerance?: number;
-  /** Time budget per comparison in milliseconds (default 50). */
+  /**
+   * Wall-clock budget per comparison in milliseconds (default 500). It is a safety net for a
+   * loaded machine; the work itself is capped deterministically (MAX_WORK steps), so a verdict
+   * does not depend on how busy the CPU is.
+   */
   timeBudgetMs?: number;
   /** Accept `50\%` as 0.5 as well as 50 (default true). */
   percentAsFraction?: boolean;
@@ -46,6 +50,9 @@ class Timeout extends Error {}
 
 interface Context {
   deadline: number;
+  budgetMs: number;
+  /** Steps taken (comparisons and evaluation points), capped by MAX_WORK. */
+  work: number;
   relativeTolerance: number;
   absoluteTolerance: number;
   /** Tolerance used when both sides are exact expressions evaluated in floating point. */
@@ -68,7 +75,7 @@ export function isEquivalent(gold: string, predicted: string, options: Equivalen
   try {
     return decide(String(gold), String(predicted), options);
   } catch (error) {
-    if (error instanceof Timeout) return { correct: false, reason: 'timeout', detail: `over ${options.timeBudgetMs ?? 50} ms` };
+    if (error instanceof Timeout) return { correct: false, reason: 'timeout', detail: error.message };
     return { correct: false, reason: 'parse-error', detail: error instanceof Error ? error.message : String(error) };
   }
 }
@@ -108,7 +115,9 @@ function decide(gold: string, predicted: string, options: EquivalenceOptions): V
     return { correct: false, reason: 'parse-error', detail: which };
   }
   const context: Context = {
-    deadline: Date.now() + (options.timeBudgetMs ?? 50),
+    deadline: Date.now() + (options.timeBudgetMs ?? 500),
+    budgetMs: options.timeBudgetMs ?? 500,
+    work: 0,
     relativeTolerance: options.relativeTolerance ?? 1e-7,
     absoluteTolerance: options.absoluteTolerance ?? 1e-12,
     exactTolerance: 1e-9,
@@ -255,8 +264,13 @@ function inequalityToInterval(node: Node & { type: 'rel' }): Node | null {
   return { type: 'seq', open, close, items: [lower, upper] };
 }
 
+/** Steps per comparison: several times what the largest dataset answer (16 triples, unordered, respelled) needs. */
+const MAX_WORK = 5_000;
+
 function checkTime(context: Context): void {
-  if (Date.now() > context.deadline) throw new Timeout();
+  context.work += 1;
+  if (context.work > MAX_WORK) throw new Timeout(`more than ${MAX_WORK} comparison steps`);
+  if (Date.now() > context.deadline) throw new Timeout(`over the ${context.budgetMs} ms budget`);
 }
 
 function isLabel(node: Node): boolean {
@@ -320,7 +334,19 @@ function compareOrdered(a: Node[], b: Node[], context: Context): Decision {
 function compareUnordered(a: Node[], b: Node[], context: Context): Decision {
   if (a.length !== b.length) return { equal: false, reason: 'structural', detail: `${a.length} vs ${b.length} items` };
   const used = new Array<boolean>(b.length).fill(false);
+  // Identical spellings pair up first, in linear time; only the rest needs pairwise comparison.
+  const bySpelling = new Map<string, number[]>();
+  b.forEach((item, k) => {
+    const key = show(item);
+    bySpelling.set(key, [...(bySpelling.get(key) ?? []), k]);
+  });
+  const rest: Node[] = [];
   for (const item of a) {
+    const slot = bySpelling.get(show(item))?.find((k) => !used[k]);
+    if (slot === undefined) rest.push(item);
+    else used[slot] = true;
+  }
+  for (const item of rest) {
     let found = false;
     for (let k = 0; k < b.length; k += 1) {
       if (used[k]) continue;

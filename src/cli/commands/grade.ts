@@ -22,7 +22,7 @@ Options:
   --lenient              with --response: also accept the last number on the last line
   --multiple-choice      with --response: the gold is a letter (A-J)
   --tolerance R          relative tolerance for answers with decimals (default 1e-7)
-  --time-budget-ms N     time budget per comparison (default 50)
+  --time-budget-ms N     wall-clock budget per comparison (default 500)
   --jsonl                batch mode, stdin to stdout
   --json                 print the verdict as JSON
 `;
@@ -102,7 +102,7 @@ export const gradeCommand: Command = {
     const flags: Flags = {
       equivalence: {
         relativeTolerance: numberFlag(values.tolerance, 'tolerance', 1e-7, 0, 1),
-        timeBudgetMs: numberFlag(values['time-budget-ms'], 'time-budget-ms', 50, 1, 60_000),
+        timeBudgetMs: numberFlag(values['time-budget-ms'], 'time-budget-ms', 500, 1, 60_000),
       },
       lenient: Boolean(values.lenient),
       multipleChoice: Boolean(values['multiple-choice']),
