@@ -24,11 +24,11 @@ export interface ModelConfig {
 /** Small enough to train on two CPU cores in minutes, big enough to copy numbers into code. */
 export const DEFAULT_MODEL_CONFIG: Readonly<ModelConfig> = {
   vocabSize: 128,
-  hiddenSize: 128,
+  hiddenSize: 96,
   numLayers: 4,
   numHeads: 4,
   numKvHeads: 2,
-  intermediateSize: 384,
+  intermediateSize: 256,
   contextLength: 384,
   ropeTheta: 10000,
   rmsNormEps: 1e-5,

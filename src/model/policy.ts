@@ -125,7 +125,7 @@ export class EmbeddedPolicy implements PolicyBackend {
         T = 0;
       }
       current.push(index);
-      T = Math.max(T, length);
+      T = Math.min(Math.max(T, Math.ceil(length / 8) * 8), this.contextWindow); // multiples of 8 take the fast attention
     }
     if (current.length > 0) batches.push({ indices: current, T });
     return batches;

@@ -9,6 +9,7 @@
 import { Arena } from './arena.js';
 import { headDim, parameterLayout, validateConfig, type ModelConfig, type ParameterLayout, type TensorSpec } from './config.js';
 import { attentionBackward, attentionForward } from './kernels/attention.js';
+import { attentionBackwardGemm, attentionForwardGemm, attentionScratch, type AttentionScratch } from './kernels/attention-gemm.js';
 import { embeddingBackward, embeddingForward } from './kernels/embedding.js';
 import { logprobBackward, logprobForward } from './kernels/logprob.js';
 import type { MatmulKernels } from './kernels/matmul.js';
@@ -35,8 +36,10 @@ interface LayerActivations {
 }
 
 interface Activations {
+  /** Capacity: B·T rows (stored as B = rows, T = 1) and attention floats. */
   B: number;
   T: number;
+  attSize: number;
   layers: LayerActivations[];
   output: Float32Array; // (N,C) residual after the last layer
   lnf: Float32Array; // (N,C)
@@ -57,6 +60,7 @@ interface Activations {
   dgate: Float32Array; // (N,F)
   dup: Float32Array; // (N,F)
   row: Float32Array; // (T)
+  attentionScratch: AttentionScratch;
 }
 
 export function tensorView(buffer: Float32Array, spec: TensorSpec): Float32Array {
@@ -101,6 +105,15 @@ export class Transformer {
     }
   }
 
+  /** The dense-product attention needs a gemm kernel and T, hd multiples of 8 (callers pad T). */
+  private useGemmAttention(T: number): boolean {
+    return this.kernels.gemm !== undefined && T % 8 === 0 && headDim(this.config) % 8 === 0;
+  }
+
+  private readonly gemm = (c: Float32Array, a: Float32Array, b: Float32Array, n: number, k: number, m: number, accumulate: boolean): void => {
+    this.kernels.gemm!(c, a, b, n, k, m, accumulate);
+  };
+
   zeroGrad(): void {
     this.grads.fill(0);
   }
@@ -111,13 +124,15 @@ export class Transformer {
    */
   private ensureActivations(B: number, T: number): Activations {
     const current = this.activations;
-    if (current && current.B * current.T >= B * T && current.B >= B && current.T >= T) {
+    const c = this.config;
+    // Buffers are indexed with the current (B,T) from their start, so only total sizes matter.
+    if (current && current.B * current.T >= B * T && current.attSize >= B * c.numHeads * T * T) {
       return current;
     }
-    const c = this.config;
-    const newB = Math.max(B, current?.B ?? 0);
-    const newT = Math.max(T, current?.T ?? 0);
-    const N = newB * newT;
+    const N = Math.max(B * T, current ? current.B * current.T : 0);
+    const attSize = Math.max(B * c.numHeads * T * T, current?.attSize ?? 0);
+    const newB = N;
+    const newT = 1;
     const C = c.hiddenSize;
     const hd = headDim(c);
     const QD = c.numHeads * hd;
@@ -133,7 +148,7 @@ export class Transformer {
         q: a.alloc(N * QD),
         k: a.alloc(N * KD),
         v: a.alloc(N * KD),
-        att: a.alloc(newB * c.numHeads * newT * newT),
+        att: a.alloc(attSize),
         atty: a.alloc(N * QD),
         mid: a.alloc(N * C),
         ln2: a.alloc(N * C),
@@ -164,7 +179,9 @@ export class Transformer {
       dact: a.alloc(N * F),
       dgate: a.alloc(N * F),
       dup: a.alloc(N * F),
-      row: a.alloc(newT),
+      row: a.alloc(c.contextLength),
+      attentionScratch: attentionScratch((count) => a.alloc(count), c.contextLength, hd),
+      attSize,
     };
     return this.activations;
   }
@@ -210,7 +227,8 @@ export class Transformer {
       mm.forward(v, la.ln1.subarray(0, N * C), tensorView(p, w.vProj), N, C, KVH * hd);
       ropeApply(q, acts.positions, N, H, hd, this.rope.cos, this.rope.sin, false);
       ropeApply(k, acts.positions, N, KVH, hd, this.rope.cos, this.rope.sin, false);
-      attentionForward(atty, la.att, q, k, v, shape);
+      if (this.useGemmAttention(T)) attentionForwardGemm(atty, la.att, q, k, v, shape, this.gemm, acts.attentionScratch);
+      else attentionForward(atty, la.att, q, k, v, shape);
       const mid = la.mid.subarray(0, N * C);
       mm.forward(mid, atty, tensorView(p, w.oProj), N, H * hd, C);
       for (let i = 0; i < N * C; i++) mid[i] = mid[i]! + (x[i]!);
@@ -279,7 +297,8 @@ export class Transformer {
       dq.fill(0);
       dk.fill(0);
       dv.fill(0);
-      attentionBackward(dq, dk, dv, datty, la.att, la.q, la.k, la.v, acts.row, shape);
+      if (this.useGemmAttention(T)) attentionBackwardGemm(dq, dk, dv, datty, la.att, la.q, la.k, la.v, shape, this.gemm, acts.attentionScratch);
+      else attentionBackward(dq, dk, dv, datty, la.att, la.q, la.k, la.v, acts.row, shape);
       ropeApply(dq, acts.positions, N, H, hd, this.rope.cos, this.rope.sin, true);
       ropeApply(dk, acts.positions, N, KVH, hd, this.rope.cos, this.rope.sin, true);
       const ln1 = la.ln1.subarray(0, N * C);

@@ -10,5 +10,7 @@ import { sandboxDoctorCommand } from './sandbox-doctor.js';
 import { benchSandboxCommand } from './bench-sandbox.js';
 import { solveCommand } from './solve.js';
 import { benchRolloutCommand } from './bench-rollout.js';
+import { pretrainCommand } from './pretrain.js';
+import { benchKernelsCommand } from './bench-kernels.js';
 
-export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand];
+export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand, pretrainCommand, benchKernelsCommand];

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Arena } from '../arena.js';
 import { wasm, type WasmModule } from '../wasm-api.js';
-import { matmulBackwardRef, matmulForwardRef, type MatmulKernels } from './matmul.js';
+import { gemmRef, matmulBackwardRef, matmulForwardRef, type MatmulKernels } from './matmul.js';
 import { MATMUL_WASM_BASE64 } from './matmul-wasm-bytes.js';
 
 type Gemm = (c: number, a: number, b: number, k: number, m: number, accumulate: number, r0: number, r1: number) => void;
@@ -43,7 +43,7 @@ for (;;) {
 
 export class WasmMatmul implements MatmulKernels {
   readonly name: string;
-  private readonly gemm: Gemm;
+  private readonly kernel: Gemm;
   private readonly scratch: Float32Array;
   private worker: Worker | undefined;
   private readonly control: Int32Array | undefined;
@@ -54,7 +54,7 @@ export class WasmMatmul implements MatmulKernels {
     readonly threads: 1 | 2 = 2,
   ) {
     const instance = new wasm.Instance(matmulModule(), { env: { memory: arena.memory } });
-    this.gemm = instance.exports['gemm'] as Gemm;
+    this.kernel = instance.exports['gemm'] as Gemm;
     this.scratch = arena.alloc(SCRATCH_FLOATS);
     this.name = `wasm-simd-${threads}t`;
     if (threads === 2) {
@@ -83,7 +83,7 @@ export class WasmMatmul implements MatmulKernels {
     const acc = accumulate ? 1 : 0;
     const control = this.control;
     if (!this.worker || !control || n < 8 || n * k * m < PARALLEL_MIN_MACS) {
-      this.gemm(c.byteOffset, a.byteOffset, b.byteOffset, k, m, acc, 0, n);
+      this.kernel(c.byteOffset, a.byteOffset, b.byteOffset, k, m, acc, 0, n);
       return;
     }
     const split = (n >> 3) << 2; // half, rounded to the 4-row tile
@@ -98,8 +98,13 @@ export class WasmMatmul implements MatmulKernels {
     const target = ++this.completed;
     Atomics.add(control, 0, 1);
     Atomics.notify(control, 0);
-    this.gemm(c.byteOffset, a.byteOffset, b.byteOffset, k, m, acc, 0, split);
+    this.kernel(c.byteOffset, a.byteOffset, b.byteOffset, k, m, acc, 0, split);
     for (let done = Atomics.load(control, 1); done < target; done = Atomics.load(control, 1)) Atomics.wait(control, 1, done);
+  }
+
+  gemm(c: Float32Array, a: Float32Array, b: Float32Array, n: number, k: number, m: number, accumulate: boolean): void {
+    if (m % 8 !== 0 || !this.covers(c, a, b)) gemmRef(c, a, b, n, k, m, accumulate);
+    else this.run(c, a, b, n, k, m, accumulate);
   }
 
   private covers(...views: Float32Array[]): boolean {

@@ -6,6 +6,8 @@
 /** The matmul entry points the model calls; the reference and the WASM path both implement them. */
 export interface MatmulKernels {
   readonly name: string;
+  /** c (n×m) (+)= a (n×k) · b (k×m), contiguous; fast kernels only (attention uses it when present). */
+  gemm?(c: Float32Array, a: Float32Array, b: Float32Array, n: number, k: number, m: number, accumulate: boolean): void;
   /** out (N,OC) = inp (N,C) · weight (OC,C)ᵀ */
   forward(out: Float32Array, inp: Float32Array, weight: Float32Array, N: number, C: number, OC: number): void;
   /** dinp (N,C) += dout (N,OC) · weight (OC,C); dweight (OC,C) += dout ᵀ· inp. Either output may be null. */
@@ -62,3 +64,15 @@ export const referenceMatmul: MatmulKernels = {
   forward: matmulForwardRef,
   backward: matmulBackwardRef,
 };
+
+/** c (n×m) (+)= a (n×k) · b (k×m), the reference for `MatmulKernels.gemm`. */
+export function gemmRef(c: Float32Array, a: Float32Array, b: Float32Array, n: number, k: number, m: number, accumulate: boolean): void {
+  for (let i = 0; i < n; i++) {
+    if (!accumulate) c.fill(0, i * m, i * m + m);
+    for (let p = 0; p < k; p++) {
+      const x = a[i * k + p]!;
+      if (x === 0) continue;
+      for (let j = 0; j < m; j++) c[i * m + j] = c[i * m + j]! + x * b[p * m + j]!;
+    }
+  }
+}
