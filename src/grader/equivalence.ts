@@ -525,6 +525,10 @@ function compareScalars(a: Node, b: Node, context: Context): Decision {
     const va = complexValue(a, new Map());
     const vb = complexValue(b, new Map());
     if (!va || !vb) return { equal: false, reason: 'undecided', detail: 'could not evaluate' };
+    // A real value against one outside its function's domain (arcsin of 20/13, NaN): not equal.
+    const undefinedA = Number.isNaN(va.re) || Number.isNaN(va.im);
+    const undefinedB = Number.isNaN(vb.re) || Number.isNaN(vb.im);
+    if (undefinedA !== undefinedB && (finite(va) || finite(vb))) return { equal: false, reason: 'numeric', detail: 'one side is undefined' };
     if (!finite(va) || !finite(vb)) {
       // Overflow (3^{2023}·√2) is not infinity: only a written ∞ may be compared as one.
       if (!containsInfinity(a) && !containsInfinity(b)) return { equal: false, reason: 'undecided', detail: 'value outside double range' };

@@ -34,7 +34,7 @@ const RELATIONS: Record<string, RelOp> = {
   '\\geqslant': '>=', '<=': '<=', '>=': '>=', '!=': '!=',
 };
 
-const IGNORED_COMMANDS = new Set(['\\unit', '\\quad', '\\qquad', '\\mathbf', '\\mathrm', '\\bm', '\\boldsymbol', '\\vec', '\\overline', '\\hat', '\\widehat', '\\tilde', '\\mathcal']);
+const IGNORED_COMMANDS = new Set(['\\unit', '\\quad', '\\qquad', '\\mathbf', '\\mathrm', '\\bm', '\\boldsymbol', '\\vec', '\\overline', '\\hat', '\\widehat', '\\tilde', '\\mathcal', '\\bar', '\\check', '\\mathfrak', '\\mathscr']);
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -452,6 +452,12 @@ class Parser {
       default:
         break;
     }
+    if (name === '\\dot' || name === '\\ddot') {
+      // Time derivatives are distinct quantities: \dot{x} is a symbol of its own, not x.
+      const inner = this.parseGroupOrToken();
+      return inner.type === 'sym' ? this.withSubscript(`${bare}(${inner.name})`) : { type: 'func', name: bare, args: [inner] };
+    }
+    if (name === '\\angle' || name === '\\measuredangle') return this.parseAtom(closers);
     if (IGNORED_COMMANDS.has(name)) {
       if (this.isOp('{')) return this.parseGroup();
       return this.parseAtom(closers);
