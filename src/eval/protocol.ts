@@ -47,6 +47,10 @@ export interface EvalSettings {
   toolTimeoutMs: number;
   /** Base seed; each sample's seed derives from it, the benchmark, the problem and the sample index. */
   seed: number;
+  /** Also accept the last number of the last line (the paper's offline grader); the strict verdict is kept too. */
+  lenientGrading: boolean;
+  /** Only the first N problems of each benchmark (smoke runs); null for all. */
+  problemLimit: number | null;
   benchmarks: BenchmarkSettings[];
 }
 
@@ -58,6 +62,8 @@ export interface SettingsOverrides {
   maxToolCalls?: number;
   toolTimeoutMs?: number;
   seed?: number;
+  lenientGrading?: boolean;
+  problemLimit?: number | null;
   samples?: number;
   temperature?: number;
   topP?: number;
@@ -74,17 +80,19 @@ interface Protocol {
   promptFormat: PromptFormat;
   maxToolCalls: number;
   toolTimeoutMs: number;
+  lenientGrading: boolean;
   decodingFor(benchmark: string): DecodingSettings;
 }
 
 export const PROTOCOLS: Readonly<Record<string, Protocol>> = {
   'cir-paper': {
     description:
-      'RUCAIBox/CIR evaluation: raw CIR prompt, MATH500 greedy, others 16 samples at T=1.0 top-p 0.95, 5 tool calls, 16384 tokens per call',
+      'RUCAIBox/CIR evaluation: raw CIR prompt, MATH500 greedy, others 16 samples at T=1.0 top-p 0.95, 5 tool calls, 16384 tokens per call, last-number fallback in grading',
     mode: 'code',
     promptFormat: 'raw',
     maxToolCalls: 5,
     toolTimeoutMs: 5000,
+    lenientGrading: true,
     decodingFor: (benchmark) => (benchmark === 'math500' ? GREEDY : SAMPLED_16),
   },
   greedy: {
@@ -93,6 +101,7 @@ export const PROTOCOLS: Readonly<Record<string, Protocol>> = {
     promptFormat: 'raw',
     maxToolCalls: 5,
     toolTimeoutMs: 5000,
+    lenientGrading: false,
     decodingFor: () => GREEDY,
   },
 };
@@ -116,6 +125,8 @@ export function resolveSettings(
     maxToolCalls: overrides.maxToolCalls ?? (mode === 'text' ? 0 : protocol.maxToolCalls),
     toolTimeoutMs: overrides.toolTimeoutMs ?? protocol.toolTimeoutMs,
     seed: overrides.seed ?? 42,
+    lenientGrading: overrides.lenientGrading ?? protocol.lenientGrading,
+    problemLimit: overrides.problemLimit ?? null,
     benchmarks: benchmarks.map(({ name, spec }) => {
       const base = protocol.decodingFor(name);
       return {
@@ -144,6 +155,7 @@ export function validateSettings(settings: EvalSettings): void {
   check(settings.mode === 'code' || settings.maxToolCalls === 0, 'max tool calls', settings.maxToolCalls, 'must be 0 in text mode');
   check(settings.toolTimeoutMs > 0, 'tool timeout', settings.toolTimeoutMs, 'must be > 0');
   check(Number.isInteger(settings.seed), 'seed', settings.seed, 'must be an integer');
+  check(settings.problemLimit === null || (Number.isInteger(settings.problemLimit) && settings.problemLimit >= 1), 'problem limit', settings.problemLimit, 'must be an integer ≥ 1');
   const names = new Set<string>();
   for (const b of settings.benchmarks) {
     check(!names.has(b.name), 'benchmark', b.name, 'appears twice');

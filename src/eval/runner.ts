@@ -77,7 +77,8 @@ export function listTasks(benchmarks: readonly Benchmark[], settings: EvalSettin
   for (const benchmark of benchmarks) {
     const benchmarkSettings = settings.benchmarks.find((b) => b.name === benchmark.name);
     if (!benchmarkSettings) throw new CirError(`no settings for benchmark ${benchmark.name}`);
-    for (const problem of benchmark.problems) {
+    const problems = settings.problemLimit === null ? benchmark.problems : benchmark.problems.slice(0, settings.problemLimit);
+    for (const problem of problems) {
       const prompt = renderPrompt(problem, settings);
       for (let sample = 0; sample < benchmarkSettings.samples; sample++) {
         tasks.push({

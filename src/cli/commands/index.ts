@@ -1,5 +1,6 @@
 /** Every command of the CLI, in the order `cir --help` lists them. */
 import type { Command } from '../command.js';
+import { evalCommand, reportCommand, compareCommand, viewCommand } from './eval-commands.js';
 import { judgeCommand } from './judge.js';
 import { gradeCommand } from './grade.js';
 import { benchGraderCommand } from './bench-grader.js';
@@ -13,4 +14,4 @@ import { benchRolloutCommand } from './bench-rollout.js';
 import { pretrainCommand } from './pretrain.js';
 import { benchKernelsCommand } from './bench-kernels.js';
 
-export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand, pretrainCommand, benchKernelsCommand];
+export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand, pretrainCommand, benchKernelsCommand, evalCommand, reportCommand, compareCommand, viewCommand];

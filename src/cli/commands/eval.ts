@@ -1,0 +1,219 @@
+/** `cir eval`: runs benchmarks under a protocol into a run directory, resumable, with live accuracy. */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import type { CodeExecutor } from '../../core/execution.js';
+import type { SamplingEngine } from '../../core/sampling.js';
+import type { Tokenizer } from '../../core/tokenizer.js';
+import { OpenAICompatibleEngine } from '../../engines/openai-compatible.js';
+import { loadBenchmark, type Benchmark } from '../../eval/benchmarks.js';
+import { PROTOCOLS, resolveSettings, type SettingsOverrides } from '../../eval/protocol.js';
+import { intervalText, percent, writeReport } from '../../eval/report.js';
+import { openRun } from '../../eval/run-store.js';
+import { listTasks, runEvaluation } from '../../eval/runner.js';
+import { createGrader, createSolver } from '../../eval/wiring.js';
+import { createSandboxExecutor } from '../../interpreter/index.js';
+import { loadHfTokenizer, loadHfTokenizerFromHub, type HfTokenizer } from '../../tokenizers/index.js';
+import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { ProgressBar } from '../progress.js';
+
+const help = `Usage: cir eval --engine URL --model NAME --benchmark NAME|PATH[,...] --out DIR [options]
+
+Evaluates a model on math benchmarks with code-integrated reasoning (or text only), appending one
+record per finished sample to DIR/results.jsonl (problem_id, sample, correct, full trajectory,
+verdict), then writes DIR/summary.json, report.md and report.html. Killed runs continue with --resume:
+finished samples are kept, none is run twice.
+
+Benchmarks: ${'aime24, aime25, math500, amc23, olymmath (= olymmath_easy), olymmath_hard, minerva_math,'}
+olympiadbench, gpqa_diamond (files in --data-dir, $CIR_DATA_DIR, or ../shared/datasets beside the
+repository); a .jsonl or verl-layout .parquet path; or hf:OWNER/NAME/PATH[@REV] (Hugging Face Hub, cached).
+
+Protocols (--protocol, default cir-paper):
+${Object.entries(PROTOCOLS)
+  .map(([name, p]) => `  ${name.padEnd(10)} ${p.description}`)
+  .join('\n')}
+
+Options:
+  --engine URL[,URL]    OpenAI-compatible /v1/completions server(s) (vLLM, SGLang, llama.cpp)
+  --model NAME          served model name
+  --tokenizer DIR|ID    tokenizer folder or Hub id (default: --model)
+  --wire tokens|text    exact token ids via return_token_ids (default) or text for servers without
+  --out DIR             run directory (required)
+  --resume              continue the run in DIR (the settings must be the same)
+  --benchmark LIST      comma-separated; repeatable
+  --data-dir DIR        where built-in benchmark files live
+  --text-only           no interpreter: the text prompt, 0 tool calls (code-vs-text comparisons)
+  --chat                wrap the prompt in the tokenizer's chat template (chat models such as Qwen3)
+  --thinking            Qwen3 enable_thinking=true with --chat (default false, as the paper)
+  --samples N  --temperature T  --top-p P  --top-k K  --max-tokens N (per call)
+  --max-tool-calls N    tool budget        --tool-timeout-ms N   per executed block
+  --seed N              base seed (each sample's seed derives from it)
+  --strict              no last-number fallback in grading
+  --limit N             only the first N problems of each benchmark
+  --concurrency N       samples in flight (default 8)
+  --sandbox-workers N   interpreter processes (default 2)
+  --no-report           skip writing the report at the end
+  --json                print the summary as JSON
+`;
+
+async function resolveTokenizer(spec: string): Promise<HfTokenizer> {
+  if (existsSync(spec)) return loadHfTokenizer(spec);
+  if (/^[\w.-]+\/[\w.-]+$/.test(spec)) {
+    return loadHfTokenizerFromHub(spec, {
+      cacheDir: join(homedir(), '.cache', 'cir', 'tokenizers'),
+      ...(process.env['HF_ENDPOINT'] ? { endpoint: process.env['HF_ENDPOINT'] } : {}),
+      ...(process.env['HF_TOKEN'] ? { token: process.env['HF_TOKEN'] } : {}),
+    });
+  }
+  throw new InputError('not a folder and not a Hub id (owner/name)', spec);
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'evaluate a model on math benchmarks (cir-paper protocol, resumable runs)',
+  help,
+  async run(argv) {
+    const { values } = parseCommandLine(
+      argv,
+      {
+        engine: { type: 'string' },
+        model: { type: 'string' },
+        tokenizer: { type: 'string' },
+        wire: { type: 'string' },
+        out: { type: 'string' },
+        resume: { type: 'boolean' },
+        benchmark: { type: 'string', multiple: true },
+        'data-dir': { type: 'string' },
+        protocol: { type: 'string' },
+        'text-only': { type: 'boolean' },
+        chat: { type: 'boolean' },
+        thinking: { type: 'boolean' },
+        samples: { type: 'string' },
+        temperature: { type: 'string' },
+        'top-p': { type: 'string' },
+        'top-k': { type: 'string' },
+        'max-tokens': { type: 'string' },
+        'max-tool-calls': { type: 'string' },
+        'tool-timeout-ms': { type: 'string' },
+        seed: { type: 'string' },
+        strict: { type: 'boolean' },
+        limit: { type: 'string' },
+        concurrency: { type: 'string' },
+        'sandbox-workers': { type: 'string' },
+        'no-report': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+      false,
+    );
+    if (!values.out) throw new UsageError('--out DIR is required');
+    if (!values.engine) throw new UsageError('--engine URL is required');
+    if (!values.model) throw new UsageError('--model NAME is required');
+    const specs = (values.benchmark ?? []).flatMap((b) => b.split(',')).map((b) => b.trim()).filter(Boolean);
+    if (specs.length === 0) throw new UsageError('--benchmark is required');
+    const wire = values.wire ?? 'tokens';
+    if (wire !== 'tokens' && wire !== 'text') throw new UsageError('--wire must be tokens or text');
+
+    const overrides: SettingsOverrides = {
+      ...(values['text-only'] ? { mode: 'text' as const } : {}),
+      ...(values.chat ? { promptFormat: 'chat' as const } : {}),
+      ...(values.samples !== undefined ? { samples: numberFlag(values.samples, 'samples', 1, 1, 1e6) } : {}),
+      ...(values.temperature !== undefined ? { temperature: numberFlag(values.temperature, 'temperature', 1, 0, 10) } : {}),
+      ...(values['top-p'] !== undefined ? { topP: numberFlag(values['top-p'], 'top-p', 1, 0, 1) } : {}),
+      ...(values['top-k'] !== undefined ? { topK: numberFlag(values['top-k'], 'top-k', -1, -1, 1e6) } : {}),
+      ...(values['max-tokens'] !== undefined ? { maxTokensPerCall: numberFlag(values['max-tokens'], 'max-tokens', 1, 1, 1e7) } : {}),
+      ...(values['max-tool-calls'] !== undefined ? { maxToolCalls: numberFlag(values['max-tool-calls'], 'max-tool-calls', 0, 0, 1000) } : {}),
+      ...(values['tool-timeout-ms'] !== undefined ? { toolTimeoutMs: numberFlag(values['tool-timeout-ms'], 'tool-timeout-ms', 1, 1, 1e7) } : {}),
+      ...(values.seed !== undefined ? { seed: numberFlag(values.seed, 'seed', 0, 0, 2 ** 31) } : {}),
+      ...(values.strict ? { lenientGrading: false } : {}),
+      ...(values.limit !== undefined ? { problemLimit: numberFlag(values.limit, 'limit', 1, 1, 1e9) } : {}),
+    };
+    const concurrency = numberFlag(values.concurrency, 'concurrency', 8, 1, 4096);
+    const dataDir = values['data-dir'] ?? process.env['CIR_DATA_DIR'];
+    const benchmarks: Benchmark[] = [];
+    for (const spec of specs) benchmarks.push(await loadBenchmark(spec, dataDir !== undefined ? { dataDir } : {}));
+    const settings = resolveSettings(
+      values.protocol ?? 'cir-paper',
+      benchmarks.map((b, i) => ({ name: b.name, spec: specs[i] ?? b.name })),
+      overrides,
+    );
+
+    const tokenizer = await resolveTokenizer(values.tokenizer ?? values.model);
+    if (settings.promptFormat === 'chat' && tokenizer.chatTemplate === null) {
+      throw new InputError('--chat needs a tokenizer with a chat template', values.tokenizer ?? values.model);
+    }
+    const engine: SamplingEngine = new OpenAICompatibleEngine({
+      endpoints: values.engine.split(','),
+      model: values.model,
+      mode: wire,
+      tokenizer,
+      ...(process.env['OPENAI_API_KEY'] ? { apiKey: process.env['OPENAI_API_KEY'] } : {}),
+    });
+    const executor: CodeExecutor | undefined =
+      settings.mode === 'code' ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-workers'], 'sandbox-workers', 2, 1, 256) }) : undefined;
+
+    const run = openRun(values.out, settings, {
+      resume: Boolean(values.resume),
+      environment: {
+        engine: engine.name,
+        endpoints: values.engine.split(','),
+        model: values.model,
+        tokenizer: (tokenizer as Tokenizer).name,
+        wire,
+        executor: executor?.name ?? null,
+        benchmarks: benchmarks.map((b) => ({ name: b.name, source: b.source, problems: b.problems.length, duplicatesMerged: b.duplicatesMerged })),
+        node: process.version,
+      },
+    });
+    const json = Boolean(values.json);
+    const progress = new ProgressBar({ label: 'eval', total: listTasks(benchmarks, settings).length, silent: json });
+    const controller = new AbortController();
+    const onSignal = (): void => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let interrupted = false;
+    try {
+      const outcome = await runEvaluation({
+        benchmarks,
+        settings,
+        solve: createSolver(
+          {
+            engine,
+            tokenizer,
+            ...(executor ? { executor } : {}),
+            encodeChat: (messages) => tokenizer.encodeChat(messages, { enableThinking: Boolean(values.thinking) }),
+          },
+          settings,
+        ),
+        grade: createGrader(settings),
+        writer: run.writer,
+        existing: run.existing.records,
+        concurrency,
+        signal: controller.signal,
+        onRecord: (_record, p) => {
+          progress.update(p.done, `acc ${percent(p.correct / Math.max(1, p.done))}% of ${p.total}`);
+        },
+      });
+      interrupted = controller.signal.aborted;
+      progress.finish(`${outcome.completed} new, ${outcome.skipped} resumed, acc ${percent(outcome.correct / Math.max(1, outcome.completed))}% on new`);
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      run.writer.close();
+      await executor?.close();
+    }
+    if (interrupted) {
+      process.stderr.write(`cir eval: interrupted; finished samples are in ${join(values.out, 'results.jsonl')}. Continue with the same command and --resume.\n`);
+      return 130;
+    }
+    if (values['no-report']) return 0;
+    const { summary, paths } = writeReport(values.out);
+    if (json) {
+      process.stdout.write(`${JSON.stringify(summary)}\n`);
+    } else {
+      for (const b of summary.benchmarks) process.stdout.write(`${b.name.padEnd(16)} ${intervalText(b.accuracy)}  (${b.problems} problems × ${b.samplesPerProblem})\n`);
+      process.stdout.write(`${'average'.padEnd(16)} ${percent(summary.averageAccuracy)}\nreport: ${paths.html}\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,83 @@
+/**
+ * Connects the runner's two narrow functions to the real modules: `solve` drives the rollout engine
+ * (sampling engine + tokenizer + sandbox) for one sample, `grade` calls the grader.
+ */
+import type { CodeExecutor } from '../core/execution.js';
+import type { SamplingEngine } from '../core/sampling.js';
+import type { Tokenizer } from '../core/tokenizer.js';
+import type { Trajectory } from '../core/trajectory.js';
+import { gradeResponse } from '../grader/index.js';
+import { RolloutEngine, responseText, type BudgetPolicy, type RolloutTrajectory } from '../rollout/index.js';
+import type { Problem } from './benchmarks.js';
+import type { EvalSettings, RenderedPrompt } from './protocol.js';
+import type { StoredVerdict } from './run-store.js';
+import type { GradeFunction, SolveFunction } from './runner.js';
+
+export interface SolverOptions {
+  engine: SamplingEngine;
+  tokenizer: Tokenizer;
+  /** Required in code mode. */
+  executor?: CodeExecutor;
+  /** Renders chat prompts (the tokenizer's template); required when the prompt format is `chat`. */
+  encodeChat?: (messages: { role: 'user'; content: string }[]) => number[];
+  budgetPolicy?: BudgetPolicy;
+  /** Use streaming when the engine supports it (default true). */
+  streaming?: boolean;
+}
+
+export function promptTokens(prompt: RenderedPrompt, options: Pick<SolverOptions, 'tokenizer' | 'encodeChat'>): number[] {
+  if (prompt.format === 'raw') return options.tokenizer.encode(prompt.text);
+  if (!options.encodeChat) throw new Error('chat prompts need a tokenizer with a chat template');
+  return options.encodeChat(prompt.messages);
+}
+
+/** The trajectory as stored: the rollout's record without the per-call sampled ids (the segments hold them). */
+function storedTrajectory(trajectory: RolloutTrajectory): Trajectory & Record<string, unknown> {
+  const { calls: _calls, ...rest } = trajectory;
+  return rest;
+}
+
+export function createSolver(options: SolverOptions, settings: EvalSettings): SolveFunction {
+  const code = settings.mode === 'code';
+  if (code && !options.executor) throw new Error('code mode needs an executor');
+  return async (task, signal) => {
+    const rollout = new RolloutEngine({
+      engine: options.engine,
+      tokenizer: options.tokenizer,
+      ...(code && options.executor ? { executor: options.executor } : {}),
+      toolsEnabled: code,
+      sampling: { temperature: task.benchmark.temperature, topP: task.benchmark.topP, topK: task.benchmark.topK, seed: task.seed },
+      maxToolCalls: settings.maxToolCalls,
+      budgetPolicy: options.budgetPolicy ?? 'finish',
+      maxTokensPerCall: task.benchmark.maxTokensPerCall,
+      // The paper's eval bounds each call, not the total: budget + 1 calls of up to maxTokensPerCall each.
+      maxTotalTokens: task.benchmark.maxTokensPerCall * (settings.maxToolCalls + 1),
+      executionTimeoutMs: settings.toolTimeoutMs,
+      interpreterMode: 'stateless',
+      streaming: options.streaming ?? true,
+      engineConcurrency: 1,
+      executorConcurrency: 1,
+    });
+    const [trajectory] = await rollout.rollout(promptTokens(task.prompt, options), 1, { signal });
+    if (!trajectory) throw new Error('the rollout engine returned no trajectory');
+    return { trajectory: storedTrajectory(trajectory), responseText: responseText(trajectory) };
+  };
+}
+
+export function createGrader(settings: Pick<EvalSettings, 'lenientGrading'>): GradeFunction {
+  return (problem: Problem, response: string): StoredVerdict => {
+    const multipleChoice = problem.choices !== undefined && problem.choices.length > 0;
+    const options = { ...(multipleChoice ? { multipleChoice, choices: problem.choices } : {}) };
+    const strict = gradeResponse(problem.answer, response, options);
+    const result = settings.lenientGrading && !strict.correct ? gradeResponse(problem.answer, response, { ...options, lenient: true }) : strict;
+    return {
+      correct: result.correct,
+      reason: result.verdict.reason,
+      extracted: result.extraction.answer,
+      via: result.via,
+      strict_correct: strict.correct,
+      ...(result.verdict.detail !== undefined ? { detail: result.verdict.detail } : {}),
+      ...(result.extraction.lastNumber !== undefined ? { last_number: result.extraction.lastNumber } : {}),
+    };
+  };
+}
