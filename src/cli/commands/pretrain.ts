@@ -1,12 +1,12 @@
 /** `cir pretrain`: the supervised warm start of the embedded policy on generated traces. */
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, type EmbeddedPolicy } from '../../model/index.js';
+import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy, type EmbeddedPolicy } from '../../model/index.js';
 import { generateTasks } from '../../tasks/index.js';
 import { evaluatePolicy, pretrain, type EvaluationSummary } from '../../tasks/warm-start.js';
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
-const help = `Usage: cir pretrain [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--eval N] [--json]
+const help = `Usage: cir pretrain [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--eval N] [--eval-only] [--json]
 
 Trains the embedded transformer (default size, random init) by supervised learning on generated
 traces: direct answers, code-integrated solutions, and solutions whose first program fails before a
@@ -22,6 +22,8 @@ Options:
   --threads N   matmul threads, 1 or 2 (default 2)
   --eval N      afterwards, greedy accuracy on N held-out tasks with and without the Python tool
                 (the sandbox from src/interpreter; default 0 = skip)
+  --eval-temperature T   sampling temperature of that evaluation (default 1, as RL samples; 0 = greedy)
+  --eval-only   skip training: evaluate the checkpoint at --out
   --json        print the result as JSON: {"out","steps","seconds","tokens_per_s","final_loss",
                 "eval":{"with_tools":{...},"without_tools":{...}}}`;
 
@@ -45,6 +47,8 @@ export const pretrainCommand: Command = {
         seed: { type: 'string' },
         threads: { type: 'string' },
         eval: { type: 'string' },
+        'eval-temperature': { type: 'string' },
+        'eval-only': { type: 'boolean' },
         json: { type: 'boolean' },
       },
       false,
@@ -56,35 +60,36 @@ export const pretrainCommand: Command = {
     const seed = numberFlag(values.seed, 'seed', 1, 0, 2 ** 31);
     const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
     const evalCount = numberFlag(values.eval, 'eval', 0, 0, 100_000);
-    const policy: EmbeddedPolicy = createEmbeddedPolicy({}, { seed, threads });
-    const bar = new ProgressBar({ label: 'pretrain', total: steps, silent: Boolean(values.json) });
+    const temperature = numberFlag(values['eval-temperature'], 'eval-temperature', 1, 0, 10);
+    const evalOnly = Boolean(values['eval-only']);
+    const policy: EmbeddedPolicy = evalOnly ? await loadEmbeddedPolicy(out, { threads }) : createEmbeddedPolicy({}, { seed, threads });
+    const bar = new ProgressBar({ label: 'pretrain', total: steps, silent: Boolean(values.json) || evalOnly });
     try {
-      const result = await pretrain(policy, policy.tokenizer, {
-        steps,
-        batchSize,
-        seed,
-        learningRate,
-        maxTokens: policy.contextWindow,
-        onStep: (step, loss, tokensPerSecond) => bar.update(step, `loss ${loss.toFixed(3)} ${tokensPerSecond.toFixed(0)} tok/s`),
-      });
-      bar.finish();
-      policy.info = { trained_by: 'cir pretrain', steps, batch: batchSize, lr: learningRate, seed, seconds: Math.round(result.seconds), final_loss: result.finalLoss };
-      policy.saveTo(out);
-      const report: Record<string, unknown> = {
-        out,
-        steps: result.steps,
-        sequences: result.sequences,
-        seconds: Math.round(result.seconds),
-        tokens_per_s: Math.round(result.tokensPerSecond),
-        final_loss: result.finalLoss,
-      };
+      const report: Record<string, unknown> = { out };
+      if (!evalOnly) {
+        const result = await pretrain(policy, policy.tokenizer, {
+          steps,
+          batchSize,
+          seed,
+          learningRate,
+          maxTokens: policy.contextWindow,
+          onStep: (step, loss, tokensPerSecond) => bar.update(step, `loss ${loss.toFixed(3)} ${tokensPerSecond.toFixed(0)} tok/s`),
+        });
+        bar.finish();
+        const seconds = Math.round(result.seconds);
+        policy.info = { trained_by: 'cir pretrain', steps, batch: batchSize, lr: learningRate, seed, seconds, final_loss: result.finalLoss };
+        policy.saveTo(out);
+        Object.assign(report, { steps, sequences: result.sequences, seconds, tokens_per_s: Math.round(result.tokensPerSecond), final_loss: result.finalLoss });
+      }
       if (evalCount > 0) {
         const tasks = generateTasks({ split: 'test', count: evalCount, seed: 1 });
         const executor = await createSandboxExecutor();
         try {
-          const withTools = await evaluatePolicy(policy, policy.tokenizer, tasks, { executor, feedback: (outcome) => formatFeedback(outcome) });
-          const withoutTools = await evaluatePolicy(policy, policy.tokenizer, tasks, {});
-          report['eval'] = { tasks: evalCount, with_tools: summary(withTools), without_tools: summary(withoutTools) };
+          const started = performance.now();
+          const withTools = await evaluatePolicy(policy, policy.tokenizer, tasks, { executor, feedback: (outcome) => formatFeedback(outcome), temperature });
+          const withoutTools = await evaluatePolicy(policy, policy.tokenizer, tasks, { temperature });
+          const seconds = Math.round((performance.now() - started) / 1000);
+          report['eval'] = { tasks: evalCount, temperature, seconds, with_tools: summary(withTools), without_tools: summary(withoutTools) };
         } finally {
           await executor.close();
         }
