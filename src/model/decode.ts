@@ -130,6 +130,8 @@ export class Decoder {
         this.vCache.set(v.subarray(r * KD, r * KD + KD), at);
       }
       const scores = this.scores;
+      const kCache = this.kCache;
+      const vCache = this.vCache;
       for (let r = 0; r < R; r++) {
         const slotBase = layerBase + slots[r]! * P * KD;
         const last = positions[r]!;
@@ -140,7 +142,7 @@ export class Decoder {
           for (let s = 0; s <= last; s++) {
             const kBase = slotBase + s * KD + headOffset;
             let dot = 0;
-            for (let d = 0; d < hd; d++) dot += q[qBase + d]! * this.kCache[kBase + d]!;
+            for (let d = 0; d < hd; d++) dot += q[qBase + d]! * kCache[kBase + d]!;
             dot *= scale;
             scores[s] = dot;
             if (dot > max) max = dot;
@@ -155,7 +157,7 @@ export class Decoder {
           for (let s = 0; s <= last; s++) {
             const weight = scores[s]! / sum;
             const vBase = slotBase + s * KD + headOffset;
-            for (let d = 0; d < hd; d++) atty[qBase + d] = atty[qBase + d]! + weight * this.vCache[vBase + d]!;
+            for (let d = 0; d < hd; d++) atty[qBase + d] = atty[qBase + d]! + weight * vCache[vBase + d]!;
           }
         }
       }
