@@ -24,6 +24,7 @@ Options:
                 (the sandbox from src/interpreter; default 0 = skip)
   --eval-temperature T   sampling temperature of that evaluation (default 1, as RL samples; 0 = greedy)
   --eval-only   skip training: evaluate the checkpoint at --out
+  --save-every N   also write the checkpoint every N steps (default 0 = only at the end)
   --json        print the result as JSON: {"out","steps","seconds","tokens_per_s","final_loss",
                 "eval":{"with_tools":{...},"without_tools":{...}}}`;
 
@@ -49,6 +50,7 @@ export const pretrainCommand: Command = {
         eval: { type: 'string' },
         'eval-temperature': { type: 'string' },
         'eval-only': { type: 'boolean' },
+        'save-every': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -62,6 +64,7 @@ export const pretrainCommand: Command = {
     const evalCount = numberFlag(values.eval, 'eval', 0, 0, 100_000);
     const temperature = numberFlag(values['eval-temperature'], 'eval-temperature', 1, 0, 10);
     const evalOnly = Boolean(values['eval-only']);
+    const saveEvery = numberFlag(values['save-every'], 'save-every', 0, 0, 1_000_000);
     const policy: EmbeddedPolicy = evalOnly ? await loadEmbeddedPolicy(out, { threads }) : createEmbeddedPolicy({}, { seed, threads });
     const bar = new ProgressBar({ label: 'pretrain', total: steps, silent: Boolean(values.json) || evalOnly });
     try {
@@ -73,7 +76,13 @@ export const pretrainCommand: Command = {
           seed,
           learningRate,
           maxTokens: policy.contextWindow,
-          onStep: (step, loss, tokensPerSecond) => bar.update(step, `loss ${loss.toFixed(3)} ${tokensPerSecond.toFixed(0)} tok/s`),
+          onStep: (step, loss, tokensPerSecond) => {
+            bar.update(step, `loss ${loss.toFixed(3)} ${tokensPerSecond.toFixed(0)} tok/s`);
+            if (saveEvery > 0 && step % saveEvery === 0 && step < steps) {
+              policy.info = { trained_by: 'cir pretrain (partial)', steps: step, of_steps: steps, batch: batchSize, lr: learningRate, seed };
+              policy.saveTo(out);
+            }
+          },
         });
         bar.finish();
         const seconds = Math.round(result.seconds);
