@@ -9,7 +9,8 @@ const help = `Usage: cir grade GOLD PRED [--json] [--response] [options]
 
 Decides whether a predicted final answer equals the reference (LaTeX or plain text) and prints
 the verdict with the reason that decided it: numeric, symbolic, structural, string, choice,
-no-answer, parse-error, timeout or undecided.
+no-answer, parse-error, timeout or undecided. Exit status 0 when correct, 1 when not.
+Answers that start with '-' go after '--': cir grade -- -5 '-\frac{10}{2}'
 
 With --jsonl, reads one {"gold": ..., "pred": ...} object per line from stdin ("gold" may be a
 list of accepted answers; with "response" instead of "pred" the whole response is graded:
