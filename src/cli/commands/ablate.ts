@@ -1,0 +1,64 @@
+/** `cir ablate`: the paper's comparisons at this scale, each arm a full `cir train` run with the same seed. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatFeedback } from '../../interpreter/index.js';
+import { ABLATIONS, ablationRow, ablationTable, findAblation, runTraining, type AblationRow } from '../../train/index.js';
+import { parseCommandLine, UsageError, type Command } from '../command.js';
+import { configFromFlags, openResources, progressReporter, TRAIN_FLAGS, TRAIN_FLAGS_HELP } from './train.js';
+
+const help = `Usage: cir ablate <${Object.keys(ABLATIONS).join('|')}> [--out DIR] [train options]
+
+Runs the two arms of one comparison one after the other, each a full training run from the same
+starting checkpoint with the same seed and flags except the one setting compared, and prints a table
+of held-out accuracy (start, end, code-helps and text families, 95% intervals). Each arm writes its
+own run directory (DIR/<arm>/, with summary.json and report.html); DIR/ablation.json has the table.
+
+${Object.values(ABLATIONS)
+  .map((a) => `  ${a.name.padEnd(12)} ${a.question}\n${a.arms.map((arm) => `  ${''.padEnd(12)}   ${arm.name}: ${arm.describe}`).join('\n')}`)
+  .join('\n')}
+
+  --out DIR               parent directory of the arms (default runs/ablate-<name>)
+
+${TRAIN_FLAGS_HELP}`;
+
+export const ablateCommand: Command = {
+  name: 'ablate',
+  summary: 'run a paper comparison (masking, budget, interpreter) as two training runs and print a table',
+  help,
+  async run(argv) {
+    const { values, positionals } = parseCommandLine(argv, TRAIN_FLAGS, true);
+    if (positionals.length !== 1) throw new UsageError(`name one ablation: ${Object.keys(ABLATIONS).join(', ')}`);
+    const ablation = findAblation(positionals[0]!);
+    const base = configFromFlags(values);
+    const parent = values.out ?? join('runs', `ablate-${ablation.name}`);
+    const silent = Boolean(values.quiet) || Boolean(values.json);
+    const rows: AblationRow[] = [];
+    for (const arm of ablation.arms) {
+      const config = arm.apply(base);
+      const out = join(parent, arm.name);
+      if (!silent) process.stderr.write(`ablate ${ablation.name}: arm ${arm.name} (${arm.describe}) → ${out}\n`);
+      const resources = await openResources(values, config, out);
+      try {
+        const result = await runTraining(
+          config,
+          {
+            backend: resources.backend,
+            tokenizer: resources.tokenizer,
+            ...(resources.executor ? { executor: resources.executor } : {}),
+            ...(resources.reference ? { reference: resources.reference } : {}),
+            formatFeedback: (outcome) => formatFeedback(outcome),
+          },
+          { out, onEvent: progressReporter(config.rl.totalSteps, silent, config.tools, `${ablation.name}/${arm.name}`) },
+        );
+        rows.push(ablationRow(arm, result.summary!));
+      } finally {
+        await resources.close();
+      }
+    }
+    const table = ablationTable(rows);
+    writeFileSync(join(parent, 'ablation.json'), `${JSON.stringify({ ablation: ablation.name, question: ablation.question, rows }, null, 2)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ ablation: ablation.name, rows })}\n`);
+    else process.stdout.write(`${ablation.question}\n\n${table}\n`);
+    return 0;
+  },
+};

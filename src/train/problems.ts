@@ -1,0 +1,43 @@
+/**
+ * Where prompts come from: a fixed pool of training-split problems drawn once from the run seed,
+ * a seeded draw of each step's prompts from it, and the held-out test-split tasks. The draw for
+ * step s depends only on (seed, s), so a resumed run sees the same prompts.
+ */
+import { InputError } from '../core/errors.js';
+import { Rng } from '../model/rng.js';
+import { generateTasks, renderPrompt, type Task } from '../tasks/index.js';
+import type { TrainConfig } from './config.js';
+import { deriveSeed, SEED_PURPOSE } from './seeds.js';
+
+export type { Task } from '../tasks/index.js';
+
+export function trainingPool(config: Pick<TrainConfig, 'trainPoolSize' | 'families' | 'rl'>): Task[] {
+  return generateTasks({ split: 'train', count: config.trainPoolSize, seed: config.rl.seed, ...(config.families ? { families: config.families } : {}) });
+}
+
+export function heldOutTasks(config: Pick<TrainConfig, 'eval' | 'evalFamilies'>): Task[] {
+  return generateTasks({ split: 'test', count: config.eval.tasks, seed: config.eval.seed, ...(config.evalFamilies ? { families: config.evalFamilies } : {}) });
+}
+
+/** `count` distinct problems of the pool for step `step` (a partial Fisher-Yates shuffle seeded by (seed, step)). */
+export function promptsForStep<T>(pool: readonly T[], seed: number, step: number, count: number): T[] {
+  if (count > pool.length) throw new InputError(`cannot draw ${count} prompts from a pool of ${pool.length}`, 'promptsPerStep');
+  const rng = new Rng(deriveSeed(seed, SEED_PURPOSE.prompts, step));
+  const indices = pool.map((_, i) => i);
+  const drawn: T[] = [];
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(rng.next() * (indices.length - i));
+    [indices[i], indices[j]] = [indices[j]!, indices[i]!];
+    drawn.push(pool[indices[i]!]!);
+  }
+  return drawn;
+}
+
+/** The prompt's token ids; a prompt over the limit is an input error, not silently truncated. */
+export function promptTokens(task: Task, encode: (text: string) => number[], maxPromptTokens: number): number[] {
+  const tokens = encode(renderPrompt(task));
+  if (tokens.length > maxPromptTokens) {
+    throw new InputError(`prompt has ${tokens.length} tokens, more than rollout.maxPromptTokens (${maxPromptTokens})`, `task ${task.id}`);
+  }
+  return tokens;
+}

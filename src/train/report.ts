@@ -1,0 +1,157 @@
+/**
+ * The run report: `report.md` (tables) and a self-contained `report.html` (the same tables and
+ * inline SVG plots: learning curves, accuracy by task family, code-helps vs text families).
+ */
+import type { AccuracyFigure } from './evaluate.js';
+import { barChart, escapeXml, lineChart } from './plot.js';
+import type { StepRecord } from './run-store.js';
+import type { RunSummary, SummaryEvaluation } from './summary.js';
+
+const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
+const interval = (figure: AccuracyFigure) => `${pct(figure.accuracy)} [${pct(figure.ci95[0])}, ${pct(figure.ci95[1])}]`;
+
+interface Table {
+  header: string[];
+  rows: string[][];
+}
+
+function overviewTable(summary: RunSummary): Table {
+  const rows: string[][] = [];
+  const add = (label: string, start: SummaryEvaluation, end: SummaryEvaluation) => {
+    rows.push([`${label}: all families`, interval(start), interval(end), `${((end.accuracy - start.accuracy) * 100).toFixed(1)}`]);
+    rows.push([`${label}: code-helps families`, interval(start.codeHelps), interval(end.codeHelps), `${((end.codeHelps.accuracy - start.codeHelps.accuracy) * 100).toFixed(1)}`]);
+    rows.push([`${label}: text families`, interval(start.text), interval(end.text), `${((end.text.accuracy - start.text.accuracy) * 100).toFixed(1)}`]);
+  };
+  add(summary.config.tools ? 'with interpreter' : 'without interpreter', summary.start, summary.end);
+  if (summary.withoutTools) add('interpreter off at evaluation', summary.withoutTools.start, summary.withoutTools.end);
+  return { header: ['held-out accuracy (95% CI)', `start (step ${summary.start.step})`, `end (step ${summary.end.step})`, 'change (points)'], rows };
+}
+
+function familyTable(summary: RunSummary): Table {
+  const rows = Object.entries(summary.end.byFamily).map(([family, end]) => {
+    const start = summary.start.byFamily[family];
+    return [
+      family,
+      end.codeHelps ? 'yes' : 'no',
+      start ? interval(start) : '–',
+      interval(end),
+      start ? pct(start.toolCallRate) : '–',
+      pct(end.toolCallRate),
+    ];
+  });
+  return { header: ['family', 'code helps', 'start', 'end', 'tool use start', 'tool use end'], rows };
+}
+
+function markdownTable(table: Table): string {
+  return [`| ${table.header.join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`, ...table.rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function htmlTable(table: Table): string {
+  const head = table.header.map((cell) => `<th>${escapeXml(cell)}</th>`).join('');
+  const body = table.rows.map((row) => `<tr>${row.map((cell) => `<td>${escapeXml(cell)}</td>`).join('')}</tr>`).join('');
+  return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function headline(summary: RunSummary): string {
+  const verdict = summary.significant ? 'the 95% intervals do not overlap' : 'the 95% intervals overlap';
+  return `Held-out accuracy ${interval(summary.start)} → ${interval(summary.end)} (${summary.gain >= 0 ? '+' : ''}${(summary.gain * 100).toFixed(1)} points; ${verdict}) after ${summary.steps} steps in ${summary.minutes.toFixed(1)} minutes.`;
+}
+
+function budgetChanges(steps: readonly StepRecord[]): { x: number; label: string }[] {
+  const changes: { x: number; label: string }[] = [];
+  for (let i = 1; i < steps.length; i++) {
+    const before = steps[i - 1]!;
+    const after = steps[i]!;
+    if (after.budget !== before.budget) changes.push({ x: before.step, label: `K ${before.budget}→${after.budget}` });
+  }
+  return changes;
+}
+
+export function renderPlots(summary: RunSummary, steps: readonly StepRecord[]): string[] {
+  const curve = lineChart({
+    title: 'Learning curves',
+    xLabel: 'training step',
+    yLabel: 'rate',
+    yMin: 0,
+    yMax: 1,
+    series: [
+      { name: 'held-out accuracy', points: summary.curve.map((p) => ({ x: p.step, y: p.accuracy, low: p.ci95[0], high: p.ci95[1] })), markers: true },
+      { name: 'train accuracy', points: steps.map((s) => ({ x: s.step, y: s.trainAccuracy })) },
+      { name: 'tool-call rate', points: steps.map((s) => ({ x: s.step, y: s.toolCallRate })), dashed: true },
+      { name: 'tool-token share', points: steps.map((s) => ({ x: s.step, y: s.toolTokenShare })), dashed: true },
+      { name: 'exec. error rate', points: steps.map((s) => ({ x: s.step, y: s.executionErrorRate })), dashed: true },
+    ],
+    verticals: budgetChanges(steps),
+  });
+  const families = Object.keys(summary.end.byFamily);
+  const byFamily = barChart({
+    title: 'Held-out accuracy by task family (* = code helps)',
+    yLabel: 'accuracy',
+    yMax: 1,
+    categories: families.map((family) => `${family}${summary.end.byFamily[family]!.codeHelps ? '*' : ''}`),
+    series: [
+      { name: 'start', values: families.map((f) => summary.start.byFamily[f]?.accuracy ?? null), intervals: families.map((f) => summary.start.byFamily[f]?.ci95 ?? null) },
+      { name: 'end', values: families.map((f) => summary.end.byFamily[f]!.accuracy), intervals: families.map((f) => summary.end.byFamily[f]!.ci95) },
+    ],
+  });
+  const codeSeries = [
+    { name: `start${summary.config.tools ? ', interpreter' : ''}`, evaluation: summary.start },
+    { name: `end${summary.config.tools ? ', interpreter' : ''}`, evaluation: summary.end },
+    ...(summary.withoutTools
+      ? [
+          { name: 'start, no interpreter', evaluation: summary.withoutTools.start },
+          { name: 'end, no interpreter', evaluation: summary.withoutTools.end },
+        ]
+      : []),
+  ];
+  const codeVsText = barChart({
+    title: 'Code-helps vs text families',
+    yLabel: 'accuracy',
+    yMax: 1,
+    categories: ['code-helps families', 'text families'],
+    series: codeSeries.map(({ name, evaluation }) => ({
+      name,
+      values: [evaluation.codeHelps.accuracy, evaluation.text.accuracy],
+      intervals: [evaluation.codeHelps.ci95, evaluation.text.ci95],
+    })),
+  });
+  return [curve, byFamily, codeVsText];
+}
+
+export function renderMarkdown(summary: RunSummary): string {
+  return [
+    '# Training report',
+    '',
+    headline(summary),
+    '',
+    `Backend ${summary.backend}; interpreter ${summary.config.tools ? 'on' : 'off'}; tool output ${summary.config.maskToolOutput ? 'masked' : 'trained'}; advantage ${summary.config.advantageEstimator}; lr ${summary.config.learningRate}; seed ${summary.config.seed}. Plots: report.html.`,
+    '',
+    markdownTable(overviewTable(summary)),
+    '',
+    '## By task family',
+    '',
+    markdownTable(familyTable(summary)),
+    '',
+    `Training reward ${summary.training.firstReward.toFixed(3)} → ${summary.training.lastReward.toFixed(3)}; tool-call rate ${pct(summary.training.firstToolCallRate)} → ${pct(summary.training.lastToolCallRate)} (first → last step).`,
+    '',
+  ].join('\n');
+}
+
+export function renderHtml(summary: RunSummary, steps: readonly StepRecord[]): string {
+  const plots = renderPlots(summary, steps)
+    .map((svg) => `<figure>${svg}</figure>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>cir training report</title>
+<style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f4f4f4}
+figure{margin:1.5em 0}</style></head><body>
+<h1>Training report</h1>
+<p>${escapeXml(headline(summary))}</p>
+${htmlTable(overviewTable(summary))}
+${plots}
+<h2>By task family</h2>
+${htmlTable(familyTable(summary))}
+</body></html>
+`;
+}

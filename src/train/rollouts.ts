@@ -1,0 +1,87 @@
+/**
+ * Rollouts for training and evaluation, through the project's rollout engine (tool loop, budget,
+ * token-exact trajectories) and graded with the paper's rewards. One engine per prompt, seeded by
+ * the caller: sample j of that prompt then uses seed + 1000·j + turn, so what is drawn depends on
+ * (run seed, step, prompt, sample, turn) and not on scheduling.
+ */
+import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
+import type { Tokenizer } from '../core/tokenizer.js';
+import { trainingReward } from '../grader/index.js';
+import { createRolloutEngine, responseText, type RolloutSamplingEngine, type RolloutTrajectory } from '../rollout/index.js';
+import { promptTokens, type Task } from './problems.js';
+
+export interface RolloutDeps {
+  engine: RolloutSamplingEngine;
+  tokenizer: Tokenizer;
+  /** Required when `tools` is on. */
+  executor?: CodeExecutor;
+  formatFeedback: (outcome: ExecutionOutcome) => string;
+}
+
+export interface GroupRolloutOptions {
+  groupSize: number;
+  /** Tool budget K. */
+  toolBudget: number;
+  /** Interpreter on; off = plain text generation, code is never run. */
+  tools: boolean;
+  temperature: number;
+  topP: number;
+  topK: number;
+  maxResponseTokens: number;
+  maxPromptTokens: number;
+  executionTimeoutMs: number;
+  /** Seed of task i's engine. */
+  seedOf: (taskIndex: number) => number;
+  signal?: AbortSignal;
+  /** Called as each trajectory ends. */
+  onTrajectory?: () => void;
+}
+
+export interface GradedTrajectory {
+  task: Task;
+  /** Index of the task in the call: the group id. */
+  group: number;
+  trajectory: RolloutTrajectory;
+  /** The paper's training reward: +1 when the last box equals the reference, else −1. */
+  reward: number;
+  correct: boolean;
+}
+
+/** Rolls out `groupSize` trajectories for every task at once and grades them; groups in task order. */
+export async function rolloutGroups(deps: RolloutDeps, tasks: readonly Task[], options: GroupRolloutOptions): Promise<GradedTrajectory[][]> {
+  return Promise.all(
+    tasks.map(async (task, group) => {
+      const engine = createRolloutEngine({
+        engine: deps.engine,
+        tokenizer: deps.tokenizer,
+        ...(options.tools && deps.executor ? { executor: deps.executor } : {}),
+        formatFeedback: deps.formatFeedback,
+        sampling: {
+          temperature: options.temperature,
+          topP: options.topP,
+          topK: options.topK,
+          seed: options.seedOf(group),
+          stopTokenIds: [deps.tokenizer.eosTokenId],
+        },
+        maxToolCalls: options.toolBudget,
+        budgetPolicy: 'finish',
+        maxTokensPerCall: options.maxResponseTokens,
+        maxTotalTokens: options.maxResponseTokens,
+        executionTimeoutMs: options.executionTimeoutMs,
+        toolsEnabled: options.tools,
+      });
+      const prompt = promptTokens(task, (text) => deps.tokenizer.encode(text), options.maxPromptTokens);
+      const rolloutOptions = {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onEvent: (event: { type: string }) => {
+          if (event.type === 'end') options.onTrajectory?.();
+        },
+      };
+      const trajectories = await engine.rollout(prompt, options.groupSize, rolloutOptions);
+      return trajectories.map((trajectory) => {
+        const reward = trainingReward(responseText(trajectory), task.answer);
+        return { task, group, trajectory, reward, correct: reward > 0 };
+      });
+    }),
+  );
+}
