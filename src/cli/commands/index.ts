@@ -13,5 +13,7 @@ import { solveCommand } from './solve.js';
 import { benchRolloutCommand } from './bench-rollout.js';
 import { pretrainCommand } from './pretrain.js';
 import { benchKernelsCommand } from './bench-kernels.js';
+import { trainCommand } from './train.js';
+import { ablateCommand } from './ablate.js';
 
-export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand, pretrainCommand, benchKernelsCommand, evalCommand, reportCommand, compareCommand, viewCommand];
+export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand, pretrainCommand, trainCommand, ablateCommand, benchKernelsCommand, evalCommand, reportCommand, compareCommand, viewCommand];
