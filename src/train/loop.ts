@@ -23,7 +23,7 @@ import {
 import { validateTrainConfig, type TrainConfig } from './config.js';
 import { evaluateHeldOut, type EvalResult } from './evaluate.js';
 import { heldOutTasks, promptsForStep, trainingPool, type Task } from './problems.js';
-import { rolloutGroups, type RolloutDeps } from './rollouts.js';
+import { fitToContext, rolloutGroups, type RolloutDeps } from './rollouts.js';
 import { firstDifference, RunStore, type EvaluationLabel, type EvaluationRecord, type RunState, type StepRecord } from './run-store.js';
 import { renderHtml, renderMarkdown } from './report.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
@@ -199,8 +199,13 @@ export async function trainStep(
     onTrajectory: () => onRolloutProgress?.(++done, total),
   });
   const graded = groups.flat();
-  const items = graded.map((item) => ({ trajectory: item.trajectory, reward: item.reward, groupId: item.group }));
-  const rolloutStats = rolloutMetrics(items);
+  const rolloutStats = rolloutMetrics(graded);
+  let truncated = 0;
+  const items = graded.map((item) => {
+    const fitted = fitToContext(item.trajectory, deps.backend.contextWindow);
+    if (fitted.truncated) truncated++;
+    return { trajectory: fitted.trajectory, reward: item.reward, groupId: item.group };
+  });
   const rolloutMs = performance.now() - rolloutStarted;
 
   const updateStarted = performance.now();
@@ -217,7 +222,7 @@ export async function trainStep(
     toolTokenShare: rolloutStats['rollout/toolTokenShare'] ?? 0,
     executionErrorRate: rolloutStats['rollout/executionErrorRate'] ?? 0,
     timings: { rolloutMs, updateMs: performance.now() - updateStarted, evalMs: 0, stepMs: 0 },
-    metrics: { ...rolloutStats, ...prepared.metrics, ...updateStats },
+    metrics: { ...rolloutStats, ...prepared.metrics, 'data/truncatedToContext': truncated, ...updateStats },
   };
 }
 

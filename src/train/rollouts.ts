@@ -6,6 +6,7 @@
  */
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { Tokenizer } from '../core/tokenizer.js';
+import type { Segment, Trajectory } from '../core/trajectory.js';
 import { trainingReward } from '../grader/index.js';
 import { createRolloutEngine, responseText, type RolloutSamplingEngine, type RolloutTrajectory } from '../rollout/index.js';
 import { promptTokens, type Task } from './problems.js';
@@ -84,4 +85,31 @@ export async function rolloutGroups(deps: RolloutDeps, tasks: readonly Task[], o
       });
     }),
   );
+}
+
+/**
+ * A trajectory cut to at most `maxTokens` tokens (prompt included), for a backend whose context
+ * window is shorter than what the rollout produced (an interpreter output can push a trajectory
+ * past it). As the paper's right-truncation at max_response_length: the reward stays, the tail goes.
+ */
+export function fitToContext<T extends Trajectory>(trajectory: T, maxTokens: number): { trajectory: T; truncated: boolean } {
+  let total = 0;
+  for (const segment of trajectory.segments) total += segment.tokens.length;
+  if (total <= maxTokens) return { trajectory, truncated: false };
+  const segments: Segment[] = [];
+  let room = maxTokens;
+  for (const segment of trajectory.segments) {
+    if (room <= 0) break;
+    if (segment.tokens.length <= room) {
+      segments.push(segment);
+      room -= segment.tokens.length;
+      continue;
+    }
+    const cut: Segment = { origin: segment.origin, tokens: segment.tokens.slice(0, room), text: '' };
+    if (segment.logprobs) cut.logprobs = segment.logprobs.slice(0, room);
+    cut.text = segment.text.length === segment.tokens.length ? segment.text.slice(0, room) : `${segment.text.slice(0, room)}…`;
+    segments.push(cut);
+    room = 0;
+  }
+  return { trajectory: { ...trajectory, segments }, truncated: true };
 }
