@@ -39,6 +39,7 @@ Options:
   --model NAME          served model name
   --tokenizer DIR|ID    tokenizer folder or Hub id (default: --model)
   --wire tokens|text    exact token ids via return_token_ids (default) or text for servers without
+  --context-window N    the server's max model length in tokens (default 32768)
   --out DIR             run directory (required)
   --resume              continue the run in DIR (the settings must be the same)
   --benchmark LIST      comma-separated; repeatable
@@ -81,6 +82,7 @@ export const evalCommand: Command = {
         model: { type: 'string' },
         tokenizer: { type: 'string' },
         wire: { type: 'string' },
+        'context-window': { type: 'string' },
         out: { type: 'string' },
         resume: { type: 'boolean' },
         benchmark: { type: 'string', multiple: true },
@@ -147,11 +149,9 @@ export const evalCommand: Command = {
       model: values.model,
       mode: wire,
       tokenizer,
+      contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 16, 1e8),
       ...(process.env['OPENAI_API_KEY'] ? { apiKey: process.env['OPENAI_API_KEY'] } : {}),
     });
-    const executor: CodeExecutor | undefined =
-      settings.mode === 'code' ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-workers'], 'sandbox-workers', 2, 1, 256) }) : undefined;
-
     const run = openRun(values.out, settings, {
       resume: Boolean(values.resume),
       environment: {
@@ -160,11 +160,19 @@ export const evalCommand: Command = {
         model: values.model,
         tokenizer: (tokenizer as Tokenizer).name,
         wire,
-        executor: executor?.name ?? null,
+        executor: settings.mode === 'code' ? 'sandbox' : null,
         benchmarks: benchmarks.map((b) => ({ name: b.name, source: b.source, problems: b.problems.length, duplicatesMerged: b.duplicatesMerged })),
         node: process.version,
       },
     });
+    // The sandbox starts only after the run directory is accepted, so a refused run exits at once.
+    let executor: CodeExecutor | undefined;
+    try {
+      executor = settings.mode === 'code' ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-workers'], 'sandbox-workers', 2, 1, 256) }) : undefined;
+    } catch (error) {
+      run.writer.close();
+      throw error;
+    }
     const json = Boolean(values.json);
     const progress = new ProgressBar({ label: 'eval', total: listTasks(benchmarks, settings).length, silent: json });
     const controller = new AbortController();
