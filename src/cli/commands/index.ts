@@ -16,4 +16,23 @@ import { benchKernelsCommand } from './bench-kernels.js';
 import { trainCommand } from './train.js';
 import { ablateCommand } from './ablate.js';
 
-export const commands: Command[] = [solveCommand, benchRolloutCommand, serveCommand, benchServeCommand, execCommand, sandboxDoctorCommand, benchSandboxCommand, gradeCommand, benchGraderCommand, judgeCommand, pretrainCommand, trainCommand, ablateCommand, benchKernelsCommand, evalCommand, reportCommand, compareCommand, viewCommand];
+export const commands: Command[] = [
+  trainCommand,
+  pretrainCommand,
+  ablateCommand,
+  evalCommand,
+  reportCommand,
+  compareCommand,
+  viewCommand,
+  solveCommand,
+  execCommand,
+  sandboxDoctorCommand,
+  gradeCommand,
+  judgeCommand,
+  serveCommand,
+  benchSandboxCommand,
+  benchGraderCommand,
+  benchRolloutCommand,
+  benchKernelsCommand,
+  benchServeCommand,
+];
