@@ -171,6 +171,7 @@ export function gpqaItem(record: GpqaRecord): BenchmarkItem {
   return {
     id: record.id,
     groups,
+    reference: record.answer,
     prompt: (mode) => gpqaPrompt(record, mode),
     grade: async (responseText) => gradeGpqa(record, responseText),
   };

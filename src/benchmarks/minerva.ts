@@ -53,6 +53,7 @@ export function minervaItem(record: MinervaRecord): BenchmarkItem {
   return {
     id: record.id,
     groups: record.subject ? { subject: record.subject } : {},
+    reference: minervaGolds(record).join(' | '),
     prompt: (mode) => mathPrompt(record.problem, mode),
     grade: async (responseText) => gradeMinerva(record, responseText),
   };

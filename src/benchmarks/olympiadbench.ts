@@ -162,6 +162,7 @@ export function olympiadItem(record: OlympiadRecord): BenchmarkItem {
   return {
     id: record.id,
     groups,
+    reference: record.answers.join(', ') + (record.unit ? ` (${record.unit})` : ''),
     prompt: (mode) => mathPrompt(record.problem, mode),
     grade: async (responseText) => gradeOlympiad(record, responseText),
   };

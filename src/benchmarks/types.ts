@@ -33,6 +33,8 @@ export interface BenchmarkItem {
   readonly id: string;
   /** Breakdown keys for metrics, e.g. `{ difficulty: 'easy', month: '2024-08' }`. */
   readonly groups: Readonly<Record<string, string>>;
+  /** The reference answer as reports may show it (a letter for GPQA); absent when graded by tests. */
+  readonly reference?: string;
   /** A system message the benchmark's authors use, when they use one. */
   system?(mode: PromptMode): string;
   /** The user message for this problem in the given mode. */

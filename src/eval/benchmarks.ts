@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetReadObjects } from 'hyparquet';
+import type { BenchmarkItem, BenchmarkSpec } from '../benchmarks/index.js';
 import { InputError } from '../core/errors.js';
+import { loadPreset, presetTarget, type PresetOptions } from './presets.js';
 import { CIR_INSTRUCTION } from './protocol.js';
 
 export interface Problem {
@@ -19,8 +21,13 @@ export interface Problem {
   subject?: string;
   /** MATH level (1–5) or OlymMATH difficulty, as a string. */
   level?: string;
-  /** Multiple-choice options, when the benchmark has them (GPQA). */
+  /** Multiple-choice options, when the benchmark has them (generic files). */
   choices?: string[];
+  /**
+   * Set for preset benchmarks (Minerva, OlympiadBench, GPQA, LiveCodeBench): the item renders the
+   * prompt and grades the response; `problem` is then empty and `answer` is what reports may show.
+   */
+  item?: BenchmarkItem;
 }
 
 export interface Benchmark {
@@ -31,6 +38,8 @@ export interface Benchmark {
   problems: Problem[];
   /** Rows dropped because they repeated an earlier (problem, answer) pair (verl files repeat AIME 16×). */
   duplicatesMerged: number;
+  /** The benchmark spec when this is a preset (its problems all carry items). */
+  preset?: BenchmarkSpec;
 }
 
 /** Built-in benchmark names and their files in the data directory. */
@@ -42,9 +51,6 @@ export const BUILTIN_BENCHMARKS: Readonly<Record<string, string>> = {
   olymmath: 'olymmath_en_easy.jsonl',
   olymmath_easy: 'olymmath_en_easy.jsonl',
   olymmath_hard: 'olymmath_en_hard.jsonl',
-  minerva_math: 'minerva_math.jsonl',
-  olympiadbench: 'olympiadbench.jsonl',
-  gpqa_diamond: 'gpqa_diamond.jsonl',
 };
 
 /** Hub files for `hf:NAME` shortcuts: only entries whose layout was checked are listed. */
@@ -61,6 +67,8 @@ export interface LoadOptions {
   fetch?: typeof fetch;
   /** Where Hub downloads are kept; default `$CIR_CACHE_DIR/hub` or `~/.cache/cir/hub`. */
   cacheDir?: string;
+  /** Settings for preset benchmarks (`minerva`, `olympiadbench`, `gpqa`, `livecodebench`, `NAME=PATH`). */
+  preset?: PresetOptions;
 }
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -75,9 +83,15 @@ export function resolveDataDir(options: LoadOptions = {}): string | undefined {
   return existsSync(beside) ? beside : undefined;
 }
 
-/** Loads `spec`: a built-in name, a `.jsonl`/`.parquet` path, or `hf:OWNER/NAME/PATH[@REVISION]`. */
+/**
+ * Loads `spec`: a built-in name, a preset (`minerva`, `olympiadbench`, `gpqa`, `livecodebench`, a
+ * `.jsonl` file named after one, or `NAME=PATH`), a `.jsonl`/`.parquet` path, or
+ * `hf:OWNER/NAME/PATH[@REVISION]`.
+ */
 export async function loadBenchmark(spec: string, options: LoadOptions = {}): Promise<Benchmark> {
   if (spec.startsWith('hf:')) return loadFromHub(spec, options);
+  const preset = presetTarget(spec, resolveDataDir(options));
+  if (preset !== undefined) return loadPreset(preset, options.preset ?? { maxToolCalls: 0 });
   const builtin = BUILTIN_BENCHMARKS[spec];
   if (builtin !== undefined) {
     const dataDir = resolveDataDir(options);
@@ -93,7 +107,7 @@ export async function loadBenchmark(spec: string, options: LoadOptions = {}): Pr
   }
   if (!existsSync(spec)) {
     throw new InputError(
-      `not a built-in benchmark (${Object.keys(BUILTIN_BENCHMARKS).join(', ')}), an hf: spec, or an existing file`,
+      `not a built-in benchmark (${[...Object.keys(BUILTIN_BENCHMARKS), 'minerva', 'olympiadbench', 'gpqa', 'livecodebench'].join(', ')}), NAME=PATH, an hf: spec, or an existing file`,
       spec,
     );
   }

@@ -8,7 +8,7 @@ import { InputError } from '../core/errors.js';
 import { bootstrapMean, mean, pairedBootstrap, perProblemAccuracy, type Interval, type PairedDifference } from './metrics.js';
 import { readConfig, readResults, RESULTS_FILE } from './run-store.js';
 import { markdownCell, intervalText, percent } from './report.js';
-import { toGradedSample } from './summary.js';
+import { presetSummary, toGradedSample, type PresetSummary } from './summary.js';
 
 export interface RunColumn {
   run: string;
@@ -24,10 +24,12 @@ export interface BenchmarkComparison {
   runs: (RunColumn | null)[];
   /** Entry i compares run i with run 0 (null for run 0, or when either run lacks the benchmark). */
   differences: (PairedDifference | null)[];
+  /** Preset benchmarks: each run's own metrics (LiveCodeBench pass@k by difficulty and month) and caveats. */
+  presets: (PresetSummary | null)[];
 }
 
 export interface Comparison {
-  runs: { label: string; dir: string; protocol: string; mode: string }[];
+  runs: { label: string; dir: string; protocol: string; mode: string; caveats: string[] }[];
   benchmarks: BenchmarkComparison[];
 }
 
@@ -36,8 +38,9 @@ export function compareRuns(dirs: readonly string[], options: { resamples?: numb
   const bootstrap = { resamples: options.resamples ?? 2000, seed: options.seed ?? 1 };
   const loaded = dirs.map((dir, i) => {
     const config = readConfig(dir);
-    const samples = readResults(join(dir, RESULTS_FILE)).records.map(toGradedSample);
-    return { dir, label: options.labels?.[i] ?? (basename(dir) || dir), config, samples };
+    const records = readResults(join(dir, RESULTS_FILE)).records;
+    const samples = records.map(toGradedSample);
+    return { dir, label: options.labels?.[i] ?? (basename(dir) || dir), config, records, samples };
   });
   const names: string[] = [];
   for (const run of loaded) for (const s of run.samples) if (!names.includes(s.benchmark)) names.push(s.benchmark);
@@ -69,10 +72,23 @@ export function compareRuns(dirs: readonly string[], options: { resamples?: numb
         bootstrap,
       );
     });
-    return { benchmark, runs, differences };
+    const presets = loaded.map(
+      (run) =>
+        presetSummary(
+          run.config.settings.benchmarks.find((b) => b.name === benchmark),
+          run.records.filter((r) => r.benchmark === benchmark),
+        ) ?? null,
+    );
+    return { benchmark, runs, differences, presets };
   });
   return {
-    runs: loaded.map((r) => ({ label: r.label, dir: r.dir, protocol: r.config.settings.protocol, mode: r.config.settings.mode })),
+    runs: loaded.map((r, i) => ({
+      label: r.label,
+      dir: r.dir,
+      protocol: r.config.settings.protocol,
+      mode: r.config.settings.mode,
+      caveats: benchmarks.flatMap((b) => (b.presets[i]?.caveats ?? []).map((c) => `${b.benchmark}: ${c}`)),
+    })),
     benchmarks,
   };
 }
@@ -96,6 +112,21 @@ export function comparisonMarkdown(comparison: Comparison): string {
   for (const b of comparison.benchmarks) {
     lines.push(`| ${markdownCell(b.benchmark)} | ${b.runs.map((r) => (r ? `${r.policyTokens.toFixed(0)} / ${r.toolCalls.toFixed(2)}` : '–')).join(' | ')} |`);
   }
+  for (const b of comparison.benchmarks) {
+    const lcb = b.presets.map((p) => p?.lcb ?? null);
+    if (lcb.every((x) => x === null)) continue;
+    const rows: [string, (run: NonNullable<(typeof lcb)[number]>) => number | undefined][] = [['overall', (x) => x.overall.passAt['pass@1']]];
+    for (const key of ['difficulty', 'month']) {
+      const values = [...new Set(lcb.flatMap((x) => Object.keys(x?.byGroup[key] ?? {})))].sort();
+      for (const value of values) rows.push([`${key} ${value}`, (x) => x.byGroup[key]?.[value]?.passAt['pass@1']]);
+    }
+    lines.push('', `| ${markdownCell(b.benchmark)} pass@1 | ${labels.map(markdownCell).join(' | ')} |`, `| --- | ${labels.map(() => '---').join(' | ')} |`);
+    for (const [name, pick] of rows) {
+      lines.push(`| ${markdownCell(name)} | ${lcb.map((x) => { const v = x ? pick(x) : undefined; return v === undefined ? '–' : percent(v); }).join(' | ')} |`);
+    }
+  }
+  const caveats = comparison.runs.flatMap((r) => r.caveats.map((c) => `${r.label}: ${c}`));
+  if (caveats.length > 0) lines.push('', '**Caveats**', '', ...caveats.map((c) => `- ${markdownCell(c)}`));
   lines.push('', 'Accuracy in percent with 95% bootstrap intervals over problems; differences are paired over the problems both runs share.');
   return `${lines.join('\n')}\n`;
 }

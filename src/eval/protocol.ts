@@ -32,6 +32,32 @@ export interface BenchmarkSettings extends DecodingSettings {
   name: string;
   /** The spec it was loaded from (built-in name, path or hf: spec). */
   spec: string;
+  /** Set for the benchmarks with their own prompts and grading (src/benchmarks): what was used. */
+  preset?: PresetSettings;
+}
+
+/**
+ * A benchmark preset as run: its prompts and grader replace the protocol's template and the math
+ * grader; the caveats travel with the run into every report.
+ */
+export interface PresetSettings {
+  /** `minerva`, `olympiadbench`, `gpqa` or `livecodebench`. */
+  benchmark: string;
+  description: string;
+  /** `direct` in text mode, `code-integrated` in code mode. */
+  promptMode: 'direct' | 'code-integrated';
+  /** The benchmark's system message goes first (chat) or before the prompt (raw). */
+  systemPrompt: boolean;
+  /** Problems whose text must not be written out (GPQA). */
+  confidential: boolean;
+  /** Explicit opt-in to store the prompt text of a confidential benchmark anyway. */
+  storeConfidentialText: boolean;
+  /** Attempts at grading when the sandbox (not the program) fails; then the sample is left for --resume. */
+  gradeAttempts: number;
+  caveats: string[];
+  /** LiveCodeBench: per-test limits, and the contest-date window when one was given. */
+  judge?: { timeoutMs: number; memoryMb: number };
+  window?: { start?: string; end?: string };
 }
 
 export interface EvalSettings {
@@ -106,6 +132,15 @@ export const PROTOCOLS: Readonly<Record<string, Protocol>> = {
   },
 };
 
+/** The tool budget a protocol with these overrides resolves to (benchmark prompts state it before settings exist). */
+export function toolBudget(protocolName: string, overrides: Pick<SettingsOverrides, 'mode' | 'maxToolCalls'> = {}): number {
+  const protocol = PROTOCOLS[protocolName];
+  if (protocol === undefined) {
+    throw new InputError(`unknown protocol (known: ${Object.keys(PROTOCOLS).join(', ')})`, protocolName);
+  }
+  return overrides.maxToolCalls ?? ((overrides.mode ?? protocol.mode) === 'text' ? 0 : protocol.maxToolCalls);
+}
+
 /** Resolves a protocol for the given benchmarks and applies overrides; validates every number. */
 export function resolveSettings(
   protocolName: string,
@@ -117,12 +152,13 @@ export function resolveSettings(
     throw new InputError(`unknown protocol (known: ${Object.keys(PROTOCOLS).join(', ')})`, protocolName);
   }
   const mode = overrides.mode ?? protocol.mode;
+  const maxToolCalls = toolBudget(protocolName, overrides);
   const settings: EvalSettings = {
     protocol: protocolName,
     mode,
     promptFormat: overrides.promptFormat ?? protocol.promptFormat,
     promptTemplate: overrides.promptTemplate ?? `${mode === 'text' ? TEXT_INSTRUCTION : CIR_INSTRUCTION}\n{question}`,
-    maxToolCalls: overrides.maxToolCalls ?? (mode === 'text' ? 0 : protocol.maxToolCalls),
+    maxToolCalls,
     toolTimeoutMs: overrides.toolTimeoutMs ?? protocol.toolTimeoutMs,
     seed: overrides.seed ?? 42,
     lenientGrading: overrides.lenientGrading ?? protocol.lenientGrading,
@@ -168,7 +204,19 @@ export function validateSettings(settings: EvalSettings): void {
   }
 }
 
-export type RenderedPrompt = { format: 'raw'; text: string } | { format: 'chat'; messages: { role: 'user'; content: string }[] };
+// A type alias, not an interface, so it is assignable to the tokenizer's open-ended message type.
+export type ChatMessage = { role: 'system' | 'user'; content: string };
+
+export type RenderedPrompt = { format: 'raw'; text: string } | { format: 'chat'; messages: ChatMessage[] };
+
+/**
+ * A preset benchmark's prompt: its system message (LiveCodeBench) as a chat system turn, or before
+ * the user text in raw format, where there are no turns.
+ */
+export function renderMessages(system: string | undefined, user: string, format: PromptFormat): RenderedPrompt {
+  if (format === 'raw') return { format: 'raw', text: system === undefined ? user : `${system}\n\n${user}` };
+  return { format: 'chat', messages: [...(system === undefined ? [] : [{ role: 'system' as const, content: system }]), { role: 'user', content: user }] };
+}
 
 /** The prompt for one problem. Multiple-choice options, when present, follow the question as `A. …` lines. */
 export function renderPrompt(problem: { problem: string; choices?: string[] }, settings: Pick<EvalSettings, 'promptFormat' | 'promptTemplate'>): RenderedPrompt {

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Interval } from './metrics.js';
 import { readConfig, readResults, RESULTS_FILE, SUMMARY_FILE, writeJsonAtomic, type RunConfig, type SampleRecord } from './run-store.js';
+import type { PassSummary } from '../benchmarks/index.js';
 import { summarize, type BenchmarkSummary, type RunSummary } from './summary.js';
 import { barChart, escapeHtml, lineChart } from './svg.js';
 
@@ -47,13 +48,68 @@ function responseText(record: SampleRecord): string {
     .join('');
 }
 
+/** Failures of confidential benchmarks are listed by id: their responses may quote the question. */
+function confidentialNames(summary: RunSummary): Set<string> {
+  return new Set(summary.benchmarks.filter((b) => b.preset?.confidential).map((b) => b.name));
+}
+
+const WITHHELD = '(withheld: confidential benchmark)';
+
 function excerpt(text: string, length = 240): string {
   return text.length <= length ? text : `…${text.slice(text.length - length)}`;
 }
 
 function extracted(record: SampleRecord): string {
   const value = record.verdict.extracted;
-  return typeof value === 'string' ? value : '(none)';
+  // A program (LiveCodeBench) is shown by its first line only.
+  return typeof value === 'string' ? (value.includes('\n') ? `${value.split('\n')[0] ?? ''} …` : value) : '(none)';
+}
+
+function reference(record: SampleRecord): string {
+  return record.reference === '' ? '(tests)' : record.reference;
+}
+
+export interface ReportTable {
+  title: string;
+  head: string[];
+  rows: string[][];
+}
+
+/** pass@k by group value, one table per group key (difficulty and contest month for LiveCodeBench). */
+export function presetTables(b: BenchmarkSummary): ReportTable[] {
+  const preset = b.preset;
+  if (!preset) return [];
+  const tables: ReportTable[] = [];
+  const passTable = (title: string, groups: Record<string, PassSummary>): ReportTable => {
+    const ks = [...new Set(Object.values(groups).flatMap((g) => Object.keys(g.passAt)))];
+    return {
+      title,
+      head: [title.split(' ').pop() ?? title, 'problems', 'samples', ...ks],
+      rows: Object.entries(groups).map(([value, g]) => [value, String(g.problems), String(g.samples), ...ks.map((k) => (g.passAt[k] === undefined ? '–' : percent(g.passAt[k])))]),
+    };
+  };
+  if (preset.lcb) {
+    tables.push(passTable('LiveCodeBench pass@k overall', { all: preset.lcb.overall }));
+    for (const [key, groups] of Object.entries(preset.lcb.byGroup)) tables.push(passTable(`pass@k by ${key === 'month' ? 'contest month' : key}`, groups));
+  } else {
+    // Keys with one value or very many (ids in disguise) say nothing as a breakdown.
+    for (const [key, groups] of Object.entries(preset.byGroup)) {
+      const values = Object.keys(groups).length;
+      if (values > 1 && values <= 24) tables.push(passTable(`accuracy by ${key}`, groups));
+    }
+  }
+  return tables;
+}
+
+/** The lines a preset benchmark's section starts with: its prompt mode and every caveat. */
+export function presetNotes(b: BenchmarkSummary): string[] {
+  const preset = b.preset;
+  if (!preset) return [];
+  const notes = [`Preset ${preset.benchmark}, ${preset.promptMode} prompts, graded by the benchmark's own rules.`];
+  if (preset.lcb) notes.push(`pass@1 ${percent(preset.lcb.overall.passAt['pass@1'] ?? Number.NaN)}% over ${preset.lcb.overall.problems} problems.`);
+  if (preset.benchmark === 'gpqa') notes.push('Accuracy with vs without the interpreter: run once more with --text-only and put both runs into cir compare.');
+  if (preset.confidential) notes.push('Problem text is confidential: this report names problems by id only.');
+  return notes;
 }
 
 function settingsLine(config: RunConfig): string {
@@ -69,6 +125,14 @@ function benchmarkMarkdown(b: BenchmarkSummary): string[] {
     '',
     `${b.problems} problems, ${b.samples} samples (${b.samplesPerProblem} per problem${b.greedy ? ', greedy' : ''})${b.incompleteProblems ? `, **${b.incompleteProblems} problems incomplete**` : ''}.`,
     '',
+    ...(b.preset?.caveats ?? []).flatMap((c) => [`> **Caveat:** ${markdownCell(c)}`, '']),
+    ...presetNotes(b).flatMap((n) => [markdownCell(n), '']),
+    ...presetTables(b).flatMap((t) => [
+      `| ${t.head.map(markdownCell).join(' | ')} |`,
+      `| ${t.head.map(() => '---').join(' | ')} |`,
+      ...t.rows.map((row) => `| ${row.map(markdownCell).join(' | ')} |`),
+      '',
+    ]),
     `| metric | ${b.passAtK.map((p) => `k=${p.k}`).join(' | ')} |`,
     `| --- | ${b.passAtK.map(() => '---').join(' | ')} |`,
     `| pass@k | ${b.passAtK.map((p) => intervalText(p.interval)).join(' | ')} |`,
@@ -111,6 +175,7 @@ export function renderMarkdown(config: RunConfig, summary: RunSummary, failures:
     '',
     markdownCell(settingsLine(config)),
     '',
+    ...(summary.caveats.length > 0 ? ['**Caveats**', '', ...summary.caveats.map((c) => `- ${markdownCell(c)}`), ''] : []),
     '| benchmark | accuracy (95% CI) | problems | samples/problem |',
     '| --- | --- | --- | --- |',
     ...summary.benchmarks.map((b) => `| ${markdownCell(b.name)} | ${intervalText(b.accuracy)} | ${b.problems} | ${b.samplesPerProblem} |`),
@@ -118,11 +183,12 @@ export function renderMarkdown(config: RunConfig, summary: RunSummary, failures:
     '',
     ...summary.benchmarks.flatMap(benchmarkMarkdown),
   ];
+  const confidential = confidentialNames(summary);
   if (failures.length > 0) {
     lines.push('## Some wrong answers', '', '| benchmark | problem | sample | extracted | reference | response tail |', '| --- | --- | --- | --- | --- | --- |');
     for (const r of failures) {
       lines.push(
-        `| ${markdownCell(r.benchmark)} | ${markdownCell(r.problem_id)} | ${r.sample} | ${markdownCell(extracted(r))} | ${markdownCell(r.reference)} | ${markdownCell(excerpt(responseText(r), 160))} |`,
+        `| ${markdownCell(r.benchmark)} | ${markdownCell(r.problem_id)} | ${r.sample} | ${markdownCell(extracted(r))} | ${markdownCell(reference(r))} | ${markdownCell(confidential.has(r.benchmark) ? WITHHELD : excerpt(responseText(r), 160))} |`,
       );
     }
     lines.push('');
@@ -172,6 +238,9 @@ function benchmarkHtml(b: BenchmarkSummary): string {
   return [
     `<section><h2>${escapeHtml(b.name)}</h2>`,
     `<p>${b.problems} problems, ${b.samples} samples (${b.samplesPerProblem} per problem${b.greedy ? ', greedy' : ''}). Accuracy <b>${escapeHtml(intervalText(b.accuracy))}</b>.</p>`,
+    ...(b.preset?.caveats ?? []).map((c) => `<p class="caveat"><b>Caveat:</b> ${escapeHtml(c)}</p>`),
+    ...presetNotes(b).map((n) => `<p>${escapeHtml(n)}</p>`),
+    ...presetTables(b).map((t) => `<h3>${escapeHtml(t.title)}</h3>${table(t.head, t.rows)}`),
     table(
       ['metric', ...b.passAtK.map((p) => `k=${p.k}`)],
       [
@@ -196,17 +265,18 @@ function benchmarkHtml(b: BenchmarkSummary): string {
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:.6rem 0}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;font-size:.9rem}
-.charts{display:flex;flex-wrap:wrap;gap:1rem}pre{white-space:pre-wrap;background:#f6f6f6;padding:.4rem;max-height:12rem;overflow:auto}`;
+.caveat,.caveats{background:#fff4d6;padding:.3rem .6rem}.charts{display:flex;flex-wrap:wrap;gap:1rem}pre{white-space:pre-wrap;background:#f6f6f6;padding:.4rem;max-height:12rem;overflow:auto}`;
 
 export function renderHtml(config: RunConfig, summary: RunSummary, failures: readonly SampleRecord[]): string {
   const overview = table(
     ['benchmark', 'accuracy (95% CI)', 'problems', 'samples/problem'],
     [...summary.benchmarks.map((b) => [b.name, intervalText(b.accuracy), String(b.problems), String(b.samplesPerProblem)]), ['average', percent(summary.averageAccuracy), '', '']],
   );
+  const confidential = confidentialNames(summary);
   const wrong = failures
     .map(
       (r) =>
-        `<div class="failure"><p>${escapeHtml(`${r.benchmark} ${r.problem_id} sample ${r.sample}: extracted ${extracted(r)}, reference ${r.reference}`)}</p><pre>${escapeHtml(excerpt(responseText(r), 600))}</pre></div>`,
+        `<div class="failure"><p>${escapeHtml(`${r.benchmark} ${r.problem_id} sample ${r.sample}: extracted ${extracted(r)}, reference ${reference(r)}`)}</p><pre>${escapeHtml(confidential.has(r.benchmark) ? WITHHELD : excerpt(responseText(r), 600))}</pre></div>`,
     )
     .join('\n');
   return `<!doctype html>
@@ -214,6 +284,7 @@ export function renderHtml(config: RunConfig, summary: RunSummary, failures: rea
 <title>cir evaluation report</title><style>${STYLE}</style></head>
 <body><h1>Evaluation report</h1>
 <p>${escapeHtml(settingsLine(config))}</p>
+${summary.caveats.length > 0 ? `<section class="caveats"><h2>Caveats</h2><ul>${summary.caveats.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul></section>` : ''}
 ${overview}
 ${summary.benchmarks.map(benchmarkHtml).join('\n')}
 ${wrong ? `<section><h2>Some wrong answers</h2>${wrong}</section>` : ''}

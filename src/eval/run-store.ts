@@ -32,6 +32,8 @@ export interface SampleRecord {
   reference: string;
   subject?: string;
   level?: string;
+  /** A preset benchmark item's breakdown keys (`difficulty`, `month`, `tests`, `domain`, ...). */
+  groups?: Record<string, string>;
   seed: number;
   verdict: StoredVerdict;
   stats: TrajectoryStats;

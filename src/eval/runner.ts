@@ -7,6 +7,7 @@ import { CirError } from '../core/errors.js';
 import type { Trajectory } from '../core/trajectory.js';
 import type { Benchmark, Problem } from './benchmarks.js';
 import { trajectoryStats } from './metrics.js';
+import { redactPrompt, renderItemPrompt, withholdsPrompt } from './presets.js';
 import { renderPrompt, sampleSeed, type BenchmarkSettings, type EvalSettings, type RenderedPrompt } from './protocol.js';
 import { sampleKey, type ResultsWriter, type SampleRecord, type StoredVerdict } from './run-store.js';
 
@@ -28,8 +29,8 @@ export interface SolveResult {
 /** Produces one trajectory for one sample (rollout engine + sampling engine + executor). */
 export type SolveFunction = (task: SampleTask, signal: AbortSignal) => Promise<SolveResult>;
 
-/** Grades a response against the problem's reference. */
-export type GradeFunction = (problem: Problem, responseText: string) => StoredVerdict | Promise<StoredVerdict>;
+/** Grades a response against the problem's reference (preset problems: through their item). */
+export type GradeFunction = (problem: Problem, responseText: string, signal?: AbortSignal) => StoredVerdict | Promise<StoredVerdict>;
 
 export interface RunProgress {
   done: number;
@@ -79,7 +80,7 @@ export function listTasks(benchmarks: readonly Benchmark[], settings: EvalSettin
     if (!benchmarkSettings) throw new CirError(`no settings for benchmark ${benchmark.name}`);
     const problems = settings.problemLimit === null ? benchmark.problems : benchmark.problems.slice(0, settings.problemLimit);
     for (const problem of problems) {
-      const prompt = renderPrompt(problem, settings);
+      const prompt = problem.item ? renderItemPrompt(problem.item, settings.mode, settings.promptFormat) : renderPrompt(problem, settings);
       for (let sample = 0; sample < benchmarkSettings.samples; sample++) {
         tasks.push({
           benchmark: benchmarkSettings,
@@ -120,7 +121,13 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunO
       let record: SampleRecord;
       try {
         const result = await options.solve(task, controller.signal);
-        const verdict = await options.grade(task.problem, result.responseText);
+        const verdict = await options.grade(task.problem, result.responseText, controller.signal);
+        // Statistics count the prompt before a confidential prompt is withheld from the record.
+        const stats = trajectoryStats(result.trajectory);
+        const trajectory = withholdsPrompt(task.benchmark.preset)
+          ? redactPrompt(result.trajectory, task.problem.id, `${task.benchmark.name} problem text is confidential`)
+          : result.trajectory;
+        const groups = task.problem.item?.groups;
         record = {
           benchmark: task.benchmark.name,
           problem_id: task.problem.id,
@@ -129,10 +136,11 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunO
           reference: task.problem.answer,
           ...(task.problem.subject !== undefined ? { subject: task.problem.subject } : {}),
           ...(task.problem.level !== undefined ? { level: task.problem.level } : {}),
+          ...(groups !== undefined ? { groups: { ...groups } } : {}),
           seed: task.seed,
           verdict,
-          stats: trajectoryStats(result.trajectory),
-          trajectory: result.trajectory,
+          stats,
+          trajectory,
           elapsed_ms: Math.round(now() - started),
         };
       } catch (error) {

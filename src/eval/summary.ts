@@ -1,4 +1,5 @@
 /** Turns a run's records into the numbers a report shows (`summary.json`). */
+import { groupedPassAtK, lcbSummary, PUBLIC_TESTS_ONLY_NOTE, type LcbSummary, type PassSummary } from '../benchmarks/index.js';
 import {
   avgAtK,
   bootstrapMean,
@@ -17,6 +18,7 @@ import {
   type GroupAccuracy,
   type Interval,
 } from './metrics.js';
+import type { BenchmarkSettings } from './protocol.js';
 import type { RunConfig, SampleRecord } from './run-store.js';
 
 export interface KValue {
@@ -47,6 +49,21 @@ export interface BenchmarkSummary {
     /** counts[i] = responses with exactly i tool calls. */
     toolCalls: number[];
   };
+  /** Preset benchmarks (Minerva, OlympiadBench, GPQA, LiveCodeBench): their own metrics and caveats. */
+  preset?: PresetSummary;
+}
+
+export interface PresetSummary {
+  benchmark: string;
+  promptMode: string;
+  /** Sentences every report must show next to this benchmark's numbers. */
+  caveats: string[];
+  /** Reports show problem ids and verdicts, not prompt or response text. */
+  confidential: boolean;
+  /** pass@k per value of each of the items' group keys (difficulty, month, domain, answer_type, ...). */
+  byGroup: Record<string, Record<string, PassSummary>>;
+  /** LiveCodeBench: pass@k overall, by difficulty and by contest month, and the comparability flag. */
+  lcb?: LcbSummary;
 }
 
 export interface RunSummary {
@@ -59,6 +76,8 @@ export interface RunSummary {
   duplicatesDropped: number;
   tornBytes: number;
   bootstrap: { resamples: number; level: number; seed: number };
+  /** Every benchmark's caveats, prefixed with its name. */
+  caveats: string[];
 }
 
 export interface SummaryOptions {
@@ -94,7 +113,9 @@ export function summarize(config: RunConfig, records: readonly SampleRecord[], o
     if (own.length === 0) continue;
     const settings = config.settings.benchmarks.find((b) => b.name === name);
     const asked = settings?.samples ?? Math.max(...own.map((s) => s.sample + 1));
-    benchmarks.push(summarizeBenchmark(name, own, asked, settings?.temperature === 0, bootstrap));
+    const summary = summarizeBenchmark(name, own, asked, settings?.temperature === 0, bootstrap);
+    const preset = presetSummary(settings, records.filter((r) => r.benchmark === name));
+    benchmarks.push(preset ? { ...summary, preset } : summary);
   }
   return {
     protocol: config.settings.protocol,
@@ -105,7 +126,44 @@ export function summarize(config: RunConfig, records: readonly SampleRecord[], o
     duplicatesDropped: options.duplicatesDropped ?? 0,
     tornBytes: options.tornBytes ?? 0,
     bootstrap,
+    caveats: benchmarks.flatMap((b) => (b.preset?.caveats ?? []).map((c) => `${b.name}: ${c}`)),
   };
+}
+
+/** The items of a run (id → groups, from the records) and their samples, for the benchmarks' pass@k. */
+export function itemsAndSamples(records: readonly SampleRecord[]): { items: { id: string; groups: Record<string, string> }[]; samples: { itemId: string; correct: boolean }[] } {
+  const groups = new Map<string, Record<string, string>>();
+  for (const r of records) if (!groups.has(r.problem_id)) groups.set(r.problem_id, r.groups ?? {});
+  return {
+    items: [...groups.entries()].map(([id, g]) => ({ id, groups: g })),
+    samples: records.map((r) => ({ itemId: r.problem_id, correct: r.correct })),
+  };
+}
+
+/**
+ * The preset part of a benchmark's summary; undefined for plain benchmarks. A LiveCodeBench run
+ * whose config predates its caveats still gets the public-tests note from its records.
+ */
+export function presetSummary(settings: BenchmarkSettings | undefined, records: readonly SampleRecord[]): PresetSummary | undefined {
+  const preset = settings?.preset;
+  if (preset === undefined || records.length === 0) return undefined;
+  const { items, samples } = itemsAndSamples(records);
+  const perProblem = new Map<string, number>();
+  for (const s of samples) perProblem.set(s.itemId, (perProblem.get(s.itemId) ?? 0) + 1);
+  const ks = reportedKs(Math.max(...perProblem.values()));
+  const caveats = [...preset.caveats];
+  const summary: PresetSummary = {
+    benchmark: preset.benchmark,
+    promptMode: preset.promptMode,
+    caveats,
+    confidential: preset.confidential,
+    byGroup: groupedPassAtK(items, samples, ks).byGroup,
+  };
+  if (preset.benchmark === 'livecodebench') {
+    summary.lcb = lcbSummary(items, samples, ks);
+    if (summary.lcb.note !== undefined && !caveats.some((c) => c.includes(PUBLIC_TESTS_ONLY_NOTE))) caveats.push(summary.lcb.note);
+  }
+  return summary;
 }
 
 function summarizeBenchmark(

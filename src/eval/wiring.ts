@@ -9,7 +9,8 @@ import type { Trajectory } from '../core/trajectory.js';
 import { gradeResponse } from '../grader/index.js';
 import { RolloutEngine, responseText, type BudgetPolicy, type RolloutTrajectory } from '../rollout/index.js';
 import type { Problem } from './benchmarks.js';
-import type { EvalSettings, RenderedPrompt } from './protocol.js';
+import { gradeItem } from './presets.js';
+import type { ChatMessage, EvalSettings, RenderedPrompt } from './protocol.js';
 import type { StoredVerdict } from './run-store.js';
 import type { GradeFunction, SolveFunction } from './runner.js';
 
@@ -19,7 +20,7 @@ export interface SolverOptions {
   /** Required in code mode. */
   executor?: CodeExecutor;
   /** Renders chat prompts (the tokenizer's template); required when the prompt format is `chat`. */
-  encodeChat?: (messages: { role: 'user'; content: string }[]) => number[];
+  encodeChat?: (messages: ChatMessage[]) => number[];
   budgetPolicy?: BudgetPolicy;
   /** Use streaming when the engine supports it (default true). */
   streaming?: boolean;
@@ -64,8 +65,29 @@ export function createSolver(options: SolverOptions, settings: EvalSettings): So
   };
 }
 
-export function createGrader(settings: Pick<EvalSettings, 'lenientGrading'>): GradeFunction {
-  return (problem: Problem, response: string): StoredVerdict => {
+export interface GraderOptions {
+  /** Runs the programs of benchmarks graded by tests (LiveCodeBench): the same pool as the rollouts. */
+  executor?: CodeExecutor;
+  /** Grading attempts when the sandbox fails (preset benchmarks); default 3. */
+  gradeAttempts?: number;
+}
+
+export const DEFAULT_GRADE_ATTEMPTS = 3;
+
+/**
+ * Preset problems are graded by their item (the benchmark's own rules, in the run's mode); the others
+ * by the math grader, with the paper's last-number fallback when the settings ask for it.
+ */
+export function createGrader(settings: Pick<EvalSettings, 'lenientGrading'> & Partial<Pick<EvalSettings, 'mode'>>, graderOptions: GraderOptions = {}): GradeFunction {
+  return (problem: Problem, response: string, signal?: AbortSignal): StoredVerdict | Promise<StoredVerdict> => {
+    if (problem.item) {
+      return gradeItem(problem.item, response, {
+        mode: settings.mode ?? 'code',
+        attempts: graderOptions.gradeAttempts ?? DEFAULT_GRADE_ATTEMPTS,
+        ...(graderOptions.executor ? { executor: graderOptions.executor } : {}),
+        ...(signal ? { signal } : {}),
+      });
+    }
     const multipleChoice = problem.choices !== undefined && problem.choices.length > 0;
     const options = { ...(multipleChoice ? { multipleChoice, choices: problem.choices } : {}) };
     const strict = gradeResponse(problem.answer, response, options);

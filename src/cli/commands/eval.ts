@@ -8,11 +8,12 @@ import type { SamplingEngine } from '../../core/sampling.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { OpenAICompatibleEngine } from '../../engines/openai-compatible.js';
 import { loadBenchmark, type Benchmark } from '../../eval/benchmarks.js';
-import { PROTOCOLS, resolveSettings, type SettingsOverrides } from '../../eval/protocol.js';
+import { presetSettings, type PresetOptions } from '../../eval/presets.js';
+import { PROTOCOLS, resolveSettings, toolBudget, type SettingsOverrides } from '../../eval/protocol.js';
 import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
-import { createGrader, createSolver } from '../../eval/wiring.js';
+import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS } from '../../eval/wiring.js';
 import { createSandboxExecutor } from '../../interpreter/index.js';
 import { loadHfTokenizer, loadHfTokenizerFromHub, type HfTokenizer } from '../../tokenizers/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -20,14 +21,26 @@ import { ProgressBar } from '../progress.js';
 
 const help = `Usage: cir eval --engine URL --model NAME --benchmark NAME|PATH[,...] --out DIR [options]
 
-Evaluates a model on math benchmarks with code-integrated reasoning (or text only), appending one
+Evaluates a model on benchmarks with code-integrated reasoning (or text only), appending one
 record per finished sample to DIR/results.jsonl (problem_id, sample, correct, full trajectory,
 verdict), then writes DIR/summary.json, report.md and report.html. Killed runs continue with --resume:
 finished samples are kept, none is run twice.
 
-Benchmarks: ${'aime24, aime25, math500, amc23, olymmath (= olymmath_easy), olymmath_hard, minerva_math,'}
-olympiadbench, gpqa_diamond (files in --data-dir, $CIR_DATA_DIR, or ../shared/datasets beside the
-repository); a .jsonl or verl-layout .parquet path; or hf:OWNER/NAME/PATH[@REV] (Hugging Face Hub, cached).
+Benchmarks: aime24, aime25, math500, amc23, olymmath (= olymmath_easy), olymmath_hard (files in
+--data-dir, $CIR_DATA_DIR, or ../shared/datasets beside the repository); a .jsonl or verl-layout
+.parquet path; or hf:OWNER/NAME/PATH[@REV] (Hugging Face Hub, cached).
+
+Presets with their own prompts and grading (both modes: direct with --text-only, else code-integrated):
+  minerva        Minerva Math: the boxed answer or any alt_answers, relative tolerance 1e-4
+  olympiadbench  OlympiadBench: every final answer must match, units removed, stated tolerance
+  gpqa           GPQA-Diamond: four choices in the record's order, graded by letter; the question
+                 text is kept out of results and reports (ids only) unless --store-confidential-text
+  livecodebench  LiveCodeBench: the final program is run against every test in the sandbox (pass@k
+                 by difficulty and contest month); the code-integrated model may run code on the
+                 public examples within the tool budget; the copy here has public tests only, so its
+                 results are marked "not comparable with published LiveCodeBench numbers"
+A preset reads NAME's file from the data directory, a .jsonl named after it (gpqa_diamond.jsonl
+anywhere), or NAME=PATH (e.g. gpqa=/private/gpqa.jsonl).
 
 Protocols (--protocol, default cir-paper):
 ${Object.entries(PROTOCOLS)
@@ -54,6 +67,12 @@ Options:
   --limit N             only the first N problems of each benchmark
   --concurrency N       samples in flight (default 8)
   --sandbox-workers N   interpreter processes (default 2)
+  --store-confidential-text  also store GPQA prompts in results.jsonl (default: ids, lengths, hashes)
+  --judge-timeout-ms N  LiveCodeBench wall-clock limit per test (default 6000)
+  --judge-memory-mb N   LiveCodeBench address-space limit per test (default 2048)
+  --lcb-start DATE  --lcb-end DATE   LiveCodeBench contest-date window (YYYY-MM-DD, inclusive)
+  --grade-attempts N    grading attempts when the sandbox fails (default ${DEFAULT_GRADE_ATTEMPTS}); then the run
+                        stops and --resume grades the sample again (never counted wrong)
   --no-report           skip writing the report at the end
   --json                print the summary as JSON
 `;
@@ -104,6 +123,12 @@ export const evalCommand: Command = {
         concurrency: { type: 'string' },
         'sandbox-workers': { type: 'string' },
         'no-report': { type: 'boolean' },
+        'store-confidential-text': { type: 'boolean' },
+        'judge-timeout-ms': { type: 'string' },
+        'judge-memory-mb': { type: 'string' },
+        'lcb-start': { type: 'string' },
+        'lcb-end': { type: 'string' },
+        'grade-attempts': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -131,14 +156,33 @@ export const evalCommand: Command = {
       ...(values.limit !== undefined ? { problemLimit: numberFlag(values.limit, 'limit', 1, 1, 1e9) } : {}),
     };
     const concurrency = numberFlag(values.concurrency, 'concurrency', 8, 1, 4096);
-    const dataDir = values['data-dir'] ?? process.env['CIR_DATA_DIR'];
+    const dataDir = values['data-dir'] || process.env['CIR_DATA_DIR'] || undefined;
+    const protocol = values.protocol ?? 'cir-paper';
+    const presetOptions: PresetOptions = {
+      // The code-integrated LiveCodeBench prompt states the budget, so it is known before loading.
+      maxToolCalls: toolBudget(protocol, overrides),
+      judge: {
+        ...(values['judge-timeout-ms'] !== undefined ? { timeoutMs: numberFlag(values['judge-timeout-ms'], 'judge-timeout-ms', 6000, 1, 600_000) } : {}),
+        ...(values['judge-memory-mb'] !== undefined ? { memoryMb: numberFlag(values['judge-memory-mb'], 'judge-memory-mb', 2048, 16, 1 << 20) } : {}),
+      },
+      ...(values['lcb-start'] !== undefined || values['lcb-end'] !== undefined
+        ? { window: { ...(values['lcb-start'] !== undefined ? { start: values['lcb-start'] } : {}), ...(values['lcb-end'] !== undefined ? { end: values['lcb-end'] } : {}) } }
+        : {}),
+    };
+    const gradeAttempts = numberFlag(values['grade-attempts'], 'grade-attempts', DEFAULT_GRADE_ATTEMPTS, 1, 100);
     const benchmarks: Benchmark[] = [];
-    for (const spec of specs) benchmarks.push(await loadBenchmark(spec, dataDir !== undefined ? { dataDir } : {}));
+    for (const spec of specs) benchmarks.push(await loadBenchmark(spec, { ...(dataDir !== undefined ? { dataDir } : {}), preset: presetOptions }));
     const settings = resolveSettings(
-      values.protocol ?? 'cir-paper',
+      protocol,
       benchmarks.map((b, i) => ({ name: b.name, spec: specs[i] ?? b.name })),
       overrides,
     );
+    for (const [i, benchmark] of benchmarks.entries()) {
+      const preset = presetSettings(benchmark, settings, { ...presetOptions, storeConfidentialText: Boolean(values['store-confidential-text']), gradeAttempts });
+      const entry = settings.benchmarks[i];
+      if (preset && entry) entry.preset = preset;
+    }
+    const needsExecutor = settings.mode === 'code' || benchmarks.some((b) => b.preset?.needsExecutor === true);
 
     const tokenizer = await resolveTokenizer(values.tokenizer ?? values.model);
     if (settings.promptFormat === 'chat' && tokenizer.chatTemplate === null) {
@@ -160,15 +204,21 @@ export const evalCommand: Command = {
         model: values.model,
         tokenizer: (tokenizer as Tokenizer).name,
         wire,
-        executor: settings.mode === 'code' ? 'sandbox' : null,
-        benchmarks: benchmarks.map((b) => ({ name: b.name, source: b.source, problems: b.problems.length, duplicatesMerged: b.duplicatesMerged })),
+        executor: needsExecutor ? 'sandbox' : null,
+        benchmarks: benchmarks.map((b) => ({
+          name: b.name,
+          source: b.source,
+          problems: b.problems.length,
+          duplicatesMerged: b.duplicatesMerged,
+          ...(b.preset ? { preset: b.preset.name } : {}),
+        })),
         node: process.version,
       },
     });
     // The sandbox starts only after the run directory is accepted, so a refused run exits at once.
     let executor: CodeExecutor | undefined;
     try {
-      executor = settings.mode === 'code' ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-workers'], 'sandbox-workers', 2, 1, 256) }) : undefined;
+      executor = needsExecutor ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-workers'], 'sandbox-workers', 2, 1, 256) }) : undefined;
     } catch (error) {
       run.writer.close();
       throw error;
@@ -193,7 +243,8 @@ export const evalCommand: Command = {
           },
           settings,
         ),
-        grade: createGrader(settings),
+        // LiveCodeBench's test runs share the rollouts' sandbox pool, so they queue rather than starve it.
+        grade: createGrader(settings, { ...(executor ? { executor } : {}), gradeAttempts }),
         writer: run.writer,
         existing: run.existing.records,
         concurrency,
@@ -221,6 +272,7 @@ export const evalCommand: Command = {
     } else {
       for (const b of summary.benchmarks) process.stdout.write(`${b.name.padEnd(16)} ${intervalText(b.accuracy)}  (${b.problems} problems × ${b.samplesPerProblem})\n`);
       process.stdout.write(`${'average'.padEnd(16)} ${percent(summary.averageAccuracy)}\nreport: ${paths.html}\n`);
+      for (const caveat of summary.caveats) process.stdout.write(`caveat: ${caveat}\n`);
     }
     return 0;
   },

@@ -32,6 +32,7 @@ export const reportCommand: Command = {
     }
     for (const b of summary.benchmarks) process.stdout.write(`${b.name.padEnd(16)} ${intervalText(b.accuracy)}  (${b.problems} problems × ${b.samplesPerProblem})\n`);
     process.stdout.write(`${'average'.padEnd(16)} ${percent(summary.averageAccuracy)}\n${paths.summary}\n${paths.markdown}\n${paths.html}\n`);
+    for (const caveat of summary.caveats) process.stdout.write(`caveat: ${caveat}\n`);
     return 0;
   },
 };
