@@ -196,6 +196,42 @@ print(' '.join(out))`);
   assert.doesNotMatch(stdoutOf(outcome), /=ok/);
 });
 
+/** What a snippet sees of its own privileges: uids, groups, every capability set, no_new_privs, seccomp. */
+const PRIVILEGE_PROBE = `
+import os
+fields = {}
+for line in open('/proc/self/status'):
+    key, _, value = line.partition(':')
+    if key in ('Uid', 'Gid', 'Groups', 'CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp'):
+        fields[key] = ' '.join(value.split())
+print(sorted(fields.items()))`;
+
+function assertUnprivileged(text: string): void {
+  const fields = new Map<string, string>([...text.matchAll(/\('(\w+)', '([^']*)'\)/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  const uid = Number((fields.get('Uid') ?? '').split(' ')[0]);
+  assert.ok(uid >= UID_BASE && uid < UID_BASE + UIDS, `slot uid expected: ${text}`);
+  assert.equal(fields.get('Uid'), `${uid} ${uid} ${uid} ${uid}`);
+  assert.equal(fields.get('Gid'), `${uid} ${uid} ${uid} ${uid}`);
+  assert.equal(fields.get('Groups'), '');
+  for (const set of ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb']) assert.equal(fields.get(set), '0000000000000000', `${set} in ${text}`);
+  assert.equal(fields.get('NoNewPrivs'), '1');
+  assert.equal(fields.get('Seccomp'), '2');
+}
+
+test('snippets, session blocks and session forks hold no privilege: slot uid, no groups, every capability set empty', async () => {
+  assertUnprivileged(stdoutOf(await contained(PRIVILEGE_PROBE)));
+  const session = await executor.openSession();
+  try {
+    assertUnprivileged(stdoutOf(await session.execute(PRIVILEGE_PROBE)));
+    const [child] = await session.fork(1);
+    assert.ok(child);
+    assertUnprivileged(stdoutOf(await child.execute(PRIVILEGE_PROBE)));
+    await child.close();
+  } finally {
+    await session.close();
+  }
+});
+
 test('subprocesses and exec are refused', async () => {
   const outcome = await contained(`
 import os, subprocess
