@@ -105,7 +105,7 @@ export function presetTables(b: BenchmarkSummary): ReportTable[] {
 export function presetNotes(b: BenchmarkSummary): string[] {
   const preset = b.preset;
   if (!preset) return [];
-  const notes = [`Preset ${preset.benchmark}, ${preset.promptMode} prompts, graded by the benchmark's own rules.`];
+  const notes = [`Preset ${preset.benchmark}, ${preset.promptMode} prompts, graded by its own rules.`];
   if (preset.lcb) notes.push(`pass@1 ${percent(preset.lcb.overall.passAt['pass@1'] ?? Number.NaN)}% over ${preset.lcb.overall.problems} problems.`);
   if (preset.benchmark === 'gpqa') notes.push('Accuracy with vs without the interpreter: run once more with --text-only and put both runs into cir compare.');
   if (preset.confidential) notes.push('Problem text is confidential: this report names problems by id only.');
@@ -128,6 +128,8 @@ function benchmarkMarkdown(b: BenchmarkSummary): string[] {
     ...(b.preset?.caveats ?? []).flatMap((c) => [`> **Caveat:** ${markdownCell(c)}`, '']),
     ...presetNotes(b).flatMap((n) => [markdownCell(n), '']),
     ...presetTables(b).flatMap((t) => [
+      `**${markdownCell(t.title)}**`,
+      '',
       `| ${t.head.map(markdownCell).join(' | ')} |`,
       `| ${t.head.map(() => '---').join(' | ')} |`,
       ...t.rows.map((row) => `| ${row.map(markdownCell).join(' | ')} |`),

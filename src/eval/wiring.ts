@@ -38,6 +38,18 @@ function storedTrajectory(trajectory: RolloutTrajectory): Trajectory & Record<st
   return rest;
 }
 
+/**
+ * The response as graders read it: without the end-of-sequence marker the stored text shows after
+ * the last policy token (`Answer: C<|im_end|>` would hide the letter from a line-anchored reader).
+ */
+export function gradingText(trajectory: Trajectory, tokenizer: Pick<Tokenizer, 'eosTokenId' | 'decode'>): string {
+  const text = responseText(trajectory);
+  const last = trajectory.segments[trajectory.segments.length - 1];
+  if (last?.origin !== 'policy' || last.tokens[last.tokens.length - 1] !== tokenizer.eosTokenId) return text;
+  const eos = tokenizer.decode([tokenizer.eosTokenId]);
+  return eos !== '' && text.endsWith(eos) ? text.slice(0, -eos.length) : text;
+}
+
 export function createSolver(options: SolverOptions, settings: EvalSettings): SolveFunction {
   const code = settings.mode === 'code';
   if (code && !options.executor) throw new Error('code mode needs an executor');
@@ -61,7 +73,7 @@ export function createSolver(options: SolverOptions, settings: EvalSettings): So
     });
     const [trajectory] = await rollout.rollout(promptTokens(task.prompt, options), 1, { signal });
     if (!trajectory) throw new Error('the rollout engine returned no trajectory');
-    return { trajectory: storedTrajectory(trajectory), responseText: responseText(trajectory) };
+    return { trajectory: storedTrajectory(trajectory), responseText: gradingText(trajectory, options.tokenizer) };
   };
 }
 
