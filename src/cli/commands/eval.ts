@@ -91,7 +91,7 @@ async function resolveTokenizer(spec: string): Promise<HfTokenizer> {
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: 'evaluate a model on math benchmarks (cir-paper protocol, resumable runs)',
+  summary: 'evaluate a model on math, GPQA and LiveCodeBench benchmarks (cir-paper protocol, resumable runs)',
   help,
   async run(argv) {
     const { values } = parseCommandLine(
