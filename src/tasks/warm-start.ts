@@ -8,6 +8,7 @@
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { AdamParams, PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
+import { Rng } from '../model/rng.js';
 import { generateTraces, renderPrompt, toolOutputBlock, type Task, type Trace } from './index.js';
 
 export function traceToDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum {
@@ -24,7 +25,31 @@ export function traceToDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum 
   return { tokens, lossMask: Float32Array.from(trained.slice(1)) };
 }
 
+/**
+ * Copy drills: a random string of digits and symbols, then the same string again (loss on the
+ * repeat). Traces copy the problem's numbers into the program and the interpreter's output into
+ * \boxed{}, from varying distances, which needs "induction" heads (find the earlier occurrence of
+ * the current token, copy what followed it). On traces alone a small model spends many hundreds of
+ * steps predicting those digits at chance before such heads form; dense repeats form them quickly.
+ */
+export function copyDrills(count: number, seed: number, tokenizer: Tokenizer): TrainingDatum[] {
+  const rng = new Rng(seed * 31 + 5);
+  const alphabet = '0123456789+-*,^() ';
+  return Array.from({ length: count }, () => {
+    const length = rng.int(8, 60);
+    let text = '';
+    for (let i = 0; i < length; i++) text += rng.next() < 0.7 ? String(rng.int(0, 9)) : rng.pick([...alphabet]);
+    const prefix = tokenizer.encode(`Q: ${text}\nA: `);
+    const tokens = [...prefix, ...tokenizer.encode(text)];
+    const lossMask = new Float32Array(tokens.length - 1);
+    lossMask.fill(1, prefix.length - 1);
+    return { tokens, lossMask };
+  });
+}
+
 export interface PretrainOptions {
+  /** Copy-drill steps before the traces (see copyDrills); default 0. */
+  copySteps?: number;
   steps: number;
   /** Sequences per step. */
   batchSize: number;
@@ -56,24 +81,30 @@ export async function pretrain(policy: PolicyBackend, tokenizer: Tokenizer, opti
   const traces = generateTraces(options.steps * options.batchSize, options.seed)
     .map((trace) => traceToDatum(trace, tokenizer))
     .filter((datum) => datum.tokens.length <= options.maxTokens);
+  const copySteps = options.copySteps ?? 0;
+  const drills = copyDrills(copySteps * options.batchSize, options.seed, tokenizer);
   const started = performance.now();
   let trainedTokens = 0;
   let loss = NaN;
   const adam: AdamParams = { learningRate: options.learningRate, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, gradClip: 1 };
-  for (let step = 0; step < options.steps; step++) {
-    const batch = traces.slice(step * options.batchSize, (step + 1) * options.batchSize);
+  const totalSteps = copySteps + options.steps;
+  for (let step = 0; step < totalSteps; step++) {
+    const batch =
+      step < copySteps
+        ? drills.slice(step * options.batchSize, (step + 1) * options.batchSize)
+        : traces.slice((step - copySteps) * options.batchSize, (step - copySteps + 1) * options.batchSize);
     if (batch.length === 0) break;
     let targets = 0;
     for (const datum of batch) for (let t = 0; t < datum.lossMask.length; t++) targets += datum.lossMask[t]!;
     const weights = batch.map((datum) => Float32Array.from(datum.lossMask, (m) => m / targets));
     const result = await policy.forwardBackward(batch, { kind: 'cross_entropy', weights });
-    await policy.optimStep({ ...adam, learningRate: learningRateAt(step, options.steps, options.learningRate) });
+    await policy.optimStep({ ...adam, learningRate: learningRateAt(step, totalSteps, options.learningRate) });
     loss = result.loss;
     for (const datum of batch) trainedTokens += datum.tokens.length;
     options.onStep?.(step + 1, loss, trainedTokens / ((performance.now() - started) / 1000));
   }
   const seconds = (performance.now() - started) / 1000;
-  return { steps: options.steps, sequences: Math.min(traces.length, options.steps * options.batchSize), trainedTokens, finalLoss: loss, seconds, tokensPerSecond: trainedTokens / seconds };
+  return { steps: totalSteps, sequences: Math.min(traces.length, options.steps * options.batchSize), trainedTokens, finalLoss: loss, seconds, tokensPerSecond: trainedTokens / seconds };
 }
 
 export interface EvaluateOptions {

@@ -15,7 +15,8 @@ Writes a checkpoint directory (model.safetensors with Hugging Face names, config
 
 Options:
   --out DIR     checkpoint directory (default: the committed warm start, ${DEFAULT_CHECKPOINT_PATH})
-  --steps N     optimizer steps (default 1500)
+  --copy-steps N   copy-drill steps first, which form the copying heads the traces need (default 200)
+  --steps N     optimizer steps on traces after the drills (default 700)
   --batch N     sequences per step (default 32)
   --lr X        peak learning rate, warm-up then cosine decay (default 3e-3)
   --seed N      data and initialisation seed (default 1)
@@ -43,6 +44,7 @@ export const pretrainCommand: Command = {
       {
         out: { type: 'string' },
         steps: { type: 'string' },
+        'copy-steps': { type: 'string' },
         batch: { type: 'string' },
         lr: { type: 'string' },
         seed: { type: 'string' },
@@ -56,7 +58,8 @@ export const pretrainCommand: Command = {
       false,
     );
     const out = values.out ?? DEFAULT_CHECKPOINT_PATH;
-    const steps = numberFlag(values.steps, 'steps', 1500, 1, 1_000_000);
+    const steps = numberFlag(values.steps, 'steps', 700, 1, 1_000_000);
+    const copySteps = numberFlag(values['copy-steps'], 'copy-steps', 200, 0, 1_000_000);
     const batchSize = numberFlag(values.batch, 'batch', 32, 1, 4096);
     const learningRate = numberFlag(values.lr, 'lr', 3e-3, 0, 1);
     const seed = numberFlag(values.seed, 'seed', 1, 0, 2 ** 31);
@@ -66,11 +69,12 @@ export const pretrainCommand: Command = {
     const evalOnly = Boolean(values['eval-only']);
     const saveEvery = numberFlag(values['save-every'], 'save-every', 0, 0, 1_000_000);
     const policy: EmbeddedPolicy = evalOnly ? await loadEmbeddedPolicy(out, { threads }) : createEmbeddedPolicy({}, { seed, threads });
-    const bar = new ProgressBar({ label: 'pretrain', total: steps, silent: Boolean(values.json) || evalOnly });
+    const bar = new ProgressBar({ label: 'pretrain', total: copySteps + steps, silent: Boolean(values.json) || evalOnly });
     try {
       const report: Record<string, unknown> = { out };
       if (!evalOnly) {
         const result = await pretrain(policy, policy.tokenizer, {
+          copySteps,
           steps,
           batchSize,
           seed,
@@ -78,17 +82,17 @@ export const pretrainCommand: Command = {
           maxTokens: policy.contextWindow,
           onStep: (step, loss, tokensPerSecond) => {
             bar.update(step, `loss ${loss.toFixed(3)} ${tokensPerSecond.toFixed(0)} tok/s`);
-            if (saveEvery > 0 && step % saveEvery === 0 && step < steps) {
-              policy.info = { trained_by: 'cir pretrain (partial)', steps: step, of_steps: steps, batch: batchSize, lr: learningRate, seed };
+            if (saveEvery > 0 && step % saveEvery === 0 && step < copySteps + steps) {
+              policy.info = { trained_by: 'cir pretrain (partial)', steps: step, of_steps: copySteps + steps, copy_steps: copySteps, batch: batchSize, lr: learningRate, seed };
               policy.saveTo(out);
             }
           },
         });
         bar.finish();
         const seconds = Math.round(result.seconds);
-        policy.info = { trained_by: 'cir pretrain', steps, batch: batchSize, lr: learningRate, seed, seconds, final_loss: result.finalLoss };
+        policy.info = { trained_by: 'cir pretrain', copy_steps: copySteps, steps, batch: batchSize, lr: learningRate, seed, seconds, final_loss: result.finalLoss };
         policy.saveTo(out);
-        Object.assign(report, { steps, sequences: result.sequences, seconds, tokens_per_s: Math.round(result.tokensPerSecond), final_loss: result.finalLoss });
+        Object.assign(report, { copy_steps: copySteps, steps, sequences: result.sequences, seconds, tokens_per_s: Math.round(result.tokensPerSecond), final_loss: result.finalLoss });
       }
       if (evalCount > 0) {
         const tasks = generateTasks({ split: 'test', count: evalCount, seed: 1 });
