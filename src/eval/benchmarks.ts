@@ -91,7 +91,15 @@ export function resolveDataDir(options: LoadOptions = {}): string | undefined {
 export async function loadBenchmark(spec: string, options: LoadOptions = {}): Promise<Benchmark> {
   if (spec.startsWith('hf:')) return loadFromHub(spec, options);
   const preset = presetTarget(spec, resolveDataDir(options));
-  if (preset !== undefined) return loadPreset(preset, options.preset ?? { maxToolCalls: 0 });
+  if (preset !== undefined) {
+    const env = options.env ?? process.env;
+    return loadPreset(preset, options.preset ?? { maxToolCalls: 0 }, {
+      cacheDir: options.cacheDir ?? join(env['CIR_CACHE_DIR'] ?? join(env['HOME'] ?? '.', '.cache', 'cir'), 'hub'),
+      ...(env['HF_ENDPOINT'] ? { endpoint: env['HF_ENDPOINT'] } : {}),
+      ...(env['HF_TOKEN'] ? { token: env['HF_TOKEN'] } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  }
   const builtin = BUILTIN_BENCHMARKS[spec];
   if (builtin !== undefined) {
     const dataDir = resolveDataDir(options);

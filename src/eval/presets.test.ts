@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lcbItem, type LcbProblem } from '../benchmarks/index.js';
@@ -33,7 +36,7 @@ const sumProblem: LcbProblem = {
   testsComplete: false,
 };
 
-/** An executor whose first `failures` executions fail for infrastructure reasons; then it plays a+b (or `print(0)`). */
+/** An executor whose first `failures` executions fail for infrastructure reasons; then it plays a+b (or `print(N)`). */
 function flakyExecutor(failures: number): CodeExecutor & { calls: number } {
   const executor = {
     name: 'flaky',
@@ -41,7 +44,8 @@ function flakyExecutor(failures: number): CodeExecutor & { calls: number } {
     async execute(code: string, options?: { stdin?: string }): Promise<ExecutionOutcome> {
       executor.calls += 1;
       if (executor.calls <= failures) return { kind: 'infra_error', reason: 'worker died', durationMs: 1 };
-      if (code.includes('print(0)')) return { kind: 'ok', stdout: '0\n', stderr: '', durationMs: 1 };
+      const constant = /print\((\d+)\)/.exec(code)?.[1];
+      if (constant !== undefined) return { kind: 'ok', stdout: `${constant}\n`, stderr: '', durationMs: 1 };
       const [a, b] = (options?.stdin ?? '').trim().split(/\s+/).map(Number);
       return { kind: 'ok', stdout: `${(a ?? 0) + (b ?? 0)}\n`, stderr: '', durationMs: 1 };
     },
@@ -181,4 +185,58 @@ test('caveats cover the problems the run uses (--limit), and grading reads the r
   const trajectory = (tokens: number[]): Trajectory => ({ segments: [{ origin: 'policy', tokens, text: 'Answer: C<|im_end|>' }], toolCalls: [], status: 'finished', infraFailure: false });
   assert.equal(gradingText(trajectory([1, 9]), tokenizer), 'Answer: C');
   assert.equal(gradingText(trajectory([1, 2]), tokenizer), 'Answer: C<|im_end|>', 'text that merely looks like the marker stays');
+});
+
+/** pickle.dumps(text, protocol=4), written out by hand, as the Hub copy stores hidden tests (after zlib, base64). */
+function pickledTests(tests: object[]): string {
+  const utf = Buffer.from(JSON.stringify(tests), 'utf8');
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(utf.length);
+  const body = Buffer.concat([Buffer.from([0x58]), length, utf, Buffer.from([0x94, 0x2e])]);
+  const frame = Buffer.alloc(8);
+  frame.writeBigUInt64LE(BigInt(body.length));
+  return deflateSync(Buffer.concat([Buffer.from([0x80, 4, 0x95]), frame, body])).toString('base64');
+}
+
+test('livecodebench=hub:RELEASE loads the complete tests from the Hub (local server): graded on hidden tests, no caveat', async () => {
+  const row = {
+    question_title: 'Sum',
+    question_content: 'Read a and b, print a+b.',
+    platform: 'atcoder',
+    question_id: 'abc998_a',
+    contest_id: 'abc998',
+    contest_date: '2024-09-01T00:00:00',
+    starter_code: '',
+    difficulty: 'easy',
+    public_test_cases: JSON.stringify([{ input: '1 2\n', output: '3\n', testtype: 'stdin' }]),
+    private_test_cases: pickledTests([{ input: '2 2\n', output: '4\n', testtype: 'stdin' }]),
+    metadata: '{}',
+  };
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    if (request.url?.endsWith('/resolve/main/test.jsonl')) response.writeHead(200).end(`${JSON.stringify(row)}\n`);
+    else response.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const env = { HF_ENDPOINT: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+    assert.throws(() => presetTarget('livecodebench=hub:release_v9', undefined), InputError);
+    const benchmark = await loadBenchmark('livecodebench=hub:release_v1', { env, cacheDir: scratch(), preset: { maxToolCalls: 2 } });
+    assert.equal(benchmark.name, 'livecodebench');
+    assert.deepEqual(requests, ['/datasets/livecodebench/code_generation_lite/resolve/main/test.jsonl']);
+    const preset = presetSettings(benchmark, { mode: 'text', problemLimit: null }, { maxToolCalls: 0, storeConfidentialText: false, gradeAttempts: 3 });
+    assert.deepEqual(preset?.caveats, [], 'complete tests: comparable with published numbers');
+    const problem = benchmark.problems[0];
+    assert.equal(problem?.item?.groups['tests'], 'complete');
+    assert.doesNotMatch(problem?.item?.prompt('code-integrated') ?? '', /2 2/, 'hidden tests are never in the prompt');
+    // Right on the public example only: fails on the hidden test.
+    const grade = createGrader({ lenientGrading: false, mode: 'text' }, { executor: flakyExecutor(0) });
+    const publicOnly = await grade(problem as never, '```python\nprint(3)\n```\n');
+    assert.equal(publicOnly.correct, false);
+    assert.equal((publicOnly['detail'] as { failedTestIndex: number }).failedTestIndex, 1);
+    assert.equal((await grade(problem as never, program)).correct, true);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });

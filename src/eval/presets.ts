@@ -12,7 +12,11 @@ import {
   BENCHMARK_NAMES,
   benchmarkForPath,
   DEFAULT_JUDGE_OPTIONS,
+  filterByContestDate,
   getBenchmark,
+  lcbItem,
+  loadLcbFromHub,
+  type LcbRelease,
   type BenchmarkGrade,
   type BenchmarkItem,
   type BenchmarkSpec,
@@ -48,13 +52,35 @@ export interface PresetOptions {
   window?: { start?: string; end?: string };
 }
 
+/** Where `livecodebench=hub:RELEASE` downloads from (the Hub copy with hidden tests). */
+export interface HubContext {
+  cacheDir: string;
+  endpoint?: string;
+  token?: string;
+  fetch?: typeof fetch;
+}
+
+const LCB_RELEASES = ['release_v1', 'release_v2', 'release_v3', 'release_v4', 'release_v5', 'release_v6'];
+
+export interface PresetTarget {
+  name: string;
+  /** A file, or `hub:RELEASE` for LiveCodeBench's complete tests from the Hugging Face Hub. */
+  path: string;
+  hubRelease?: LcbRelease;
+}
+
 /** Where a `--benchmark` value points when it is a preset, or undefined when it is not one. */
-export function presetTarget(spec: string, dataDir: string | undefined): { name: string; path: string } | undefined {
+export function presetTarget(spec: string, dataDir: string | undefined): PresetTarget | undefined {
   const equals = spec.indexOf('=');
   if (equals > 0) {
     const name = PRESET_ALIASES[spec.slice(0, equals)];
     if (name === undefined) return undefined;
     const path = spec.slice(equals + 1);
+    if (name === 'livecodebench' && (path === 'hub' || path.startsWith('hub:'))) {
+      const release = path === 'hub' ? 'release_v5' : path.slice(4);
+      if (!LCB_RELEASES.includes(release)) throw new InputError(`unknown LiveCodeBench release; known: ${LCB_RELEASES.join(', ')}`, spec);
+      return { name, path: `hub:${release}`, hubRelease: release as LcbRelease };
+    }
     if (!existsSync(path)) throw new InputError('no such benchmark file', path);
     return { name, path };
   }
@@ -85,10 +111,18 @@ function presetSpec(name: string, options: PresetOptions): BenchmarkSpec {
   });
 }
 
+/** LiveCodeBench with its hidden tests, from the Hub (cached; a second load makes no request). */
+async function loadLcbHubItems(release: LcbRelease, options: PresetOptions, hub: HubContext | undefined): Promise<BenchmarkItem[]> {
+  if (!hub) throw new InputError('loading from the Hub needs a cache directory', `hub:${release}`);
+  let problems = await loadLcbFromHub({ release, ...hub });
+  if (options.window) problems = filterByContestDate(problems, options.window);
+  return problems.map((p) => lcbItem(p, { maxToolCalls: options.maxToolCalls, judge: { ...DEFAULT_JUDGE_OPTIONS, ...options.judge } }));
+}
+
 /** Loads a preset's items as harness problems; the benchmark is recorded under the preset's name. */
-export async function loadPreset(target: { name: string; path: string }, options: PresetOptions): Promise<Benchmark> {
+export async function loadPreset(target: PresetTarget, options: PresetOptions, hub?: HubContext): Promise<Benchmark> {
   const spec = presetSpec(target.name, options);
-  const items = await spec.load(target.path);
+  const items = target.hubRelease ? await loadLcbHubItems(target.hubRelease, options, hub) : await spec.load(target.path);
   if (items.length === 0) throw new InputError('no problems in file (after the date window, if one was given)', target.path);
   const seen = new Set<string>();
   const problems = items.map((item): Problem => {
@@ -106,7 +140,8 @@ export async function loadPreset(target: { name: string; path: string }, options
       item,
     };
   });
-  return { name: spec.name, source: target.path, problems, duplicatesMerged: 0, preset: spec };
+  const source = target.hubRelease ? `hf:livecodebench/code_generation_lite ${target.hubRelease}` : target.path;
+  return { name: spec.name, source, problems, duplicatesMerged: 0, preset: spec };
 }
 
 export function promptMode(mode: EvalMode): PromptMode {

@@ -40,7 +40,9 @@ Presets with their own prompts and grading (both modes: direct with --text-only,
                  public examples within the tool budget; the copy here has public tests only, so its
                  results are marked "not comparable with published LiveCodeBench numbers"
 A preset reads NAME's file from the data directory, a .jsonl named after it (gpqa_diamond.jsonl
-anywhere), or NAME=PATH (e.g. gpqa=/private/gpqa.jsonl).
+anywhere), or NAME=PATH (e.g. gpqa=/private/gpqa.jsonl). livecodebench=hub[:release_vN] loads the
+complete tests (hidden ones too) from the Hugging Face copy (default release_v5; cached in
+$CIR_CACHE_DIR/hub or ~/.cache/cir/hub; $HF_ENDPOINT, $HF_TOKEN): comparable with published numbers.
 
 Protocols (--protocol, default cir-paper):
 ${Object.entries(PROTOCOLS)
