@@ -53,6 +53,31 @@ test('stdin reaches the program; syntax errors and sys.exit are reported', async
   assert.equal(exitZero.kind, 'ok');
 });
 
+test('standard streams behave as in python3 with redirected files: empty stdin, seekable outputs, SIGPIPE ignored', async () => {
+  const probe = `
+import os, sys
+try:
+    input()
+    eof = 'no EOFError'
+except EOFError:
+    eof = 'EOFError'
+r, w = os.pipe()
+os.close(r)
+try:
+    os.write(w, b'x')
+    pipe = 'written'
+except BrokenPipeError:
+    pipe = 'BrokenPipeError'
+print(eof, sys.stdin.read() == '', sys.stdout.seekable(), sys.stderr.seekable(), pipe)
+sys.stderr.write('to stderr')`;
+  for (let i = 0; i < 2; i++) {
+    const outcome = await executor.execute(probe);
+    assert.deepEqual(outcome.kind === 'ok' && [outcome.stdout, outcome.stderr], ['EOFError True True True BrokenPipeError\n', 'to stderr']);
+  }
+  const piped = await executor.execute('import sys\nprint(sys.stdin.read().upper(), end="")', { stdin: 'abc' });
+  assert.deepEqual(piped.kind === 'ok' && piped.stdout, 'ABC');
+});
+
 test('a fresh namespace per block (the paper semantics)', async () => {
   await executor.execute('leak = 1');
   const second = await executor.execute('print(leak)');

@@ -273,16 +273,19 @@ export class SandboxExecutor implements CodeExecutor {
     }
     const name = `j${++this.counter}`;
     const base = join(this.ioDir, name);
-    const suffixes = ['py', 'in', 'out', 'err', 'meta'];
+    const suffixes = options?.stdin ? ['py', 'in', 'out', 'err', 'meta'] : ['py', 'out', 'err', 'meta'];
     try {
       writeFileSync(`${base}.py`, code, { mode: 0o600 });
-      writeFileSync(`${base}.in`, options?.stdin ?? '', { mode: 0o600 });
+      const stdin = options?.stdin ?? '';
+      // Most snippets read nothing: without a .in file the server gives them /dev/null.
+      if (stdin !== '') writeFileSync(`${base}.in`, stdin, { mode: 0o600 });
       const request: Record<string, unknown> = {
         op: 'run',
         io: name,
         timeout: limits.timeoutMs / 1000,
         mem_mb: limits.memoryMb,
         max_output: limits.maxOutputBytes,
+        stdin: stdin !== '',
       };
       if (session) request.session = session.name;
       const reply = await server.request(request, limits.timeoutMs + 10_000);
@@ -292,8 +295,9 @@ export class SandboxExecutor implements CodeExecutor {
       }
       const out = readPart(`${base}.out`, limits.maxOutputBytes, false);
       const err = readPart(`${base}.err`, STDERR_KEEP, true);
-      const meta = readPart(`${base}.meta`, 64 * 1024, false);
-      return this.markRetryable(reply, toOutcome(reply, { stdout: out.data, stderr: err.data, stdoutBytes: out.size, stderrBytes: err.size, meta: meta.data.toString('utf8') }, limits, durationMs));
+      // The child writes its exception record only for errors, and only errors read it.
+      const meta = reply.status === 'error' ? readPart(`${base}.meta`, 64 * 1024, false).data.toString('utf8') : '';
+      return this.markRetryable(reply, toOutcome(reply, { stdout: out.data, stderr: err.data, stdoutBytes: out.size, stderrBytes: err.size, meta }, limits, durationMs));
     } catch (error) {
       return { kind: 'infra_error', reason: `sandbox i/o failed: ${error instanceof Error ? error.message : String(error)}`, durationMs: performance.now() - started };
     } finally {
