@@ -92,7 +92,9 @@ export function lineChart(options: LineChartOptions): string {
     parts.push(`<line x1="${frame.left}" y1="${sy(t)}" x2="${frame.left + frame.plotWidth}" y2="${sy(t)}" stroke="#eee"/>`);
     parts.push(`<text x="${frame.left - 6}" y="${sy(t) + 4}" text-anchor="end" ${FONT}>${fmt(t)}</text>`);
   }
-  for (const t of ticks(xMin, xMax, 8)) {
+  // Steps are whole numbers: no tick at 0.25 of a step.
+  const integral = xs.every((x) => Number.isInteger(x));
+  for (const t of ticks(xMin, xMax, 8).filter((tick) => !integral || Number.isInteger(tick))) {
     parts.push(`<text x="${sx(t)}" y="${frame.top + frame.plotHeight + 14}" text-anchor="middle" ${FONT}>${fmt(t)}</text>`);
   }
   parts.push(`<rect x="${frame.left}" y="${frame.top}" width="${frame.plotWidth}" height="${frame.plotHeight}" fill="none" stroke="#999"/>`);
