@@ -1,5 +1,5 @@
 /** `cir bench sandbox`: sandbox throughput and latency beside a fresh-process baseline, in one run. */
-import { benchSandbox } from '../../interpreter/index.js';
+import { benchSandbox, DEFAULT_CONCURRENCY, type BenchCase } from '../../interpreter/index.js';
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
 
 const help = `Usage: cir bench sandbox [--json] [--n N] [--concurrency C]
@@ -11,9 +11,11 @@ a few errors, 1% timeouts at 500 ms), then the same workloads with a fresh pytho
 
 Options:
   --n N              trivial snippets (sympy runs N/4, mixed N/2, the baseline N/20; default 400)
-  --concurrency C    snippets in flight (default 4)
+  --concurrency C    snippets in flight (default ${DEFAULT_CONCURRENCY})
   --json             print the report as JSON:
-                     {"cases":[{"name","per_s","p50_ms","p99_ms",...}],"baseline":[...],"idle_session_mb":N,...}`;
+                     {"cases":[{"name","per_s","p50_ms","p99_ms","cpu_ms":{"sandbox","node"},...}],"baseline":[...],"idle_session_mb":N,...}
+                     cpu_ms is CPU time per snippet (the jailed server and its snippet processes; this
+                     process), which other load on the machine inflates far less than the wall clock`;
 
 export const benchSandboxCommand: Command = {
   name: 'bench sandbox',
@@ -22,7 +24,7 @@ export const benchSandboxCommand: Command = {
   async run(argv) {
     const { values } = parseCommandLine(argv, { json: { type: 'boolean' }, n: { type: 'string' }, concurrency: { type: 'string' } }, false);
     const n = numberFlag(values.n, 'n', 400, 10, 100_000);
-    const concurrency = numberFlag(values.concurrency, 'concurrency', 4, 1, 64);
+    const concurrency = numberFlag(values.concurrency, 'concurrency', DEFAULT_CONCURRENCY, 1, 64);
     const report = await benchSandbox({
       n,
       concurrency,
@@ -34,13 +36,14 @@ export const benchSandboxCommand: Command = {
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return 0;
     }
-    const row = (c: { name: string; per_s: number; p50_ms: number; p99_ms: number }) =>
-      `  ${c.name.padEnd(8)} ${String(c.per_s).padStart(8)}/s   p50 ${String(c.p50_ms).padStart(7)} ms   p99 ${String(c.p99_ms).padStart(7)} ms\n`;
+    const row = (c: BenchCase) =>
+      `  ${c.name.padEnd(8)} ${String(c.per_s).padStart(8)}/s   p50 ${String(c.p50_ms).padStart(7)} ms   p99 ${String(c.p99_ms).padStart(7)} ms` +
+      `${c.cpu_ms ? `   cpu/snippet ${c.cpu_ms.sandbox} ms sandbox + ${c.cpu_ms.node} ms node` : ''}\n`;
     process.stdout.write(`sandbox (concurrency ${report.concurrency}, server start ${report.server_start_ms} ms):\n`);
     report.cases.forEach((c) => process.stdout.write(row(c)));
     process.stdout.write('baseline (fresh python per snippet, 2 in flight):\n');
     report.baseline.forEach((c) => process.stdout.write(row(c)));
-    process.stdout.write(`idle session: ${report.idle_session_mb} MB PSS\n`);
+    process.stdout.write(`idle session: ${report.idle_session_mb} MB private (USS), ${report.idle_session_pss_mb} MB PSS\n`);
     return 0;
   },
 };
