@@ -41,6 +41,8 @@ export interface BenchOptions {
   n?: number;
   concurrency?: number;
   sandbox?: SandboxOptions;
+  /** Run the fresh-process baseline too (default true; it takes most of the time on a busy machine). */
+  baseline?: boolean;
   onProgress?: (label: string) => void;
 }
 
@@ -225,11 +227,13 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   } finally {
     await executor.close();
   }
-  const baseN = Math.max(10, Math.round(n / 20));
-  const baseConcurrency = 2;
-  progress('baseline');
-  baseline.push(await runCase('trivial', baseN, baseConcurrency, trivial, freshRun));
-  baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
-  baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
+  if (options.baseline !== false) {
+    const baseN = Math.max(10, Math.round(n / 20));
+    const baseConcurrency = 2;
+    progress('baseline');
+    baseline.push(await runCase('trivial', baseN, baseConcurrency, trivial, freshRun));
+    baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
+    baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
+  }
   return { cases, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, concurrency, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
 }

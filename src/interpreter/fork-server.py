@@ -205,6 +205,10 @@ def make_stdio():
     offset 0, which is what a child's own .in/.out/.err files are, so what the wrappers learn at
     construction (seekable, position 0) holds for them; a child only dup2()s its files under fds 0-2."""
     path = os.path.join(SCRATCH, ".stdio-%d" % os.getpid())
+    try:  # a server killed right here (unsafe mode, same host dir) may have left one
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
     probe = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
     os.unlink(path)
     saved = os.dup(2)
@@ -1065,10 +1069,11 @@ class Server:
             reap()
         # stdin closed: Node is gone or closing us. Kill everything we started.
         for j in list(self.jobs.values()):
-            try:
-                os.killpg(j.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            for kill in (os.killpg, os.kill):  # the child itself too: it may not have called setsid yet
+                try:
+                    kill(j.pid, signal.SIGKILL)
+                except OSError:
+                    pass
         for s in list(self.sessions.values()):
             self.session_close(s, notify=False)
         for uid in range(OPT["uid_base"], OPT["uid_base"] + OPT["uids"]):
