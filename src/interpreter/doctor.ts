@@ -55,7 +55,7 @@ export async function sandboxDoctor(options: { python?: string } = {}): Promise<
         const net = await executor.execute('import socket\nsocket.socket(socket.AF_INET).connect(("10.255.255.1", 80))', { timeoutMs: 2000 });
         add('network', net.kind === 'error', `connect to 10.255.255.1 -> ${net.kind === 'error' ? net.lastLine : net.kind}`);
         const info = executor.serverInfo;
-        add('preloaded', Boolean(info?.preloaded.length), `${info?.preloaded.join(', ')}; import ${info?.import_ms} ms, warm-up ${info?.warmup_ms} ms`);
+        add('preloaded', Boolean(info?.preloaded.length), `${info?.preloaded.join(', ')}; import ${info?.import_ms} ms, warm-up ${info?.warmup_ms} ms; ${info?.heap_huge_mb ?? 0} MB of the warm heap on huge pages`);
       } finally {
         await executor.close();
       }

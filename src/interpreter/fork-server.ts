@@ -17,6 +17,8 @@ export interface ReadyInfo {
   seccomp: boolean;
   unsafe: boolean;
   python: string;
+  /** MiB of the warm heap on 2 MiB pages (MADV_COLLAPSE; 0 on kernels before 6.1): cheaper forks. */
+  heap_huge_mb?: number;
 }
 
 /** The server could not be started or died; requests in flight get `server_died`. */
