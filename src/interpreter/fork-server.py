@@ -6,7 +6,7 @@ It imports sympy/numpy/scipy once, warms them up, then forks one child per snipp
 drops to a slot uid, applies rlimits, no_new_privs and a seccomp filter, and runs the code.
 
 Protocol: JSON lines on stdin/stdout (moved off fds 0/1 so children cannot reach them).
-  {"id":1,"op":"run","io":"j1","timeout":5.0,"mem_mb":2048,"max_output":1048576[,"session":"s1"]}
+  {"id":1,"op":"run","io":"j1","timeout":5.0,"mem_mb":2048,"max_output":1048576[,"stdin":false][,"session":"s1"]}
   {"id":2,"op":"open","session":"s1","mem_mb":2048}
   {"id":3,"op":"fork","session":"s1","children":["s2","s3"]}
   {"id":4,"op":"close","session":"s1"}
@@ -15,6 +15,7 @@ Replies carry metadata only: {"id":1,"status":"ok|error|memory|timeout|output_li
 session_dead|refused","signal":..,"exit_code":..,"wall_ms":..}.
 Code, stdin and output pass through files IO/<name>.{py,in,out,err,meta} that this process opens
 but never reads, so no trajectory's data ever enters its heap (forked children inherit that heap).
+With "stdin":false there is no .in file and the snippet reads /dev/null.
 """
 import os, sys, time, json, signal, select, resource, socket, errno, ctypes, gc, shutil, struct
 
