@@ -26,6 +26,7 @@ Options:
   --eval-temperature T   sampling temperature of that evaluation (default 1, as RL samples; 0 = greedy)
   --eval-only   skip training: evaluate the checkpoint at --out
   --save-every N   also write the checkpoint every N steps (default 0 = only at the end)
+  --init DIR    continue from this checkpoint instead of a random initialisation
   --json        print the result as JSON: {"out","steps","seconds","tokens_per_s","final_loss",
                 "eval":{"with_tools":{...},"without_tools":{...}}}`;
 
@@ -53,6 +54,7 @@ export const pretrainCommand: Command = {
         'eval-temperature': { type: 'string' },
         'eval-only': { type: 'boolean' },
         'save-every': { type: 'string' },
+        init: { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -68,7 +70,9 @@ export const pretrainCommand: Command = {
     const temperature = numberFlag(values['eval-temperature'], 'eval-temperature', 1, 0, 10);
     const evalOnly = Boolean(values['eval-only']);
     const saveEvery = numberFlag(values['save-every'], 'save-every', 0, 0, 1_000_000);
-    const policy: EmbeddedPolicy = evalOnly ? await loadEmbeddedPolicy(out, { threads }) : createEmbeddedPolicy({}, { seed, threads });
+    const init = evalOnly ? out : values.init;
+    const policy: EmbeddedPolicy = init !== undefined ? await loadEmbeddedPolicy(init, { threads }) : createEmbeddedPolicy({}, { seed, threads });
+    const before = policy.info;
     const bar = new ProgressBar({ label: 'pretrain', total: copySteps + steps, silent: Boolean(values.json) || evalOnly });
     try {
       const report: Record<string, unknown> = { out };
@@ -90,7 +94,17 @@ export const pretrainCommand: Command = {
         });
         bar.finish();
         const seconds = Math.round(result.seconds);
-        policy.info = { trained_by: 'cir pretrain', copy_steps: copySteps, steps, batch: batchSize, lr: learningRate, seed, seconds, final_loss: result.finalLoss };
+        policy.info = {
+          trained_by: 'cir pretrain',
+          copy_steps: copySteps,
+          steps,
+          batch: batchSize,
+          lr: learningRate,
+          seed,
+          seconds,
+          final_loss: result.finalLoss,
+          ...(init !== undefined ? { continued_from: before } : {}),
+        };
         policy.saveTo(out);
         Object.assign(report, { copy_steps: copySteps, steps, sequences: result.sequences, seconds, tokens_per_s: Math.round(result.tokensPerSecond), final_loss: result.finalLoss });
       }
