@@ -31,6 +31,8 @@ export interface BenchReport {
   idle_session_mb: number;
   /** Its proportional share (PSS), which shrinks as more processes share the server's pages. */
   idle_session_pss_mb: number;
+  /** Session blocks (`n += 1; print(n)`), one session per slot in flight; no baseline (a fresh process has no state). */
+  session?: BenchCase;
   concurrency: number;
   server_start_ms: number;
   machine: { cpus: number };
@@ -125,6 +127,27 @@ function freshRun(job: Job): Promise<ExecutionOutcome> {
   });
 }
 
+/** `n` blocks over `concurrency` sessions, each session running its blocks in order (a notebook per trajectory). */
+async function runSessions(executor: SandboxExecutor, n: number, concurrency: number): Promise<BenchCase> {
+  const sessions = await Promise.all(Array.from({ length: concurrency }, () => executor.openSession()));
+  try {
+    await Promise.all(sessions.map((session) => session.execute('n = 0')));
+    // Each worker of runCase takes the next idle session, so no two blocks wait on one session.
+    const idle = [...sessions];
+    return await runCase('session', n, concurrency, () => ({ code: 'n += 1\nprint(n)' }), async (job) => {
+      const session = idle.pop();
+      if (!session) throw new Error('bench: more workers than sessions');
+      try {
+        return await session.execute(job.code);
+      } finally {
+        idle.push(session);
+      }
+    });
+  } finally {
+    await Promise.all(sessions.map((session) => session.close()));
+  }
+}
+
 /** USER_HZ: the unit of the times in /proc/<pid>/stat (100 on every Linux architecture Node runs on). */
 const CLOCK_TICKS_PER_S = 100;
 
@@ -204,6 +227,7 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   const cases: BenchCase[] = [];
   const baseline: BenchCase[] = [];
   let idleSessionMb = 0;
+  let sessionCase: BenchCase | undefined;
   let idleSessionPssMb = 0;
   try {
     const sandboxRun = (job: Job) => executor.execute(job.code, job.options);
@@ -214,6 +238,8 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     cases.push(await measuredCase(executor, () => runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, sandboxRun)));
     progress('mixed');
     cases.push(await measuredCase(executor, () => runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, sandboxRun)));
+    progress('sessions');
+    sessionCase = await measuredCase(executor, () => runSessions(executor, Math.max(30, Math.round(n / 4)), concurrency));
     progress('idle session');
     const session = await executor.openSession();
     if (session instanceof SandboxSession && session.uid !== undefined) {
@@ -235,5 +261,5 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
     baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
   }
-  return { cases, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, concurrency, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
+  return { cases, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
 }

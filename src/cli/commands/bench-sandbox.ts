@@ -6,11 +6,11 @@ const help = `Usage: cir bench sandbox [--json] [--n N] [--concurrency C]
 
 Measures snippets per second and p50/p99 latency through the jailed fork server for a trivial
 snippet (print(1+1)), a sympy solve and a realistic mix (mostly light code, some sympy and numpy,
-a few errors, 1% timeouts at 500 ms), then the same workloads with a fresh python3 per snippet
-(the baseline), and the memory (PSS) of an idle session.
+a few errors, 1% timeouts at 500 ms), session blocks (one session per slot in flight), then the
+same three workloads with a fresh python3 per snippet (the baseline), and the memory of an idle session.
 
 Options:
-  --n N              trivial snippets (sympy runs N/4, mixed N/2, the baseline N/20; default 400)
+  --n N              trivial snippets (sympy and session blocks N/4, mixed N/2, the baseline N/20; default 400)
   --concurrency C    snippets in flight (default ${DEFAULT_CONCURRENCY})
   --json             print the report as JSON:
                      {"cases":[{"name","per_s","p50_ms","p99_ms","cpu_ms":{"sandbox","node"},...}],"baseline":[...],"idle_session_mb":N,...}
@@ -41,6 +41,7 @@ export const benchSandboxCommand: Command = {
       `${c.cpu_ms ? `   cpu/snippet ${c.cpu_ms.sandbox} ms sandbox + ${c.cpu_ms.node} ms node` : ''}\n`;
     process.stdout.write(`sandbox (concurrency ${report.concurrency}, server start ${report.server_start_ms} ms):\n`);
     report.cases.forEach((c) => process.stdout.write(row(c)));
+    if (report.session) process.stdout.write(row(report.session));
     process.stdout.write('baseline (fresh python per snippet, 2 in flight):\n');
     report.baseline.forEach((c) => process.stdout.write(row(c)));
     process.stdout.write(`idle session: ${report.idle_session_mb} MB private (USS), ${report.idle_session_pss_mb} MB PSS\n`);
