@@ -5,7 +5,7 @@ import type { PolicyBackend } from '../core/policy.js';
 import type { SampleRequest, SampledSequence } from '../core/sampling.js';
 import { CharTokenizer } from '../model/tokenizer.js';
 import { generateTraces, renderPrompt, type Task } from './index.js';
-import { evaluatePolicy, lastBoxedAnswer, learningRateAt, traceToDatum, wilson95 } from './warm-start.js';
+import { copyDrills, evaluatePolicy, lastBoxedAnswer, learningRateAt, traceToDatum, wilson95 } from './warm-start.js';
 
 const tokenizer = new CharTokenizer();
 
@@ -18,6 +18,16 @@ test('a trace becomes a datum whose loss mask covers exactly the policy text and
   const trained = datum.tokens.slice(1).filter((_, t) => datum.lossMask[t] === 1);
   const policyText = trace.segments.filter((s) => s.origin === 'policy').map((s) => s.text).join('');
   assert.equal(tokenizer.decode(trained), `${policyText}<|endoftext|>`);
+});
+
+test('copy drills train exactly the repeat of the string shown in the prompt', () => {
+  for (const datum of copyDrills(20, 3, tokenizer)) {
+    const text = tokenizer.decode(datum.tokens);
+    const match = /^Q: ([^\n]*)\nA: (.*)$/s.exec(text);
+    assert.ok(match && match[1] === match[2], text);
+    const trained = datum.tokens.slice(1).filter((_, t) => datum.lossMask[t] === 1);
+    assert.equal(tokenizer.decode(trained), match[1]);
+  }
 });
 
 test('boxed answers, Wilson intervals and the learning-rate schedule', () => {
