@@ -34,6 +34,8 @@ export interface BenchReport {
   /** Session blocks (`n += 1; print(n)`), one session per slot in flight; no baseline (a fresh process has no state). */
   session?: BenchCase;
   concurrency: number;
+  /** What the server imported before forking (SandboxOptions.preload). */
+  preloaded: string[];
   server_start_ms: number;
   machine: { cpus: number };
 }
@@ -224,6 +226,7 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   const t0 = performance.now();
   const executor = await createSandboxExecutor({ ...options.sandbox, concurrency });
   const serverStartMs = Math.round(performance.now() - t0);
+  const preloaded = executor.serverInfo?.preloaded ?? [];
   const cases: BenchCase[] = [];
   const baseline: BenchCase[] = [];
   let idleSessionMb = 0;
@@ -261,5 +264,5 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
     baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
   }
-  return { cases, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
+  return { cases, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, preloaded, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
 }

@@ -24,7 +24,7 @@ for _k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXP
     os.environ[_k] = "1"
 
 OPT = {"path": [], "io_dir": None, "scratch": None, "uid_base": 61000, "uids": 256, "unsafe": False,
-       "warmup": True, "nproc": 64, "nofile": 256}
+       "warmup": True, "nproc": 64, "nofile": 256, "preload": ["sympy", "numpy", "scipy", "mpmath"]}
 _args = sys.argv[1:]
 while _args:
     _a = _args.pop(0)
@@ -35,6 +35,7 @@ while _args:
     elif _a == "--uids": OPT["uids"] = int(_args.pop(0))
     elif _a == "--unsafe": OPT["unsafe"] = True
     elif _a == "--no-warmup": OPT["warmup"] = False
+    elif _a == "--preload": OPT["preload"] = [m for m in _args.pop(0).split(",") if m]
     else: raise SystemExit("fork-server: unknown argument " + _a)
 for _p in reversed(OPT["path"]):
     sys.path.insert(0, _p)
@@ -46,8 +47,10 @@ import builtins, traceback, io, threading  # noqa: E401
 # What snippets typically import: loaded once here and shared copy-on-write with every child.
 import math, cmath, itertools, functools, fractions, decimal, collections, re, random, statistics  # noqa
 import heapq, bisect, string, operator, typing, dataclasses, copy, numbers, subprocess  # noqa
+# Each preloaded package makes every fork dearer (scipy's ~330 mappings cost ~0.7 ms per snippet) and saves
+# its import (scipy: 80-110 ms) in the snippets that use it; the caller chooses (SandboxOptions.preload).
 PRELOADED = []
-for _m in ("sympy", "numpy", "scipy", "mpmath"):
+for _m in OPT["preload"]:
     try:
         __import__(_m)
         if _m == "scipy":
@@ -57,13 +60,15 @@ for _m in ("sympy", "numpy", "scipy", "mpmath"):
         print("fork-server: cannot preload %s: %r" % (_m, _e), file=sys.stderr)
 T_IMPORT = time.perf_counter() - T0
 
-WARMUP = r'''
+WARMUP_SYMPY = r'''
 from sympy import *
 x, y, n = symbols('x y n')
 solve(x**2 - 3*x - 7, x); solve([x + y - 3, x - y - 1], [x, y]); simplify(sin(x)**2 + cos(x)**2)
 factor(x**4 - 1); expand((x + 1)**5); integrate(sin(x)**2, x); diff(exp(x)*x, x); limit(sin(x)/x, x, 0)
 series(exp(x), x, 0, 5); Matrix([[1, 2], [3, 4]]).det(); nsimplify(0.125); factorint(360)
 summation(n**2, (n, 1, 10)); N(pi, 30); sqrt(8); Rational(3, 4) + Rational(1, 6); latex(x**2/3)
+'''
+WARMUP_NUMPY = r'''
 import numpy as np
 a = np.arange(12.0).reshape(3, 4); a @ a.T; np.linalg.solve(np.eye(3) * 2, np.ones(3)); np.roots([1, -3, 2])
 from fractions import Fraction; Fraction(3, 7) + Fraction(2, 9)
@@ -71,7 +76,9 @@ from fractions import Fraction; Fraction(3, 7) + Fraction(2, 9)
 T1 = time.perf_counter()
 if OPT["warmup"]:
     try:
-        exec(compile(WARMUP, "<warmup>", "exec"), {"__name__": "__warmup__"})
+        for _name, _code in (("sympy", WARMUP_SYMPY), ("numpy", WARMUP_NUMPY)):
+            if _name in PRELOADED:
+                exec(compile(_code, "<warmup>", "exec"), {"__name__": "__warmup__"})
         if "scipy" in PRELOADED:
             import scipy.optimize as _so
             _so.brentq(lambda t: t * t - 2, 0, 2); _so.minimize(lambda v: (v[0] - 1) ** 2, [0.0])

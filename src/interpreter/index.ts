@@ -5,3 +5,4 @@ export { toOutcome, parseErrorRecord, type ServerReply } from './outcome.js';
 export { SandboxFusionExecutor, fusionOutcome, type SandboxFusionOptions } from './sandbox-fusion.js';
 export { sandboxDoctor, type DoctorReport, type DoctorCheck } from './doctor.js';
 export { benchSandbox, type BenchReport, type BenchCase, type BenchOptions } from './bench.js';
+export { DEFAULT_PRELOAD } from './jail.js';

@@ -25,7 +25,12 @@ export interface JailOptions {
   unsafe: boolean;
   /** Host scratch directory for unsafe mode (no tmpfs there). */
   hostScratch: string;
+  /** Packages the server imports once (and warms up) before forking snippets. */
+  preload: readonly string[];
 }
+
+/** What the server preloads unless told otherwise: what model-written maths code imports. */
+export const DEFAULT_PRELOAD: readonly string[] = ['sympy', 'numpy', 'scipy', 'mpmath'];
 
 /** The command that starts the fork server: `bwrap … python3 fork-server.py …`, or python alone when unsafe. */
 export function serverCommand(options: JailOptions): string[] {
@@ -47,6 +52,8 @@ export function serverCommand(options: JailOptions): string[] {
     String(options.uidBase),
     '--uids',
     String(options.uids),
+    '--preload',
+    options.preload.join(','),
   ];
   if (!inJail) return [...python, '--unsafe'];
   return [
@@ -61,6 +68,9 @@ export function serverCommand(options: JailOptions): string[] {
     // A minimal read-only root: /usr and the links into it; no /etc beyond what the loader needs, no /home, /tmp, /work.
     ...['--ro-bind', '/usr', '/usr', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64'],
     ...['--symlink', 'usr/bin', '/bin', '--symlink', 'usr/sbin', '/sbin'],
+    // /etc must be traversable by the slot uids (bwrap would create it 0700): the loader resolves alternatives-managed
+    // libraries (libblas.so.3, liblapack.so.3) through /etc/alternatives when a snippet imports what was not preloaded.
+    ...['--perms', '0755', '--dir', '/etc'],
     ...['--ro-bind-try', '/etc/alternatives', '/etc/alternatives', '--ro-bind-try', '/etc/ld.so.cache', '/etc/ld.so.cache'],
     ...['--proc', '/proc', '--dev', '/dev'],
     ...['--clearenv', '--setenv', 'PATH', '/usr/bin:/bin', '--setenv', 'LANG', 'C.UTF-8'],

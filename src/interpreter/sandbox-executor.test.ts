@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { InputError } from '../core/errors.js';
 import { createSandboxExecutor, type SandboxExecutor } from './sandbox-executor.js';
 import { isAlive, processesWithUids, waitFor } from './test-support.js';
 
@@ -177,4 +178,21 @@ test('when the parent process is SIGKILLed, the sandbox goes with it', async () 
   assert.ok(processesWithUids(base, 4).length >= 1);
   child.kill('SIGKILL');
   assert.equal(await waitFor(() => !isAlive(server) && processesWithUids(base, 4).length === 0, 5000), true);
+});
+
+test('preload chooses what the server imports; snippets can still import the rest; bad names are refused', async () => {
+  const probe = "import sys\nprint(sorted(m for m in ('sympy', 'numpy', 'scipy', 'mpmath') if m in sys.modules))";
+  const full = await executor.execute(probe);
+  assert.deepEqual(full.kind === 'ok' && full.stdout, "['mpmath', 'numpy', 'scipy', 'sympy']\n");
+  const light = await createSandboxExecutor({ uidBase: UID_BASE + UIDS + 12, uids: 2, preload: ['mpmath'] });
+  try {
+    assert.deepEqual(light.serverInfo?.preloaded, ['mpmath']);
+    const before = await light.execute(probe);
+    assert.deepEqual(before.kind === 'ok' && before.stdout, "['mpmath']\n");
+    const numpy = await light.execute('import numpy as np\nprint(int(np.arange(4).sum()))');
+    assert.deepEqual(numpy.kind === 'ok' && numpy.stdout, '6\n');
+  } finally {
+    await light.close();
+  }
+  await assert.rejects(createSandboxExecutor({ preload: ['os; import evil'] }), (error: unknown) => error instanceof InputError && error.input === 'preload');
 });

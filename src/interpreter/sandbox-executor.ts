@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { CirError, InputError, UnsupportedError } from '../core/errors.js';
 import type { CodeExecutor, ExecuteOptions, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
 import { ForkServer } from './fork-server.js';
-import { DEFAULT_PYTHON, DEFAULT_SITE_PACKAGES, INSTALL_HINT, findExecutable, type JailOptions } from './jail.js';
+import { DEFAULT_PRELOAD, DEFAULT_PYTHON, DEFAULT_SITE_PACKAGES, INSTALL_HINT, findExecutable, type JailOptions } from './jail.js';
 import { RETRYABLE_STATUSES, toOutcome, type ServerReply, type SnippetLimits } from './outcome.js';
 
 /**
@@ -37,6 +37,12 @@ export interface SandboxOptions {
   /** How many slot uids (one per running snippet or live session family). */
   uids?: number;
   uidBase?: number;
+  /**
+   * Python packages imported once in the server and shared with every snippet (default DEFAULT_PRELOAD:
+   * sympy, numpy, scipy, mpmath). Each makes every fork dearer and spares the snippets that import it the
+   * import: without scipy a trivial snippet costs ~0.7 ms less CPU, a snippet that imports scipy 80–110 ms more.
+   */
+  preload?: readonly string[];
 }
 
 interface Resolved {
@@ -54,6 +60,10 @@ function resolveOptions(options: SandboxOptions, ioDir: string): Resolved {
     return value;
   };
   const unsafe = options.unsafe ?? false;
+  const preload = options.preload ?? DEFAULT_PRELOAD;
+  for (const name of preload) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name)) throw new InputError(`must be Python module names, got ${JSON.stringify(name)}`, 'preload');
+  }
   return {
     concurrency: Math.floor(positive(options.concurrency, 'concurrency', DEFAULT_CONCURRENCY, 256)),
     limits: {
@@ -70,6 +80,7 @@ function resolveOptions(options: SandboxOptions, ioDir: string): Resolved {
       uids: Math.floor(positive(options.uids, 'uids', 256, 4096)),
       unsafe,
       hostScratch: join(ioDir, 'scratch'),
+      preload: [...preload],
     },
   };
 }

@@ -1,8 +1,8 @@
 /** `cir bench sandbox`: sandbox throughput and latency beside a fresh-process baseline, in one run. */
-import { benchSandbox, DEFAULT_CONCURRENCY, type BenchCase } from '../../interpreter/index.js';
+import { benchSandbox, DEFAULT_CONCURRENCY, DEFAULT_PRELOAD, type BenchCase } from '../../interpreter/index.js';
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
 
-const help = `Usage: cir bench sandbox [--json] [--n N] [--concurrency C]
+const help = `Usage: cir bench sandbox [--json] [--n N] [--concurrency C] [--preload LIST]
 
 Measures snippets per second and p50/p99 latency through the jailed fork server for a trivial
 snippet (print(1+1)), a sympy solve and a realistic mix (mostly light code, some sympy and numpy,
@@ -12,6 +12,8 @@ same three workloads with a fresh python3 per snippet (the baseline), and the me
 Options:
   --n N              trivial snippets (sympy and session blocks N/4, mixed N/2, the baseline N/20; default 400)
   --concurrency C    snippets in flight (default ${DEFAULT_CONCURRENCY})
+  --preload LIST     comma-separated packages the server imports once (default ${DEFAULT_PRELOAD.join(',')};
+                     an empty LIST preloads nothing)
   --json             print the report as JSON:
                      {"cases":[{"name","per_s","p50_ms","p99_ms","cpu_ms":{"sandbox","node"},...}],"baseline":[...],"idle_session_mb":N,...}
                      cpu_ms is CPU time per snippet (the jailed server and its snippet processes; this
@@ -22,12 +24,13 @@ export const benchSandboxCommand: Command = {
   summary: 'sandbox snippets/s and latency vs a fresh python per snippet',
   help,
   async run(argv) {
-    const { values } = parseCommandLine(argv, { json: { type: 'boolean' }, n: { type: 'string' }, concurrency: { type: 'string' } }, false);
+    const { values } = parseCommandLine(argv, { json: { type: 'boolean' }, n: { type: 'string' }, concurrency: { type: 'string' }, preload: { type: 'string' } }, false);
     const n = numberFlag(values.n, 'n', 400, 10, 100_000);
     const concurrency = numberFlag(values.concurrency, 'concurrency', DEFAULT_CONCURRENCY, 1, 64);
     const report = await benchSandbox({
       n,
       concurrency,
+      ...(values.preload !== undefined ? { sandbox: { preload: values.preload.split(',').filter(Boolean) } } : {}),
       onProgress: (label) => {
         if (!values.json) process.stderr.write(`bench sandbox: ${label}\n`);
       },
