@@ -183,6 +183,33 @@ if os.fork() == 0:
 print('spawned')`);
 });
 
+test('daemons die while other sessions live: one-shot sweeps skip live heads, not leftovers', async () => {
+  const daemon = `
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(1000)
+    os._exit(0)
+print('spawned')`;
+  const sessions = [await executor.openSession(), await executor.openSession()];
+  try {
+    await Promise.all(sessions.map((session) => session.execute('x = 1')));
+    const uids = sessions.map((session) => (session instanceof SandboxSession ? session.uid : undefined));
+    assert.ok(uids.every((uid) => uid !== undefined) && uids[0] !== uids[1]);
+    const others = () => processesWithUids(UID_BASE, UIDS).filter((pid) => !uids.some((uid) => uid !== undefined && ownedBy(pid, uid)));
+    const heads = () => processesWithUids(UID_BASE, UIDS).length - others().length;
+    assert.equal(stdoutOf(await executor.execute(daemon)), 'spawned\n');
+    assert.equal(await waitFor(() => others().length === 0, 2000), true, 'a one-shot daemon survived beside live sessions');
+    // A daemon started in a session block is swept when the block ends; both heads stay.
+    assert.equal(stdoutOf(await sessions[0]!.execute(daemon)), 'spawned\n');
+    assert.equal(await waitFor(() => heads() === 2, 2000), true, 'a session daemon survived its block');
+    assert.equal(stdoutOf(await sessions[1]!.execute('print(x)')), '1\n');
+  } finally {
+    await Promise.all(sessions.map((session) => session.close()));
+  }
+});
+
 test('ctypes raw system calls are refused by seccomp', async () => {
   const outcome = await contained(`
 import ctypes, os
