@@ -9,6 +9,7 @@ import { mathPrompt } from '../../benchmarks/math-prompts.js';
 import { OpenAICompatibleEngine } from '../../engines/openai-compatible.js';
 import { createSandboxExecutor } from '../../interpreter/index.js';
 import { loadEmbeddedPolicy } from '../../model/index.js';
+import { renderPrompt } from '../../tasks/index.js';
 import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
 import { HfTokenizer, loadHfTokenizer, loadHfTokenizerFromHub } from '../../tokenizers/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -95,7 +96,8 @@ export const solveCommand: Command = {
       const policy = await loadEmbeddedPolicy(...(values.checkpoint ? [values.checkpoint] : []));
       engine = policy;
       tokenizer = policy.tokenizer;
-      promptTokens = tokenizer.encode(text);
+      // The embedded model was trained on the generated tasks' compact prompt, not the paper's long one.
+      promptTokens = tokenizer.encode(renderPrompt({ problem }));
     } else {
       if (!values.model) throw new UsageError('--model is required with a server engine');
       const spec = values.tokenizer ?? values.model;
