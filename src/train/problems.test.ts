@@ -32,7 +32,12 @@ test('training pool and held-out tasks come from disjoint splits', () => {
   });
   const train = new Set(trainingPool(config).map((task) => task.problem));
   const test = heldOutTasks(config);
-  assert.equal(test.length, 100);
+  // Evenly spread, without repeats: the one-digit addition family has fewer distinct problems.
+  assert.equal(new Set(test.map((task) => task.problem)).size, test.length);
+  assert.ok(test.length > 90 && test.length <= 100, `${test.length}`);
+  const large = heldOutTasks(tinyConfig(1, (c) => (c.eval.tasks = 1000)));
+  assert.ok(large.filter((task) => task.family === 'add').length <= 30);
+  assert.ok(large.filter((task) => task.family === 'multiply').length >= 90);
   for (const task of test) assert.equal(train.has(task.problem), false, task.problem);
   assert.throws(() => promptTokens(test[0]!, (text) => charTokenizer.encode(text), 5), /more than rollout.maxPromptTokens/);
 });

@@ -15,8 +15,16 @@ export function trainingPool(config: Pick<TrainConfig, 'trainPoolSize' | 'famili
   return generateTasks({ split: 'train', count: config.trainPoolSize, seed: config.rl.seed, ...(config.families ? { families: config.families } : {}) });
 }
 
+/**
+ * The held-out tasks: `eval.tasks` drawn evenly over families and levels from the test split, then
+ * duplicates dropped. Small families (one-digit addition has 100 problems, about a fifth in the test
+ * split) would otherwise repeat problems, and repeats would narrow the intervals without adding
+ * evidence; such families end up with fewer tasks than the others.
+ */
 export function heldOutTasks(config: Pick<TrainConfig, 'eval' | 'evalFamilies'>): Task[] {
-  return generateTasks({ split: 'test', count: config.eval.tasks, seed: config.eval.seed, ...(config.evalFamilies ? { families: config.evalFamilies } : {}) });
+  const tasks = generateTasks({ split: 'test', count: config.eval.tasks, seed: config.eval.seed, ...(config.evalFamilies ? { families: config.evalFamilies } : {}) });
+  const seen = new Set<string>();
+  return tasks.filter((task) => !seen.has(task.problem) && seen.add(task.problem));
 }
 
 /** `count` distinct problems of the pool for step `step` (a partial Fisher-Yates shuffle seeded by (seed, step)). */

@@ -177,9 +177,7 @@ export async function openResources(values: Values, config: TrainConfig, out: st
   let reference: TrainingResources['reference'];
   let tokenizer: Tokenizer;
   if (backendName === 'embedded') {
-    // One micro-batch per mini-batch (about 64 trajectories of ~100 tokens): the backend then runs
-    // the forward once instead of twice (it repeats it when a mini-batch spans several micro-batches).
-    const policy = await loadEmbeddedPolicy(init, { threads, checkpointDir: join(resolve(out), 'checkpoints'), microBatchTokens: 16384 });
+    const policy = await loadEmbeddedPolicy(init, { threads, checkpointDir: join(resolve(out), 'checkpoints') });
     backend = policy;
     tokenizer = policy.tokenizer;
     if (config.rl.loss.klCoef > 0) reference = await loadEmbeddedPolicy(init, { threads: 1 });
