@@ -83,3 +83,25 @@ test('a tiny model overfits one batch with AdamW', () => {
   assert.ok(first > 2, `initial loss ${first} should be near ln(16)`);
   assert.ok(last < 0.1, `loss after 150 steps is ${last}, expected the batch memorised`);
 });
+
+test('activations regrown for ever larger batches reuse their arena block instead of leaking it', () => {
+  const model = new Transformer(tiny, referenceMatmul);
+  const shapes: [number, number][] = [];
+  for (let B = 1; B <= 24; B++) shapes.push([B, 8]);
+  const forward = ([B, T]: [number, number]) => {
+    const { tokens, targets } = batch(B, B, T, tiny.vocabSize);
+    model.forward(tokens, targets, B, T);
+  };
+  forward(shapes[shapes.length - 1]!);
+  const oneLargestBlock = model.arena.mark();
+  const fresh = new Transformer(tiny, referenceMatmul);
+  const before = fresh.arena.mark();
+  for (const [B, T] of shapes) {
+    const { tokens, targets } = batch(B, B, T, tiny.vocabSize);
+    fresh.forward(tokens, targets, B, T);
+  }
+  // Growing 24 times without reuse would take ~12x the largest block; with reuse at most the
+  // geometric over-allocation (x1.5) of one block remains.
+  const parameterBytes = before;
+  assert.ok(fresh.arena.mark() - parameterBytes <= 1.6 * (oneLargestBlock - parameterBytes), `${fresh.arena.mark()} vs ${oneLargestBlock}`);
+});

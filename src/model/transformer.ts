@@ -118,9 +118,12 @@ export class Transformer {
     this.grads.fill(0);
   }
 
+  private activationsStart = 0;
+  private activationsEnd = -1;
+
   /**
-   * Activations for the largest (B,T) seen so far. Growing allocates anew and abandons the old block
-   * (other buffers may follow it in the arena); callers size the first batch to avoid regrowth.
+   * Activations for the largest (B,T) seen so far. Growing allocates anew; the old block is reused when it
+   * is the arena's last allocation, and abandoned otherwise (other buffers follow it).
    */
   private ensureActivations(B: number, T: number): Activations {
     const current = this.activations;
@@ -129,8 +132,14 @@ export class Transformer {
     if (current && current.B * current.T >= B * T && current.attSize >= B * c.numHeads * T * T) {
       return current;
     }
-    const N = Math.max(B * T, current ? current.B * current.T : 0);
-    const attSize = Math.max(B * c.numHeads * T * T, current?.attSize ?? 0);
+    // Grow geometrically so a run of slowly rising batch shapes regrows a few times, not every step.
+    const grow = (needed: number, had: number) => (needed > had ? Math.max(needed, Math.ceil(had * 1.5)) : had);
+    const N = grow(B * T, current ? current.B * current.T : 0);
+    const attSize = grow(B * c.numHeads * T * T, current?.attSize ?? 0);
+    // When nothing was carved after the old block, hand it back so regrowth does not leak it
+    // (a long RL run otherwise exhausts the 2 GiB arena).
+    if (current && this.activationsEnd === this.arena.mark()) this.arena.release(this.activationsStart);
+    this.activationsStart = this.arena.mark();
     const newB = N;
     const newT = 1;
     const C = c.hiddenSize;
@@ -183,6 +192,7 @@ export class Transformer {
       attentionScratch: attentionScratch((count) => a.alloc(count), c.contextLength, hd),
       attSize,
     };
+    this.activationsEnd = this.arena.mark();
     return this.activations;
   }
 
