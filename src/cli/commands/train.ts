@@ -57,12 +57,12 @@ export const TRAIN_FLAGS = {
 export const TRAIN_FLAGS_HELP = `Run:
   --out DIR               run directory (default runs/train): config.json, metrics.jsonl, checkpoints/,
                           state.json, summary.json, report.md, report.html
-  --steps N               training steps (default 40)
-  --prompts N             prompts per step (default 16)
+  --steps N               training steps (default 30)
+  --prompts N             prompts per step (default 12)
   --group N               rollouts per prompt, the group size n (default 8)
   --mini-batches N        optimizer steps per training step, split by prompt (default 2, as the paper)
   --epochs N              passes over each step's data (default 1)
-  --lr X                  AdamW learning rate, constant (default 1e-4; see docs/train.md)
+  --lr X                  AdamW learning rate, constant (default 5e-4; see docs/train.md)
   --seed N                run seed: prompts, sampling (default 80, the paper's data seed)
   --temperature T         rollout temperature (default 1)
   --max-response-tokens N policy + tool tokens per trajectory (default 240)
@@ -79,7 +79,7 @@ Algorithm (defaults = the paper's recipe):
   --no-mask               train on interpreter output too (ablation; the paper masks it)
   --no-interpreter        never run code: the model continues its own text (ablation)
 Evaluation (held-out test split; start, periodic, end):
-  --eval-tasks N          tasks (default 500, even over families and levels)
+  --eval-tasks N          tasks (default 400, even over families and levels, duplicates dropped)
   --eval-every N          steps between evaluations (default 10; 0 = start and end only)
   --eval-temperature T    0 = greedy (default, the paper's MATH500 protocol)
   --eval-samples N        samples per task when T > 0 (avg@N)
