@@ -57,12 +57,12 @@ export const TRAIN_FLAGS = {
 export const TRAIN_FLAGS_HELP = `Run:
   --out DIR               run directory (default runs/train): config.json, metrics.jsonl, checkpoints/,
                           state.json, summary.json, report.md, report.html
-  --steps N               training steps (default 30)
-  --prompts N             prompts per step (default 12)
+  --steps N               training steps (default 40)
+  --prompts N             prompts per step (default 16)
   --group N               rollouts per prompt, the group size n (default 8)
   --mini-batches N        optimizer steps per training step, split by prompt (default 2, as the paper)
   --epochs N              passes over each step's data (default 1)
-  --lr X                  AdamW learning rate, constant (default 5e-4; see docs/train.md)
+  --lr X                  AdamW learning rate, constant (default 1e-4; see docs/train.md)
   --seed N                run seed: prompts, sampling (default 80, the paper's data seed)
   --temperature T         rollout temperature (default 1)
   --max-response-tokens N policy + tool tokens per trajectory (default 240)
