@@ -9,7 +9,7 @@ import { Arena } from './arena.js';
 import { matmulForwardRef } from './kernels/matmul.js';
 import { WasmMatmul } from './kernels/matmul-wasm.js';
 import { createEmbeddedPolicy } from './index.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/rng.js';
 
 /** Printable-ASCII sequences with the length spread of the warm-start traces (40-160 tokens). */
 function syntheticData(count: number, seed: number): TrainingDatum[] {

@@ -8,7 +8,7 @@
  */
 import type { FinishReason, SampleChunk, SamplingParams } from '../core/sampling.js';
 import type { Decoder } from './decode.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/rng.js';
 import { chooseToken } from './sampling.js';
 import type { CharTokenizer } from './tokenizer.js';
 

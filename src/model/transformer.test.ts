@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { AdamW } from './adamw.js';
 import type { ModelConfig } from './config.js';
 import { referenceMatmul } from './kernels/matmul.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/rng.js';
 import { Transformer } from './transformer.js';
 
 const tiny: ModelConfig = {

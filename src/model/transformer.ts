@@ -16,7 +16,7 @@ import type { MatmulKernels } from './kernels/matmul.js';
 import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.js';
 import { ropeApply, ropeTables } from './kernels/rope.js';
 import { swigluBackward, swigluForward } from './kernels/swiglu.js';
-import { Rng } from './rng.js';
+import { Rng } from '../core/rng.js';
 
 interface LayerActivations {
   input: Float32Array; // (N,C) residual entering the layer

@@ -5,7 +5,7 @@
  * answer is easy. Each family renders the problem, the answer, and the program a solver would write
  * together with what Python prints for it (computed here, in TypeScript, exactly as Python prints).
  */
-import { Rng } from '../model/rng.js';
+import { Rng } from '../core/rng.js';
 
 export interface GeneratedProblem {
   problem: string;

@@ -4,7 +4,7 @@
  * and solutions whose first program fails before a corrected one follows).
  */
 import { InputError } from '../core/errors.js';
-import { Rng } from '../model/rng.js';
+import { Rng } from '../core/rng.js';
 import { TASK_FAMILIES, type GeneratedProblem, type TaskFamily } from './families.js';
 
 export { TASK_FAMILIES, type TaskFamily } from './families.js';

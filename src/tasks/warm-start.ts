@@ -8,7 +8,7 @@
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { AdamParams, PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { Rng } from '../model/rng.js';
+import { Rng } from '../core/rng.js';
 import { generateTraces, renderPrompt, toolOutputBlock, type Task, type Trace } from './index.js';
 
 export function traceToDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum {

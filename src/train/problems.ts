@@ -4,7 +4,7 @@
  * step s depends only on (seed, s), so a resumed run sees the same prompts.
  */
 import { InputError } from '../core/errors.js';
-import { Rng } from '../model/rng.js';
+import { Rng } from '../core/rng.js';
 import { generateTasks, renderPrompt, type Task } from '../tasks/index.js';
 import type { TrainConfig } from './config.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Arena } from '../arena.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../../core/rng.js';
 import { attentionBackward, attentionForward } from './attention.js';
 import { attentionBackwardGemm, attentionForwardGemm, attentionScratch } from './attention-gemm.js';
 import { embeddingBackward, embeddingForward } from './embedding.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Arena } from '../arena.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../../core/rng.js';
 import { assembleMatmulWat } from './build-wasm.js';
 import { matmulBackwardRef, matmulForwardRef } from './matmul.js';
 import { MATMUL_WASM_BASE64 } from './matmul-wasm-bytes.js';
