@@ -4,7 +4,7 @@ import type { CodeExecutor } from '../../core/execution.js';
 import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { createTinkerPolicy } from '../../engines/tinker-policy.js';
-import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
+import { createSandboxExecutor, DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
 import { DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
 import { ADVANTAGE_ESTIMATOR_NAMES, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, POLICY_LOSS_NAMES, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
 import { loadHfTokenizer } from '../../tokenizers/index.js';
@@ -91,7 +91,7 @@ Policy and tools:
   --base-url URL, --base-model NAME, --tokenizer DIR   Tinker backend (API key from TINKER_API_KEY);
                           the tokenizer is a Hugging Face tokenizer.json directory
   --threads 1|2           embedded matmul threads (default 2)
-  --sandbox-concurrency N snippets run at once (default 4)
+  --sandbox-concurrency N snippets run at once (default ${DEFAULT_CONCURRENCY}, the interpreter's measured best on 2 cores)
   --checkpoint-every N    checkpoint every N steps (default 10; always at the end)
   --json                  print summary.json to stdout at the end
   --quiet                 no progress on stderr`;
@@ -188,7 +188,7 @@ export async function openResources(values: Values, config: TrainConfig, out: st
     backend = await createTinkerPolicy(options);
     if (config.rl.loss.klCoef > 0) reference = await createTinkerPolicy(options);
   }
-  const executor = config.tools ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', 4, 1, 64) }) : undefined;
+  const executor = config.tools ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
   return {
     backend,
     ...(reference ? { reference } : {}),
