@@ -5,7 +5,7 @@ import type { PolicyBackend } from '../core/policy.js';
 import type { SampleRequest, SampledSequence } from '../core/sampling.js';
 import { CharTokenizer } from '../model/tokenizer.js';
 import { generateTraces, renderPrompt, type Task } from './index.js';
-import { copyDrills, evaluatePolicy, lastBoxedAnswer, learningRateAt, traceToDatum, wilson95 } from './warm-start.js';
+import { copyDrills, copyFocusDatum, evaluatePolicy, lastBoxedAnswer, learningRateAt, traceToDatum, wilson95 } from './warm-start.js';
 
 const tokenizer = new CharTokenizer();
 
@@ -18,6 +18,17 @@ test('a trace becomes a datum whose loss mask covers exactly the policy text and
   const trained = datum.tokens.slice(1).filter((_, t) => datum.lossMask[t] === 1);
   const policyText = trace.segments.filter((s) => s.origin === 'policy').map((s) => s.text).join('');
   assert.equal(tokenizer.decode(trained), `${policyText}<|endoftext|>`);
+});
+
+test('copy focus marks exactly the digits of the policy text (programs and answers), never the prompt or the output', () => {
+  for (const trace of generateTraces(60, 5).filter((t) => t.kind !== 'direct').slice(0, 12)) {
+    const datum = copyFocusDatum(trace, tokenizer);
+    assert.equal(datum.focus.length, datum.lossMask.length);
+    const focused = datum.tokens.slice(1).filter((_, t) => datum.focus[t] === 1);
+    const policyDigits = trace.segments.filter((s) => s.origin === 'policy').map((s) => s.text.replace(/[^0-9]/g, '')).join('');
+    assert.equal(tokenizer.decode(focused), policyDigits);
+    datum.focus.forEach((f, t) => assert.ok(f === 0 || datum.lossMask[t] === 1, `focused target ${t} is outside the loss mask`));
+  }
 });
 
 test('copy drills train exactly the repeat of the string shown in the prompt', () => {

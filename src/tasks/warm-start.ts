@@ -47,9 +47,36 @@ export function copyDrills(count: number, seed: number, tokenizer: Tokenizer): T
   });
 }
 
+/**
+ * A trace with extra weight on the digits it copies: the numbers its programs take from the problem
+ * and the \boxed{} answer taken from the interpreter's output. `focus` marks those targets (same
+ * indexing as lossMask). These digits are where a small model fails most (it writes gcd(192,167)
+ * for gcd(192,176)), and on ordinary traces they are a small share of the loss.
+ */
+export function copyFocusDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum & { focus: Float32Array } {
+  const datum = traceToDatum(trace, tokenizer);
+  const focus = new Float32Array(datum.lossMask.length);
+  let position = tokenizer.encode(trace.prompt).length;
+  for (const segment of trace.segments) {
+    const ids = tokenizer.encode(segment.text);
+    if (segment.origin === 'policy') {
+      ids.forEach((id, i) => {
+        if (/^[0-9]$/.test(tokenizer.decode([id]))) focus[position + i - 1] = 1;
+      });
+    }
+    position += ids.length;
+  }
+  return { ...datum, focus };
+}
+
 export interface PretrainOptions {
   /** Copy-drill steps before the traces (see copyDrills); default 0. */
   copySteps?: number;
+  /**
+   * Sequences per step drawn from code traces with the loss on their copied digits only
+   * (copyFocusDatum); they carry half the step's loss. Default 0.
+   */
+  copyFocus?: number;
   steps: number;
   /** Sequences per step. */
   batchSize: number;
@@ -78,9 +105,18 @@ export function learningRateAt(step: number, steps: number, peak: number): numbe
 }
 
 export async function pretrain(policy: PolicyBackend, tokenizer: Tokenizer, options: PretrainOptions): Promise<PretrainResult> {
-  const traces = generateTraces(options.steps * options.batchSize, options.seed)
+  const focusCount = Math.min(options.copyFocus ?? 0, options.batchSize - 1);
+  const plainCount = options.batchSize - focusCount;
+  const traces = generateTraces(options.steps * plainCount, options.seed)
     .map((trace) => traceToDatum(trace, tokenizer))
     .filter((datum) => datum.tokens.length <= options.maxTokens);
+  const focused =
+    focusCount > 0
+      ? generateTraces(options.steps * focusCount * 2, options.seed + 1)
+          .filter((trace) => trace.kind !== 'direct')
+          .map((trace) => copyFocusDatum(trace, tokenizer))
+          .filter((datum) => datum.tokens.length <= options.maxTokens)
+      : [];
   const copySteps = options.copySteps ?? 0;
   const drills = copyDrills(copySteps * options.batchSize, options.seed, tokenizer);
   const started = performance.now();
@@ -89,18 +125,31 @@ export async function pretrain(policy: PolicyBackend, tokenizer: Tokenizer, opti
   const adam: AdamParams = { learningRate: options.learningRate, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.01, gradClip: 1 };
   const totalSteps = copySteps + options.steps;
   for (let step = 0; step < totalSteps; step++) {
-    const batch =
-      step < copySteps
-        ? drills.slice(step * options.batchSize, (step + 1) * options.batchSize)
-        : traces.slice((step - copySteps) * options.batchSize, (step - copySteps + 1) * options.batchSize);
+    const drilling = step < copySteps;
+    const traceStep = step - copySteps;
+    const batch = drilling
+      ? drills.slice(step * options.batchSize, (step + 1) * options.batchSize)
+      : traces.slice(traceStep * plainCount, (traceStep + 1) * plainCount);
+    const focusBatch = drilling ? [] : focused.slice(traceStep * focusCount, (traceStep + 1) * focusCount);
     if (batch.length === 0) break;
-    let targets = 0;
-    for (const datum of batch) for (let t = 0; t < datum.lossMask.length; t++) targets += datum.lossMask[t]!;
-    const weights = batch.map((datum) => Float32Array.from(datum.lossMask, (m) => m / targets));
-    const result = await policy.forwardBackward(batch, { kind: 'cross_entropy', weights });
+    const total = (masks: readonly ArrayLike<number>[]) => {
+      let sum = 0;
+      for (const mask of masks) for (let t = 0; t < mask.length; t++) sum += mask[t]!;
+      return sum;
+    };
+    const targets = total(batch.map((datum) => datum.lossMask));
+    const focusTargets = total(focusBatch.map((datum) => datum.focus));
+    // Without focused digits in this step the plain traces carry the whole loss.
+    const plainShare = focusTargets > 0 ? 0.5 : 1;
+    const weights = [
+      ...batch.map((datum) => Float32Array.from(datum.lossMask, (m) => (plainShare * m) / targets)),
+      ...focusBatch.map((datum) => Float32Array.from(datum.focus, (m) => (focusTargets > 0 ? (0.5 * m) / focusTargets : 0))),
+    ];
+    const data = [...batch, ...focusBatch.map(({ tokens, lossMask }) => ({ tokens, lossMask }))];
+    const result = await policy.forwardBackward(data, { kind: 'cross_entropy', weights });
     await policy.optimStep({ ...adam, learningRate: learningRateAt(step, totalSteps, options.learningRate) });
     loss = result.loss;
-    for (const datum of batch) trainedTokens += datum.tokens.length;
+    for (const datum of data) trainedTokens += datum.tokens.length;
     options.onStep?.(step + 1, loss, trainedTokens / ((performance.now() - started) / 1000));
   }
   const seconds = (performance.now() - started) / 1000;

@@ -6,7 +6,7 @@ import { evaluatePolicy, pretrain, type EvaluationSummary } from '../../tasks/wa
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
-const help = `Usage: cir pretrain [--out DIR] [--steps N] [--batch N] [--lr X] [--seed N] [--eval N] [--eval-only] [--json]
+const help = `Usage: cir pretrain [--out DIR] [--steps N] [--copy-focus N] [--batch N] [--lr X] [--seed N] [--eval N] [--eval-only] [--json]
 
 Trains the embedded transformer (default size, random init) by supervised learning on generated
 traces: direct answers, code-integrated solutions, and solutions whose first program fails before a
@@ -17,6 +17,9 @@ Options:
   --out DIR     checkpoint directory (default: the committed warm start, ${DEFAULT_CHECKPOINT_PATH})
   --copy-steps N   copy-drill steps first, which form the copying heads the traces need (default 200)
   --steps N     optimizer steps on traces after the drills (default 700)
+  --copy-focus N   of each step's sequences, N come from code traces with the loss on the digits they
+                copy (problem numbers into code, output into \\boxed{}), weighted as half the step's loss
+                (default 0; the committed warm start was continued with 16 of 32)
   --batch N     sequences per step (default 32)
   --lr X        peak learning rate, warm-up then cosine decay (default 3e-3)
   --seed N      data and initialisation seed (default 1)
@@ -46,6 +49,7 @@ export const pretrainCommand: Command = {
         out: { type: 'string' },
         steps: { type: 'string' },
         'copy-steps': { type: 'string' },
+        'copy-focus': { type: 'string' },
         batch: { type: 'string' },
         lr: { type: 'string' },
         seed: { type: 'string' },
@@ -63,6 +67,7 @@ export const pretrainCommand: Command = {
     const steps = numberFlag(values.steps, 'steps', 700, 1, 1_000_000);
     const copySteps = numberFlag(values['copy-steps'], 'copy-steps', 200, 0, 1_000_000);
     const batchSize = numberFlag(values.batch, 'batch', 32, 1, 4096);
+    const copyFocus = numberFlag(values['copy-focus'], 'copy-focus', 0, 0, batchSize - 1);
     const learningRate = numberFlag(values.lr, 'lr', 3e-3, 0, 1);
     const seed = numberFlag(values.seed, 'seed', 1, 0, 2 ** 31);
     const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
@@ -79,6 +84,7 @@ export const pretrainCommand: Command = {
       if (!evalOnly) {
         const result = await pretrain(policy, policy.tokenizer, {
           copySteps,
+          copyFocus,
           steps,
           batchSize,
           seed,
@@ -87,7 +93,7 @@ export const pretrainCommand: Command = {
           onStep: (step, loss, tokensPerSecond) => {
             bar.update(step, `loss ${loss.toFixed(3)} ${tokensPerSecond.toFixed(0)} tok/s`);
             if (saveEvery > 0 && step % saveEvery === 0 && step < copySteps + steps) {
-              policy.info = { trained_by: 'cir pretrain (partial)', steps: step, of_steps: copySteps + steps, copy_steps: copySteps, batch: batchSize, lr: learningRate, seed };
+              policy.info = { trained_by: 'cir pretrain (partial)', steps: step, of_steps: copySteps + steps, copy_steps: copySteps, copy_focus: copyFocus, batch: batchSize, lr: learningRate, seed };
               policy.saveTo(out);
             }
           },
@@ -97,6 +103,7 @@ export const pretrainCommand: Command = {
         policy.info = {
           trained_by: 'cir pretrain',
           copy_steps: copySteps,
+          copy_focus: copyFocus,
           steps,
           batch: batchSize,
           lr: learningRate,
