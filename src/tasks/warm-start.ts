@@ -61,7 +61,7 @@ export function copyFocusDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatu
     const ids = tokenizer.encode(segment.text);
     if (segment.origin === 'policy') {
       ids.forEach((id, i) => {
-        if (/^[0-9]$/.test(tokenizer.decode([id]))) focus[position + i - 1] = 1;
+        if (/^[0-9]+$/.test(tokenizer.decode([id]))) focus[position + i - 1] = 1;
       });
     }
     position += ids.length;
