@@ -18,8 +18,6 @@ export interface CheckpointContents {
   config: ModelConfig;
   params: Float32Array;
   optimizer?: { m: Float32Array; v: Float32Array; step: number };
-  /** The tokenizer's name (config.json `cir.tokenizer`); checkpoints without one are cir-char-ascii. */
-  tokenizer: string;
   /** Free-form facts recorded at save time (training steps, data seed, ...). */
   info: Record<string, unknown>;
 }
@@ -34,7 +32,7 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents): strin
   }));
   const metadata = { format: CHECKPOINT_MAGIC, version: String(CHECKPOINT_VERSION) };
   writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors, metadata));
-  const config = { ...toHfConfig(contents.config), cir: { ...contents.info, format: CHECKPOINT_MAGIC, version: CHECKPOINT_VERSION, tokenizer: contents.tokenizer } };
+  const config = { ...toHfConfig(contents.config), cir: { format: CHECKPOINT_MAGIC, version: CHECKPOINT_VERSION, tokenizer: 'cir-char-ascii', ...contents.info } };
   writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (contents.optimizer) {
     const { m, v, step } = contents.optimizer;
@@ -89,9 +87,8 @@ export function loadCheckpoint(path: string): CheckpointContents {
     }
     params.set(tensor.data, spec.offset);
   }
-  const { format: _format, version: _version, tokenizer, ...info } = (json['cir'] ?? {}) as Record<string, unknown>;
-  if (tokenizer !== undefined && typeof tokenizer !== 'string') throw new InputError('cir.tokenizer must be a string', configFile);
-  const contents: CheckpointContents = { config, params, tokenizer: tokenizer ?? 'cir-char-ascii', info };
+  const info = { ...((json['cir'] ?? {}) as Record<string, unknown>) };
+  const contents: CheckpointContents = { config, params, info };
   const optimizerFile = join(dir, 'optimizer.safetensors');
   if (existsSync(optimizerFile)) {
     const optimizer = decodeSafetensors(readFileSync(optimizerFile), optimizerFile);

@@ -16,7 +16,7 @@ import { referenceMatmul } from './kernels/matmul.js';
 import { WasmMatmul } from './kernels/matmul-wasm.js';
 import { builtinLoss, isBuiltinLoss } from './losses.js';
 import { Scheduler } from './scheduler.js';
-import { charTokenizer, type EmbeddedTokenizer } from './tokenizer.js';
+import { charTokenizer, type CharTokenizer } from './tokenizer.js';
 import { Transformer } from './transformer.js';
 
 export interface EmbeddedPolicyOptions {
@@ -34,14 +34,12 @@ export interface EmbeddedPolicyOptions {
   checkpointDir?: string;
   /** Seed for initialisation and for sampling calls that give none. */
   seed?: number;
-  /** The tokenizer (default cir-char-ascii); the model's vocabulary must cover it. */
-  tokenizer?: EmbeddedTokenizer;
 }
 
 export class EmbeddedPolicy implements PolicyBackend {
   readonly name = 'embedded';
   readonly contextWindow: number;
-  readonly tokenizer: EmbeddedTokenizer;
+  readonly tokenizer: CharTokenizer = charTokenizer;
   readonly model: Transformer;
   readonly optimizer: AdamW;
   private readonly scheduler: Scheduler;
@@ -55,10 +53,6 @@ export class EmbeddedPolicy implements PolicyBackend {
     readonly config: ModelConfig = { ...DEFAULT_MODEL_CONFIG },
     options: EmbeddedPolicyOptions = {},
   ) {
-    this.tokenizer = options.tokenizer ?? charTokenizer;
-    if (config.vocabSize < this.tokenizer.vocabSize) {
-      throw new InputError(`vocabSize ${config.vocabSize} is smaller than the ${this.tokenizer.name} tokenizer's ${this.tokenizer.vocabSize} ids`, 'model config');
-    }
     const arena = new Arena();
     this.wasmKernels = options.kernels === 'typescript' ? undefined : new WasmMatmul(arena, options.threads ?? 2);
     this.model = new Transformer(config, this.wasmKernels ?? referenceMatmul, arena);
@@ -217,7 +211,6 @@ export class EmbeddedPolicy implements PolicyBackend {
       config: this.config,
       params: this.model.params,
       optimizer: { m: this.optimizer.m, v: this.optimizer.v, step: this.optimizer.step },
-      tokenizer: this.tokenizer.name,
       info: this.info,
     });
   }
@@ -226,7 +219,6 @@ export class EmbeddedPolicy implements PolicyBackend {
     const contents = loadCheckpoint(path);
     const mismatch = (Object.keys(this.config) as (keyof ModelConfig)[]).find((key) => this.config[key] !== contents.config[key]);
     if (mismatch) throw new InputError(`checkpoint has ${mismatch}=${contents.config[mismatch]}, this policy was built with ${this.config[mismatch]}; use loadEmbeddedPolicy(path)`, path);
-    if (contents.tokenizer !== this.tokenizer.name) throw new InputError(`checkpoint uses the ${contents.tokenizer} tokenizer, this policy ${this.tokenizer.name}; use loadEmbeddedPolicy(path)`, path);
     this.model.params.set(contents.params);
     this.model.zeroGrad();
     if (contents.optimizer) {

@@ -10,7 +10,7 @@ import type { FinishReason, SampleChunk, SamplingParams } from '../core/sampling
 import type { Decoder } from './decode.js';
 import { Rng } from '../core/rng.js';
 import { chooseToken } from './sampling.js';
-import type { EmbeddedTokenizer } from './tokenizer.js';
+import type { CharTokenizer } from './tokenizer.js';
 
 interface Request {
   prompt: readonly number[];
@@ -59,7 +59,7 @@ export class Scheduler {
 
   constructor(
     private readonly decoder: Decoder,
-    private readonly tokenizer: EmbeddedTokenizer,
+    private readonly tokenizer: CharTokenizer,
     private readonly contextLength: number,
     private readonly baseSeed: number,
   ) {

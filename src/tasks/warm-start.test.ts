@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { PolicyBackend } from '../core/policy.js';
 import type { SampleRequest, SampledSequence } from '../core/sampling.js';
-import { CharTokenizer, charTokenizer, numberChunkTokenizer } from '../model/tokenizer.js';
+import { CharTokenizer } from '../model/tokenizer.js';
 import { generateTraces, renderPrompt, type Task } from './index.js';
 import { copyDrills, copyFocusDatum, evaluatePolicy, lastBoxedAnswer, learningRateAt, traceToDatum, wilson95 } from './warm-start.js';
 
@@ -21,7 +21,7 @@ test('a trace becomes a datum whose loss mask covers exactly the policy text and
 });
 
 test('copy focus marks exactly the digits of the policy text (programs and answers), never the prompt or the output', () => {
-  for (const tokenizer of [charTokenizer, numberChunkTokenizer]) for (const trace of generateTraces(60, 5).filter((t) => t.kind !== 'direct').slice(0, 12)) {
+  for (const trace of generateTraces(60, 5).filter((t) => t.kind !== 'direct').slice(0, 12)) {
     const datum = copyFocusDatum(trace, tokenizer);
     assert.equal(datum.focus.length, datum.lossMask.length);
     const focused = datum.tokens.slice(1).filter((_, t) => datum.focus[t] === 1);

@@ -1,6 +1,6 @@
 /** `cir pretrain`: the supervised warm start of the embedded policy on generated traces. */
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, embeddedTokenizer, loadEmbeddedPolicy, type EmbeddedPolicy } from '../../model/index.js';
+import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy, type EmbeddedPolicy } from '../../model/index.js';
 import { generateTasks } from '../../tasks/index.js';
 import { evaluatePolicy, pretrain, type EvaluationSummary } from '../../tasks/warm-start.js';
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
@@ -30,8 +30,6 @@ Options:
   --eval-only   skip training: evaluate the checkpoint at --out
   --save-every N   also write the checkpoint every N steps (default 0 = only at the end)
   --init DIR    continue from this checkpoint instead of a random initialisation
-  --tokenizer NAME   for a random initialisation: cir-char-num3 (default; digits in chunks of up to
-                three) or cir-char-ascii (one token per character)
   --json        print the result as JSON: {"out","steps","seconds","tokens_per_s","final_loss",
                 "eval":{"with_tools":{...},"without_tools":{...}}}`;
 
@@ -61,7 +59,6 @@ export const pretrainCommand: Command = {
         'eval-only': { type: 'boolean' },
         'save-every': { type: 'string' },
         init: { type: 'string' },
-        tokenizer: { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -79,7 +76,7 @@ export const pretrainCommand: Command = {
     const evalOnly = Boolean(values['eval-only']);
     const saveEvery = numberFlag(values['save-every'], 'save-every', 0, 0, 1_000_000);
     const init = evalOnly ? out : values.init;
-    const policy: EmbeddedPolicy = init !== undefined ? await loadEmbeddedPolicy(init, { threads }) : createEmbeddedPolicy({}, { seed, threads, tokenizer: embeddedTokenizer(values.tokenizer ?? 'cir-char-num3') });
+    const policy: EmbeddedPolicy = init !== undefined ? await loadEmbeddedPolicy(init, { threads }) : createEmbeddedPolicy({}, { seed, threads });
     const before = policy.info;
     const bar = new ProgressBar({ label: 'pretrain', total: copySteps + steps, silent: Boolean(values.json) || evalOnly });
     try {
