@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
-import type { PolicyBackend } from '../core/policy.js';
+import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { SampleRequest, SampledSequence } from '../core/sampling.js';
 import { CharTokenizer } from '../model/tokenizer.js';
 import { generateTraces, renderPrompt, type Task } from './index.js';
-import { copyDrills, copyFocusDatum, evaluatePolicy, lastBoxedAnswer, learningRateAt, traceToDatum, wilson95 } from './warm-start.js';
+import { copyDrills, copyFocusDatum, evaluatePolicy, lastBoxedAnswer, learningRateAt, pretrain, traceToDatum, wilson95 } from './warm-start.js';
 
 const tokenizer = new CharTokenizer();
 
@@ -108,4 +108,38 @@ test('the evaluator runs code through the executor, feeds the output back and gr
   assert.equal(withoutTools.accuracy, 0.5);
   assert.equal(withoutTools.results[0]!.correct, false);
   assert.ok(withoutTools.results[0]!.text.endsWith('```\\boxed{999}'));
+});
+
+test('pretrain: drills first, then traces; with copy focus the focused digits carry half of each step', async () => {
+  const calls: { data: TrainingDatum[]; weights: Float32Array[] }[] = [];
+  const rates: number[] = [];
+  const recorder = {
+    async forwardBackward(data: TrainingDatum[], loss: { kind: string; weights: Float32Array[] }) {
+      calls.push({ data, weights: loss.weights });
+      return { loss: 1, logprobs: [] };
+    },
+    async optimStep(params: { learningRate: number }) {
+      rates.push(params.learningRate);
+      return { gradNorm: 0 };
+    },
+  } as unknown as PolicyBackend;
+  const sum = (arrays: readonly Float32Array[]) => arrays.reduce((total, a) => total + a.reduce((x, y) => x + y, 0), 0);
+  const result = await pretrain(recorder, tokenizer, { copySteps: 2, copyFocus: 2, steps: 3, batchSize: 6, seed: 4, learningRate: 1e-3, maxTokens: 384 });
+  assert.equal(result.steps, 5);
+  assert.equal(calls.length, 5);
+  assert.deepEqual(rates, [0, 1, 2, 3, 4].map((step) => learningRateAt(step, 5, 1e-3)));
+  for (const call of calls.slice(0, 2)) {
+    assert.equal(call.data.length, 6);
+    assert.ok(Math.abs(sum(call.weights) - 1) < 1e-5);
+    assert.ok(call.data.every((datum) => tokenizer.decode(datum.tokens).startsWith('Q: ') && !tokenizer.decode(datum.tokens).includes('```')));
+  }
+  for (const call of calls.slice(2)) {
+    assert.equal(call.data.length, 6);
+    assert.ok(Math.abs(sum(call.weights.slice(0, 4)) - 0.5) < 1e-5, 'plain traces carry half');
+    assert.ok(Math.abs(sum(call.weights.slice(4)) - 0.5) < 1e-5, 'focused digits carry half');
+    for (const [i, datum] of call.data.slice(4).entries()) {
+      const weights = call.weights[4 + i]!;
+      weights.forEach((w, t) => assert.ok(w === 0 || /[0-9]/.test(tokenizer.decode([datum.tokens[t + 1]!])), `weight on a non-digit target ${t}`));
+    }
+  }
 });
