@@ -123,3 +123,16 @@ test('incremental decoding (byte fast path and window path) reproduces decode() 
     { numRuns: 300 },
   );
 });
+
+test('endsOnCharacterBoundary: true only when no partial character can be pending', async () => {
+  const { endsOnCharacterBoundary } = await import('./incremental-decoder.js');
+  const bytes = (...values: number[]) => Uint8Array.from(values);
+  assert.equal(endsOnCharacterBoundary(bytes(0x61)), true);
+  assert.equal(endsOnCharacterBoundary(bytes(0xe2, 0x82, 0xac)), true); // €
+  assert.equal(endsOnCharacterBoundary(bytes(0x61, 0xe2, 0x82)), false); // € cut
+  assert.equal(endsOnCharacterBoundary(bytes(0xf0, 0x9f, 0x98, 0x80)), true); // 😀
+  assert.equal(endsOnCharacterBoundary(bytes(0x82, 0xac)), false); // continuation bytes only: unknown
+  assert.equal(endsOnCharacterBoundary(bytes(0xc3)), false);
+  assert.equal(endsOnCharacterBoundary(bytes(0xff)), false);
+  assert.equal(endsOnCharacterBoundary(bytes()), false);
+});

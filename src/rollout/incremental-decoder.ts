@@ -19,6 +19,10 @@ export class IncrementalDecoder {
   /** Fast path for byte-level tokenizers: token bytes through a streaming UTF-8 decoder. */
   private readonly tokenBytes: ((id: number) => Uint8Array | null) | null;
   private readonly utf8 = new TextDecoder('utf-8');
+  /** True when the streaming UTF-8 decoder holds no partial character (then ASCII tokens skip it). */
+  private utf8Clean = true;
+  /** Per token id: its text when all its bytes are ASCII, else null. */
+  private readonly asciiText = new Map<number, string | null>();
 
   constructor(private readonly tokenizer: Tokenizer) {
     const withBytes = tokenizer as Tokenizer & { tokenBytes?: (id: number) => Uint8Array | null };
@@ -34,8 +38,17 @@ export class IncrementalDecoder {
     if (this.tokenBytes) {
       this.tokens.push(token);
       const bytes = this.tokenBytes(token);
-      // An id without bytes (unknown to the vocabulary) is decoded on its own.
-      const piece = bytes ? this.utf8.decode(bytes, { stream: true }) : this.utf8.decode() + this.tokenizer.decode([token]);
+      let piece: string;
+      const ascii = this.utf8Clean && bytes ? this.asciiOf(token, bytes) : null;
+      if (ascii !== null) piece = ascii; // most tokens: no decoder call (the bulk of the engine's own time)
+      else if (bytes) {
+        piece = this.utf8.decode(bytes, { stream: true });
+        this.utf8Clean = endsOnCharacterBoundary(bytes);
+      } else {
+        // An id without bytes (unknown to the vocabulary) is decoded on its own.
+        piece = this.utf8.decode() + this.tokenizer.decode([token]);
+        this.utf8Clean = true;
+      }
       this.text += piece;
       this.ends.push(this.text.length);
       if (piece !== '') {
@@ -60,9 +73,39 @@ export class IncrementalDecoder {
     return '';
   }
 
+  private asciiOf(token: number, bytes: Uint8Array): string | null {
+    let text = this.asciiText.get(token);
+    if (text === undefined) {
+      text = bytes.every((byte) => byte < 0x80) ? String.fromCharCode(...bytes) : null;
+      this.asciiText.set(token, text);
+    }
+    return text;
+  }
+
   /** Index of the first token whose text reaches `offset` (the token that completes that character). */
   tokenIndexCovering(offset: number): number {
     for (let i = 0; i < this.ends.length; i += 1) if ((this.ends[i] as number) >= offset) return i;
     return this.ends.length - 1;
   }
+}
+
+/**
+ * Whether bytes fed to a streaming UTF-8 decoder certainly leave it without a partial character:
+ * they end in ASCII, or in a lead byte followed by exactly the continuation bytes it announces.
+ * Anything else (a cut character, stray continuation bytes) answers false, which only costs speed.
+ */
+export function endsOnCharacterBoundary(bytes: Uint8Array): boolean {
+  let continuation = 0;
+  for (let i = bytes.length - 1; i >= 0; i -= 1) {
+    const byte = bytes[i] as number;
+    if (byte < 0x80) return continuation === 0;
+    if (byte < 0xc0) {
+      continuation += 1;
+      if (continuation > 3) return false;
+      continue;
+    }
+    const needed = byte >= 0xc2 && byte <= 0xdf ? 1 : byte >= 0xe0 && byte <= 0xef ? 2 : byte >= 0xf0 && byte <= 0xf4 ? 3 : -1;
+    return continuation === needed;
+  }
+  return false;
 }
