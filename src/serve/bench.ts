@@ -43,13 +43,18 @@ export interface ServeBenchReport {
   same_tokens: boolean;
 }
 
-async function measure(clients: number, requests: number, run: (index: number) => Promise<number>): Promise<ThroughputFigure> {
+/** `requests` calls of `run` by `clients` concurrent workers; counts the tokens each call returns. */
+export async function measure(clients: number, requests: number, run: (index: number) => Promise<number>): Promise<ThroughputFigure> {
   let next = 0;
   let tokens = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
-      for (let index = next++; index < requests; index = next++) tokens += await run(index);
+      for (let index = next++; index < requests; index = next++) {
+        // Await first: `tokens += await …` reads `tokens` before the await and loses the other workers' counts.
+        const produced = await run(index);
+        tokens += produced;
+      }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
