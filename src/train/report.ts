@@ -3,7 +3,7 @@
  * inline SVG plots: learning curves, accuracy by task family, code-helps vs text families).
  */
 import type { AccuracyFigure } from './evaluate.js';
-import { barChart, escapeXml, lineChart } from './plot.js';
+import { barChart, escapeXml, lineChart } from '../plot/svg.js';
 import type { StepRecord } from './run-store.js';
 import type { RunSummary, SummaryEvaluation } from './summary.js';
 

@@ -1,7 +1,9 @@
 /**
- * Two small inline-SVG charts for the training report: lines (learning curves, with optional
- * interval bands and vertical markers) and grouped bars (with optional interval whiskers). No
- * scripts, no external resources: the report stays one self-contained file.
+ * Two small inline-SVG charts for the self-contained reports of `cir train` and `cir eval`: lines
+ * (learning curves and pass@k curves, with optional interval bands, vertical markers and a log2 x
+ * axis) and grouped bars (with optional interval whiskers). No scripts, no external resources. Every
+ * label passes through `escapeXml`: family, subject and run names come from data files and must
+ * never become markup.
  */
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
@@ -39,6 +41,8 @@ export interface LineChartOptions {
   yMax?: number;
   /** Vertical dashed lines, e.g. tool-budget changes. */
   verticals?: { x: number; label: string }[];
+  /** 'log2' for k = 1, 2, 4, … (pass@k); points at x ≤ 0 are then left out. Default linear. */
+  xScale?: 'linear' | 'log2';
   width?: number;
   height?: number;
 }
@@ -64,6 +68,16 @@ function ticks(min: number, max: number, count: number): number[] {
   return out;
 }
 
+/** 1, 2, 4, … within [min, max], at most about ten of them. */
+function powersOfTwo(min: number, max: number): number[] {
+  const first = Math.ceil(Math.log2(min));
+  const last = Math.floor(Math.log2(max));
+  const stride = Math.max(1, Math.ceil((last - first + 1) / 10));
+  const out: number[] = [];
+  for (let e = first; e <= last; e += stride) out.push(2 ** e);
+  return out;
+}
+
 function legend(names: { name: string; color: string; dashed?: boolean }[], x: number, y: number): string {
   return names
     .map(({ name, color, dashed }, i) => {
@@ -77,14 +91,17 @@ export function lineChart(options: LineChartOptions): string {
   const width = options.width ?? 640;
   const height = options.height ?? 300;
   const frame = frameOf(width, height);
-  const all = options.series.flatMap((s) => s.points);
+  const log2 = options.xScale === 'log2';
+  const seriesList = log2 ? options.series.map((s) => ({ ...s, points: s.points.filter((p) => p.x > 0) })) : options.series;
+  const all = seriesList.flatMap((s) => s.points);
   const xs = all.map((p) => p.x);
-  const xMin = Math.min(...xs, 0);
-  const xMax = Math.max(...xs, xMin + 1);
+  const xMin = log2 ? Math.min(...xs, 1) : Math.min(...xs, 0);
+  const xMax = log2 ? Math.max(...xs, 2 * xMin) : Math.max(...xs, xMin + 1);
   const ys = all.flatMap((p) => [p.y, p.low ?? p.y, p.high ?? p.y]);
   const yMin = options.yMin ?? Math.min(...ys, 0);
   const yMax = options.yMax ?? Math.max(...ys, yMin + 1e-9);
-  const sx = (x: number) => frame.left + ((x - xMin) / (xMax - xMin)) * frame.plotWidth;
+  const position = (x: number) => (log2 ? Math.log2(x) : x);
+  const sx = (x: number) => frame.left + ((position(x) - position(xMin)) / (position(xMax) - position(xMin))) * frame.plotWidth;
   const sy = (y: number) => frame.top + frame.plotHeight - ((y - yMin) / (yMax - yMin || 1)) * frame.plotHeight;
   const parts: string[] = [];
   parts.push(`<text x="${frame.left}" y="16" ${FONT} font-weight="bold">${escapeXml(options.title)}</text>`);
@@ -94,7 +111,8 @@ export function lineChart(options: LineChartOptions): string {
   }
   // Steps are whole numbers: no tick at 0.25 of a step.
   const integral = xs.every((x) => Number.isInteger(x));
-  for (const t of ticks(xMin, xMax, 8).filter((tick) => !integral || Number.isInteger(tick))) {
+  const xTicks = log2 ? powersOfTwo(xMin, xMax) : ticks(xMin, xMax, 8).filter((tick) => !integral || Number.isInteger(tick));
+  for (const t of xTicks) {
     parts.push(`<text x="${sx(t)}" y="${frame.top + frame.plotHeight + 14}" text-anchor="middle" ${FONT}>${fmt(t)}</text>`);
   }
   parts.push(`<rect x="${frame.left}" y="${frame.top}" width="${frame.plotWidth}" height="${frame.plotHeight}" fill="none" stroke="#999"/>`);
@@ -106,7 +124,7 @@ export function lineChart(options: LineChartOptions): string {
     parts.push(`<text x="${x + 3}" y="${frame.top + 10}" ${FONT} fill="#555">${escapeXml(marker.label)}</text>`);
   }
   const keys: { name: string; color: string; dashed?: boolean }[] = [];
-  options.series.forEach((series, i) => {
+  seriesList.forEach((series, i) => {
     const color = series.color ?? PALETTE[i % PALETTE.length]!;
     keys.push({ name: series.name, color, ...(series.dashed ? { dashed: true } : {}) });
     const banded = series.points.filter((p) => p.low !== undefined && p.high !== undefined);
@@ -138,6 +156,8 @@ export interface BarSeries {
 
 export interface BarChartOptions {
   title: string;
+  /** Under the category labels; optional. */
+  xLabel?: string;
   yLabel: string;
   categories: string[];
   series: BarSeries[];
@@ -147,14 +167,20 @@ export interface BarChartOptions {
 }
 
 export function barChart(options: BarChartOptions): string {
-  const width = options.width ?? Math.max(480, 120 + options.categories.length * (24 + options.series.length * 16) + 150);
+  // Each category's slot fits its bars and, when every category is labelled, its (shortened) label.
+  const labelled = options.categories.length <= 24;
+  const longest = Math.min(14, Math.max(0, ...options.categories.map((category) => category.length)));
+  const slotWidth = Math.max(24 + options.series.length * 16, labelled ? 7 * longest + 8 : 0);
+  const width = options.width ?? Math.min(960, Math.max(480, 48 + options.categories.length * slotWidth + 150));
   const height = options.height ?? 300;
   const frame = frameOf(width, height);
   const values = options.series.flatMap((s) => [...s.values.filter((v): v is number => v !== null), ...(s.intervals ?? []).flatMap((i) => (i ? [i[1]] : []))]);
   const yMax = options.yMax ?? Math.max(...values, 1e-9);
   const sy = (y: number) => frame.top + frame.plotHeight - (y / yMax) * frame.plotHeight;
   const slot = frame.plotWidth / Math.max(1, options.categories.length);
-  const barWidth = Math.max(4, (slot - 12) / Math.max(1, options.series.length));
+  const padding = Math.min(12, slot * 0.2); // between categories
+  const barWidth = Math.max(2, (slot - padding) / Math.max(1, options.series.length));
+  const gap = Math.min(2, barWidth * 0.15); // between a category's bars
   const parts: string[] = [];
   parts.push(`<text x="${frame.left}" y="16" ${FONT} font-weight="bold">${escapeXml(options.title)}</text>`);
   for (const t of ticks(0, yMax, 5)) {
@@ -169,21 +195,27 @@ export function barChart(options: BarChartOptions): string {
     keys.push({ name: series.name, color });
     series.values.forEach((value, c) => {
       if (value === null) return;
-      const x = frame.left + c * slot + 6 + s * barWidth;
+      const x = frame.left + c * slot + padding / 2 + s * barWidth;
       const label = `${series.name} / ${options.categories[c] ?? ''}: ${fmt(value)}`;
-      parts.push(`<rect x="${x}" y="${sy(value)}" width="${barWidth - 2}" height="${frame.top + frame.plotHeight - sy(value)}" fill="${color}"><title>${escapeXml(label)}</title></rect>`);
+      parts.push(`<rect x="${x}" y="${sy(value)}" width="${barWidth - gap}" height="${frame.top + frame.plotHeight - sy(value)}" fill="${color}"><title>${escapeXml(label)}</title></rect>`);
       const interval = series.intervals?.[c];
       if (interval) {
-        const cx = x + (barWidth - 2) / 2;
+        const cx = x + (barWidth - gap) / 2;
         parts.push(`<line x1="${cx}" y1="${sy(interval[0])}" x2="${cx}" y2="${sy(interval[1])}" stroke="#333"/>`);
         for (const end of interval) parts.push(`<line x1="${cx - 3}" y1="${sy(end)}" x2="${cx + 3}" y2="${sy(end)}" stroke="#333"/>`);
       }
     });
   });
+  // Many categories (a histogram): label every few; long names are shortened.
+  const every = labelled ? 1 : Math.ceil(options.categories.length / 12);
   options.categories.forEach((category, c) => {
+    if (c % every !== 0) return;
     const x = frame.left + c * slot + slot / 2;
-    parts.push(`<text x="${x}" y="${frame.top + frame.plotHeight + 14}" text-anchor="middle" ${FONT}>${escapeXml(category)}</text>`);
+    const label = category.length > 14 ? `${category.slice(0, 13)}…` : category;
+    parts.push(`<text x="${x}" y="${frame.top + frame.plotHeight + 14}" text-anchor="middle" ${FONT}>${escapeXml(label)}</text>`);
   });
-  parts.push(legend(keys, frame.left + frame.plotWidth + 12, frame.top + 8));
+  if (options.xLabel) parts.push(`<text x="${frame.left + frame.plotWidth / 2}" y="${height - 6}" text-anchor="middle" ${FONT}>${escapeXml(options.xLabel)}</text>`);
+  // One unnamed series needs no legend.
+  if (keys.length > 1 || keys.some((key) => key.name !== '')) parts.push(legend(keys, frame.left + frame.plotWidth + 12, frame.top + 8));
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">${parts.join('')}</svg>`;
 }
