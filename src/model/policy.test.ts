@@ -94,6 +94,24 @@ test('forwardBackward + optimStep lowers cross-entropy; masked targets get no gr
   }
 });
 
+test('resetOptimizer zeroes the moments and the step, keeping the weights', async () => {
+  const own = createEmbeddedPolicy(small, { seed: 9, kernels: 'typescript' });
+  try {
+    const tokens = own.tokenizer.encode('Q: 1+1?\nA: 2');
+    const lossMask = new Float32Array(tokens.length - 1).fill(1);
+    await own.forwardBackward([{ tokens, lossMask }], { kind: 'cross_entropy', weights: [lossMask] });
+    await own.optimStep({ learningRate: 1e-2, beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0, gradClip: 1 });
+    const weights = Float32Array.from(own.model.params);
+    assert.ok(own.optimizer.step === 1 && own.optimizer.v.some((x) => x > 0));
+    own.resetOptimizer();
+    assert.equal(own.optimizer.step, 0);
+    assert.ok(own.optimizer.m.every((x) => x === 0) && own.optimizer.v.every((x) => x === 0));
+    assert.deepEqual(own.model.params, weights);
+  } finally {
+    await own.close();
+  }
+});
+
 test('save and load round-trip weights; a wrong format version is refused with a hint', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cir-model-'));
   const path = policy.saveTo(join(dir, 'ckpt'));

@@ -200,6 +200,13 @@ export class EmbeddedPolicy implements PolicyBackend {
     return result;
   }
 
+  /** Zero AdamW moments and step: a new run from these weights (a checkpoint's moments belong to its own run). */
+  resetOptimizer(): void {
+    this.optimizer.m.fill(0);
+    this.optimizer.v.fill(0);
+    this.optimizer.step = 0;
+  }
+
   /** Writes `checkpointDir/name/` (weights, config, optimizer state); returns the directory. */
   async save(name: string): Promise<string> {
     if (!/^[\w.-]+$/.test(name)) throw new InputError('checkpoint names use letters, digits, _, - and . only', name);

@@ -86,7 +86,8 @@ Evaluation (held-out test split; start, periodic, end):
   --eval-budget K         tool budget of every evaluation (default 5, the paper's evaluation)
   --no-text-eval          skip the extra start/end evaluation with the interpreter off
 Policy and tools:
-  --init DIR              embedded checkpoint to start from (default: the committed warm start)
+  --init DIR              embedded checkpoint whose weights to start from, with fresh AdamW moments
+                          (default: the committed warm start)
   --backend embedded|tinker    the policy backend (default embedded)
   --base-url URL, --base-model NAME, --tokenizer DIR   Tinker backend (API key from TINKER_API_KEY);
                           the tokenizer is a Hugging Face tokenizer.json directory
@@ -178,6 +179,9 @@ export async function openResources(values: Values, config: TrainConfig, out: st
   let tokenizer: Tokenizer;
   if (backendName === 'embedded') {
     const policy = await loadEmbeddedPolicy(init, { threads, checkpointDir: join(resolve(out), 'checkpoints') });
+    // RL starts from the weights only: moments saved by `cir pretrain` belong to another objective and
+    // lr. (`--resume` then loads the run's own checkpoint, moments included.)
+    policy.resetOptimizer();
     backend = policy;
     tokenizer = policy.tokenizer;
     if (config.rl.loss.klCoef > 0) reference = await loadEmbeddedPolicy(init, { threads: 1 });
