@@ -6,6 +6,8 @@
  */
 import type { Tokenizer } from '../core/tokenizer.js';
 
+const ASCII_TEXT = new WeakMap<Tokenizer, Map<number, string | null>>();
+
 export class IncrementalDecoder {
   private readonly tokens: number[] = [];
   private prefixOffset = 0;
@@ -21,12 +23,15 @@ export class IncrementalDecoder {
   private readonly utf8 = new TextDecoder('utf-8');
   /** True when the streaming UTF-8 decoder holds no partial character (then ASCII tokens skip it). */
   private utf8Clean = true;
-  /** Per token id: its text when all its bytes are ASCII, else null. */
-  private readonly asciiText = new Map<number, string | null>();
+  /** Per token id: its text when all its bytes are ASCII, else null (shared by the tokenizer's decoders). */
+  private readonly asciiText: Map<number, string | null>;
 
   constructor(private readonly tokenizer: Tokenizer) {
     const withBytes = tokenizer as Tokenizer & { tokenBytes?: (id: number) => Uint8Array | null };
     this.tokenBytes = typeof withBytes.tokenBytes === 'function' ? withBytes.tokenBytes.bind(tokenizer) : null;
+    let cache = ASCII_TEXT.get(tokenizer);
+    if (!cache) ASCII_TEXT.set(tokenizer, (cache = new Map()));
+    this.asciiText = cache;
   }
 
   get length(): number {
@@ -37,10 +42,12 @@ export class IncrementalDecoder {
   push(token: number): string {
     if (this.tokenBytes) {
       this.tokens.push(token);
-      const bytes = this.tokenBytes(token);
+      // Most tokens: a cached ASCII text and no decoder call (this was the bulk of the engine's own time).
+      const cached = this.utf8Clean ? this.asciiText.get(token) : null;
+      const bytes = typeof cached === 'string' ? null : this.tokenBytes(token);
       let piece: string;
-      const ascii = this.utf8Clean && bytes ? this.asciiOf(token, bytes) : null;
-      if (ascii !== null) piece = ascii; // most tokens: no decoder call (the bulk of the engine's own time)
+      const ascii = typeof cached === 'string' ? cached : this.utf8Clean && bytes ? this.asciiOf(token, bytes) : null;
+      if (ascii !== null) piece = ascii;
       else if (bytes) {
         piece = this.utf8.decode(bytes, { stream: true });
         this.utf8Clean = endsOnCharacterBoundary(bytes);
