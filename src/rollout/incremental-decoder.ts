@@ -43,18 +43,17 @@ export class IncrementalDecoder {
     if (this.tokenBytes) {
       this.tokens.push(token);
       // Most tokens: a cached ASCII text and no decoder call (this was the bulk of the engine's own time).
-      const cached = this.utf8Clean ? this.asciiText.get(token) : null;
-      const bytes = typeof cached === 'string' ? null : this.tokenBytes(token);
-      let piece: string;
-      const ascii = typeof cached === 'string' ? cached : this.utf8Clean && bytes ? this.asciiOf(token, bytes) : null;
-      if (ascii !== null) piece = ascii;
-      else if (bytes) {
-        piece = this.utf8.decode(bytes, { stream: true });
-        this.utf8Clean = endsOnCharacterBoundary(bytes);
-      } else {
-        // An id without bytes (unknown to the vocabulary) is decoded on its own.
-        piece = this.utf8.decode() + this.tokenizer.decode([token]);
-        this.utf8Clean = true;
+      let piece = this.utf8Clean ? this.asciiTextOf(token) : null;
+      if (piece === null) {
+        const bytes = this.tokenBytes(token);
+        if (bytes) {
+          piece = this.utf8.decode(bytes, { stream: true });
+          this.utf8Clean = endsOnCharacterBoundary(bytes);
+        } else {
+          // An id without bytes (unknown to the vocabulary) is decoded on its own.
+          piece = this.utf8.decode() + this.tokenizer.decode([token]);
+          this.utf8Clean = true;
+        }
       }
       this.text += piece;
       this.ends.push(this.text.length);
@@ -80,10 +79,12 @@ export class IncrementalDecoder {
     return '';
   }
 
-  private asciiOf(token: number, bytes: Uint8Array): string | null {
+  /** The token's text when all its bytes are ASCII, else null; computed once per tokenizer and id. */
+  private asciiTextOf(token: number): string | null {
     let text = this.asciiText.get(token);
     if (text === undefined) {
-      text = bytes.every((byte) => byte < 0x80) ? String.fromCharCode(...bytes) : null;
+      const bytes = this.tokenBytes!(token);
+      text = bytes && bytes.every((byte) => byte < 0x80) ? String.fromCharCode(...bytes) : null;
       this.asciiText.set(token, text);
     }
     return text;

@@ -55,17 +55,8 @@ export function copyDrills(count: number, seed: number, tokenizer: Tokenizer): T
  */
 export function copyFocusDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum & { focus: Float32Array } {
   const datum = traceToDatum(trace, tokenizer);
-  const focus = new Float32Array(datum.lossMask.length);
-  let position = tokenizer.encode(trace.prompt).length;
-  for (const segment of trace.segments) {
-    const ids = tokenizer.encode(segment.text);
-    if (segment.origin === 'policy') {
-      ids.forEach((id, i) => {
-        if (/^[0-9]+$/.test(tokenizer.decode([id]))) focus[position + i - 1] = 1;
-      });
-    }
-    position += ids.length;
-  }
+  // lossMask marks exactly the policy's tokens (and the end token, never a digit).
+  const focus = Float32Array.from(datum.lossMask, (trained, t) => (trained === 1 && /^[0-9]+$/.test(tokenizer.decode([datum.tokens[t + 1]!])) ? 1 : 0));
   return { ...datum, focus };
 }
 
@@ -104,6 +95,12 @@ export function learningRateAt(step: number, steps: number, peak: number): numbe
   return peak * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
+function maskTotal(masks: readonly ArrayLike<number>[]): number {
+  let sum = 0;
+  for (const mask of masks) for (let t = 0; t < mask.length; t++) sum += mask[t]!;
+  return sum;
+}
+
 export async function pretrain(policy: PolicyBackend, tokenizer: Tokenizer, options: PretrainOptions): Promise<PretrainResult> {
   const focusCount = Math.min(options.copyFocus ?? 0, options.batchSize - 1);
   const plainCount = options.batchSize - focusCount;
@@ -132,13 +129,8 @@ export async function pretrain(policy: PolicyBackend, tokenizer: Tokenizer, opti
       : traces.slice(traceStep * plainCount, (traceStep + 1) * plainCount);
     const focusBatch = drilling ? [] : focused.slice(traceStep * focusCount, (traceStep + 1) * focusCount);
     if (batch.length === 0) break;
-    const total = (masks: readonly ArrayLike<number>[]) => {
-      let sum = 0;
-      for (const mask of masks) for (let t = 0; t < mask.length; t++) sum += mask[t]!;
-      return sum;
-    };
-    const targets = total(batch.map((datum) => datum.lossMask));
-    const focusTargets = total(focusBatch.map((datum) => datum.focus));
+    const targets = maskTotal(batch.map((datum) => datum.lossMask));
+    const focusTargets = maskTotal(focusBatch.map((datum) => datum.focus));
     // Without focused digits in this step the plain traces carry the whole loss.
     const plainShare = focusTargets > 0 ? 0.5 : 1;
     const weights = [
