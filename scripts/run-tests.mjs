@@ -1,4 +1,4 @@
-// Runs every compiled test file (dist/**/*.test.js) with Node's test runner.
+// Runs every compiled test file (dist-test/**/*.test.js, the test build) with Node's test runner.
 // Node 20's --test takes no globs, so the file list is built here. Arguments filter by substring:
 //   node scripts/run-tests.mjs grader interpreter
 import { spawnSync } from 'node:child_process';
@@ -7,9 +7,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+const dist = join(root, 'dist-test');
 if (!existsSync(dist)) {
-  console.error('run-tests: dist/ is missing; run `npm run build` first');
+  console.error('run-tests: dist-test/ is missing; run `npm run build:test` first');
   process.exit(2);
 }
 const files = [];

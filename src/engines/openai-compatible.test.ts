@@ -1,9 +1,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadHfTokenizer, qwen3TokenizerDir } from '../tokenizers/index.js';
+import { loadHfTokenizer } from '../tokenizers/index.js';
+import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import type { SampleChunk, SamplingParams } from '../core/sampling.js';
 import { InputError } from '../core/errors.js';
-import { startFakeVllm, type FakeFault, type FakeRequest, type FakeVllmServer } from './fake-vllm.js';
+import { startFakeVllm, type FakeFault, type FakeRequest, type FakeVllmServer } from './testing/fake-vllm.js';
 import { EngineRequestError, retryAfterMs, retryDelayMs } from './http-retry.js';
 import { OpenAICompatibleEngine, mapFinishReason, type OpenAICompatibleOptions } from './openai-compatible.js';
 

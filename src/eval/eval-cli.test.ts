@@ -10,8 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeVllm, type FakeRequest } from '../engines/fake-vllm.js';
-import { loadHfTokenizer, qwen3TokenizerDir } from '../tokenizers/index.js';
+import { startFakeVllm, type FakeRequest } from '../engines/testing/fake-vllm.js';
+import { loadHfTokenizer } from '../tokenizers/index.js';
+import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import { readResults, RESULTS_FILE } from './run-store.js';
 import type { RunSummary } from './summary.js';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { compareRuns, comparisonMarkdown } from './compare.js';
 import { writeReport } from './report.js';
 import { barChart, escapeHtml, lineChart } from './svg.js';
-import { writeFixtureRun } from './test-fixtures.js';
+import { writeFixtureRun } from './testing/fixtures.js';
 
 test('report writes summary.json, report.md and a self-contained report.html with plots', () => {
   const dir = writeFixtureRun();

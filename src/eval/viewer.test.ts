@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { InputError } from '../core/errors.js';
-import { writeFixtureRun } from './test-fixtures.js';
+import { writeFixtureRun } from './testing/fixtures.js';
 import { isLoopback, startViewer } from './viewer.js';
 
 /** Raw GET with the path sent exactly as written (fetch would normalise `..` away). */

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { InputError } from '../core/errors.js';
 import { createSandboxExecutor, type SandboxExecutor } from './sandbox-executor.js';
-import { isAlive, processesWithUids, waitFor } from './test-support.js';
+import { isAlive, processesWithUids, waitFor } from './testing/support.js';
 
 const UID_BASE = 63000; // own slot range, so parallel test files never share uids
 const UIDS = 32;

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { ExecutionOutcome } from '../core/execution.js';
 import { createSandboxExecutor, SandboxSession, type SandboxExecutor } from './sandbox-executor.js';
-import { processesWithUids, waitFor } from './test-support.js';
+import { processesWithUids, waitFor } from './testing/support.js';
 
 const UID_BASE = 62000;
 const UIDS = 16;

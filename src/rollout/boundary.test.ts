@@ -95,7 +95,8 @@ test('pythonStrip follows str.strip: NBSP and \\x1c are whitespace, BOM is not',
 });
 
 test('incremental decoding (byte fast path and window path) reproduces decode() on arbitrary ids', async () => {
-  const { loadHfTokenizer, qwen3TokenizerDir } = await import('../tokenizers/index.js');
+  const { loadHfTokenizer } = await import('../tokenizers/index.js');
+  const { qwen3TokenizerDir } = await import('../tokenizers/testing/qwen3.js');
   const { IncrementalDecoder } = await import('./incremental-decoder.js');
   const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());
   const windowOnly = { name: 'w', vocabSize: tokenizer.vocabSize, eosTokenId: tokenizer.eosTokenId, encode: (t: string) => tokenizer.encode(t), decode: (ids: readonly number[]) => tokenizer.decode(ids) };

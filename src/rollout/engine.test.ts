@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { CodeExecutor, ExecutionOutcome, ExecutionSession, ExecuteOptions } from '../core/execution.js';
 import type { SampleChunk, SampleRequest, SampledSequence, StreamRequest } from '../core/sampling.js';
-import { loadHfTokenizer, qwen3TokenizerDir } from '../tokenizers/index.js';
+import { loadHfTokenizer } from '../tokenizers/index.js';
+import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import {
   RolloutEngine,
   ScriptedEngine,

@@ -4,10 +4,11 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadHfTokenizer, qwen3TokenizerDir } from '../tokenizers/index.js';
+import { loadHfTokenizer } from '../tokenizers/index.js';
+import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import { createSandboxExecutor } from '../interpreter/index.js';
 import { OpenAICompatibleEngine } from '../engines/openai-compatible.js';
-import { startFakeVllm, type FakeFault, type FakeRequest, type FakeVllmServer } from '../engines/fake-vllm.js';
+import { startFakeVllm, type FakeFault, type FakeRequest, type FakeVllmServer } from '../engines/testing/fake-vllm.js';
 import { RolloutEngine, assertTrainedEqualsSampled, trainingDatum, trajectoryText, type RolloutConfig, type RolloutTrajectory } from './index.js';
 
 const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());

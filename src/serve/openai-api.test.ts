@@ -2,8 +2,8 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.js';
 import { visibleText } from './openai-api.js';
-import { CharTokenizer } from './bigram-policy.js';
-import { postJson, readEvents, startBigramServer, TEST_ALPHABET, type BigramServer } from './test-support.js';
+import { CharTokenizer } from './testing/bigram-policy.js';
+import { postJson, readEvents, startBigramServer, TEST_ALPHABET, type BigramServer } from './testing/support.js';
 
 interface Choice {
   index: number;

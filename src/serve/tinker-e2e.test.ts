@@ -14,7 +14,7 @@ import type { AdamParams, TokenLossFunction, TrainingDatum } from '../core/polic
 import { createTinkerPolicy, type TinkerPolicyOptions } from '../engines/tinker-policy.js';
 import { TinkerApiError, TinkerSessionExpiredError, type FetchFunction } from '../engines/tinker-client.js';
 import { tinkerLoss } from '../engines/tinker-losses.js';
-import { postJson, startBigramServer, type BigramServer } from './test-support.js';
+import { postJson, startBigramServer, type BigramServer } from './testing/support.js';
 
 const adam: AdamParams = { learningRate: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradClip: 0 };
 const noSleep = { now: () => Date.now(), sleep: async () => undefined };

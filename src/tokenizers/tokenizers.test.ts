@@ -5,7 +5,8 @@ import { mkdtemp, readFile, rm, writeFile, mkdir, copyFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { downloadHfTokenizer, HubDownloadError, loadHfTokenizer, loadHfTokenizerFromHub, qwen3TokenizerDir } from './index.js';
+import { downloadHfTokenizer, HubDownloadError, loadHfTokenizer, loadHfTokenizerFromHub } from './index.js';
+import { qwen3TokenizerDir } from './testing/qwen3.js';
 
 const qwen3 = await loadHfTokenizer(qwen3TokenizerDir());
 

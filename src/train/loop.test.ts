@@ -8,7 +8,7 @@ import { charTokenizer } from '../model/index.js';
 import { fixedBudgetSchedule, paperBudgetSchedule } from '../rl/index.js';
 import { runTraining } from './loop.js';
 import type { StepRecord } from './run-store.js';
-import { ALWAYS_CODE, FakeExecutor, ScriptedPolicy, tinyConfig } from './test-support.js';
+import { ALWAYS_CODE, FakeExecutor, ScriptedPolicy, tinyConfig } from './testing/support.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cir-train-loop-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -4,7 +4,7 @@ import { charTokenizer } from '../model/index.js';
 import { heldOutTasks, promptsForStep, promptTokens, trainingPool } from './problems.js';
 import { fitToContext } from './rollouts.js';
 import { deriveSeed } from './seeds.js';
-import { tinyConfig } from './test-support.js';
+import { tinyConfig } from './testing/support.js';
 import type { Trajectory } from '../core/trajectory.js';
 
 test('derived seeds depend on every part and on nothing else', () => {

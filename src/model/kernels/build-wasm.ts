@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export async function assembleMatmulWat(): Promise<Uint8Array> {
   const { default: initWabt } = await import('wabt');
   const wabt = await initWabt();
-  const source = readFileSync(fileURLToPath(new URL('./matmul.wat', import.meta.url).href.replace('/dist/', '/src/')), 'utf8');
+  const source = readFileSync(fileURLToPath(new URL('./matmul.wat', import.meta.url).href.replace(/\/dist(-test)?\//, '/src/')), 'utf8');
   const module = wabt.parseWat('matmul.wat', source, { simd: true, threads: true });
   try {
     return module.toBinary({}).buffer;

@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Tokenizer } from '../core/tokenizer.js';
+import type { Tokenizer } from '../../core/tokenizer.js';
 
 export type FakeFault =
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }

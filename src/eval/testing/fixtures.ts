@@ -2,10 +2,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Trajectory } from '../core/trajectory.js';
-import { trajectoryStats } from './metrics.js';
-import { resolveSettings } from './protocol.js';
-import { openRun, type SampleRecord } from './run-store.js';
+import type { Trajectory } from '../../core/trajectory.js';
+import { trajectoryStats } from '../metrics.js';
+import { resolveSettings } from '../protocol.js';
+import { openRun, type SampleRecord } from '../run-store.js';
 
 export const HOSTILE_PROSE = 'Let me think. <script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> so';
 

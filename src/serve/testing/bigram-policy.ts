@@ -7,11 +7,11 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InputError } from '../core/errors.js';
-import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../core/policy.js';
-import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, StreamRequest } from '../core/sampling.js';
-import type { Tokenizer } from '../core/tokenizer.js';
-import { tinkerLoss } from '../engines/tinker-losses.js';
+import { InputError } from '../../core/errors.js';
+import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../../core/policy.js';
+import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, StreamRequest } from '../../core/sampling.js';
+import type { Tokenizer } from '../../core/tokenizer.js';
+import { tinkerLoss } from '../../engines/tinker-losses.js';
 
 /** Characters as tokens; id 0 is `<eos>` (special). */
 export class CharTokenizer implements Tokenizer {

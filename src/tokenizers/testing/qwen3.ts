@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { UnsupportedError } from '../core/errors.js';
+import { UnsupportedError } from '../../core/errors.js';
 
 export function qwen3TokenizerDir(): string {
   const require = createRequire(import.meta.url);

@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BigramPolicy, CharTokenizer } from './bigram-policy.js';
-import { startServer, type RunningServer, type ServeOptions } from './server.js';
+import { startServer, type RunningServer, type ServeOptions } from '../server.js';
 
 export const TEST_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789 .,:;=+-*/()[]{}`\n\'"_#<>!?';
 

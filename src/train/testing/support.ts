@@ -5,12 +5,12 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CodeExecutor, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
-import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../core/policy.js';
-import type { SampleChunk, SampledSequence, SampleRequest, StreamRequest } from '../core/sampling.js';
-import { charTokenizer } from '../model/index.js';
-import type { TrainConfig } from './config.js';
-import { defaultTrainConfig } from './config.js';
+import type { CodeExecutor, ExecutionOutcome, ExecutionSession } from '../../core/execution.js';
+import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../../core/policy.js';
+import type { SampleChunk, SampledSequence, SampleRequest, StreamRequest } from '../../core/sampling.js';
+import { charTokenizer } from '../../model/index.js';
+import type { TrainConfig } from '../config.js';
+import { defaultTrainConfig } from '../config.js';
 
 /** The continuation's text for a context (prompt + everything so far) and the call's seed. */
 export type Script = (context: string, seed: number | undefined) => string;
