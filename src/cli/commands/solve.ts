@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { SamplingEngine } from '../../core/sampling.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
-import { mathPrompt } from '../../benchmarks/math-prompts.js';
+import { instructedQuestion } from '../../prompts/index.js';
 import { OpenAICompatibleEngine } from '../../engines/openai-compatible.js';
 import { createSandboxExecutor } from '../../interpreter/index.js';
 import { loadEmbeddedPolicy } from '../../model/index.js';
@@ -91,7 +91,7 @@ export const solveCommand: Command = {
     let engine: SamplingEngine;
     let tokenizer: Tokenizer;
     let promptTokens: number[];
-    const text = mathPrompt(problem, 'code-integrated');
+    const text = instructedQuestion(problem, 'code');
     if (values.engine === 'embedded') {
       const policy = await loadEmbeddedPolicy(...(values.checkpoint ? [values.checkpoint] : []));
       engine = policy;
