@@ -1,6 +1,6 @@
 /** `cir solve "PROBLEM"`: one code-integrated trajectory, printed live as the model writes it. */
 import { InputError } from '../../core/errors.js';
-import { mathPrompt } from '../../benchmarks/math-prompts.js';
+import { instructedQuestion } from '../../prompts/index.js';
 import { ENGINE_GRAMMAR, openExecutor, openSamplingEngine, parseEngineSpec, parseSandboxSpec, SANDBOX_GRAMMAR } from '../../backends/index.js';
 import { renderPrompt } from '../../tasks/index.js';
 import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
@@ -88,7 +88,7 @@ export const solveCommand: Command = {
     });
     const { engine, tokenizer, chatTokenizer } = opened;
     let promptTokens: number[];
-    const text = mathPrompt(problem, 'code-integrated');
+    const text = instructedQuestion(problem, 'code');
     if (opened.trainedPromptFormat === 'tasks') {
       // The embedded model was trained on the generated tasks' compact prompt, not the paper's long one.
       promptTokens = tokenizer.encode(renderPrompt({ problem }));
