@@ -13,7 +13,6 @@ export type {
   BudgetPolicy,
   InterpreterMode,
 } from './engine.js';
-export type { RolloutSamplingEngine } from './segment.js';
 export {
   trajectoryText,
   responseText,
