@@ -36,9 +36,9 @@ interface LayerActivations {
 }
 
 interface Activations {
-  /** Capacity: B·T rows (stored as B = rows, T = 1) and attention floats. */
-  B: number;
-  T: number;
+  /** Capacity in token rows (any B·T up to it fits; buffers are indexed from their start). */
+  rows: number;
+  /** Capacity of each layer's attention-probability buffer, in floats (B·H·T·T). */
   attSize: number;
   layers: LayerActivations[];
   output: Float32Array; // (N,C) residual after the last layer
@@ -129,19 +129,17 @@ export class Transformer {
     const current = this.activations;
     const c = this.config;
     // Buffers are indexed with the current (B,T) from their start, so only total sizes matter.
-    if (current && current.B * current.T >= B * T && current.attSize >= B * c.numHeads * T * T) {
+    if (current && current.rows >= B * T && current.attSize >= B * c.numHeads * T * T) {
       return current;
     }
     // Grow geometrically so a run of slowly rising batch shapes regrows a few times, not every step.
     const grow = (needed: number, had: number) => (needed > had ? Math.max(needed, Math.ceil(had * 1.5)) : had);
-    const N = grow(B * T, current ? current.B * current.T : 0);
+    const N = grow(B * T, current?.rows ?? 0);
     const attSize = grow(B * c.numHeads * T * T, current?.attSize ?? 0);
     // When nothing was carved after the old block, hand it back so regrowth does not leak it
     // (a long RL run otherwise exhausts the 2 GiB arena).
     if (current && this.activationsEnd === this.arena.mark()) this.arena.release(this.activationsStart);
     this.activationsStart = this.arena.mark();
-    const newB = N;
-    const newT = 1;
     const C = c.hiddenSize;
     const hd = headDim(c);
     const QD = c.numHeads * hd;
@@ -168,8 +166,7 @@ export class Transformer {
       });
     }
     this.activations = {
-      B: newB,
-      T: newT,
+      rows: N,
       layers,
       output: a.alloc(N * C),
       lnf: a.alloc(N * C),

@@ -16,8 +16,9 @@ export interface AdvantageInput {
   /** The prompt each sequence answers; sequences with the same id form one group. */
   groupIds_B: readonly (string | number)[];
   /**
-   * 1 on every response target (policy AND tool tokens: the paper whitens over the unmasked
-   * response mask, §6), 0 on prompt targets. The advantage is broadcast over it.
+   * 1 on every response target (policy AND tool tokens: the paper's code whitens over the unmasked
+   * response mask, `_create_loss_mask` in RUCAIBox/CIR ray_trainer.py), 0 on prompt targets. The
+   * advantage is broadcast over it.
    */
   responseMask_B_T: Ragged;
 }
@@ -151,7 +152,10 @@ export function maskedWhiten(values_B_T: Ragged, mask_B_T: Ragged, epsilon = 1e-
   });
 }
 
-/** The paper's "REINFORCE++" (§8.1): group-mean baseline, then token-weighted batch whitening. */
+/**
+ * The paper's "REINFORCE++" (`compute_reinforce_plus_plus_baseline_outcome_advantage` in RUCAIBox/CIR
+ * verl/trainer/ppo/core_algos.py): group-mean baseline, then token-weighted batch whitening.
+ */
 export const reinforcePlusPlusBaseline: AdvantageEstimator = (input, options) => {
   const scores_B = perSequence(input, (rewards, member) => (rewards.length > 1 ? rewards[member]! - mean(rewards) : rewards[member]!));
   return maskedWhiten(broadcast(scores_B, input.responseMask_B_T), input.responseMask_B_T, options.whitenEpsilon ?? 1e-8);

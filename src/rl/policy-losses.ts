@@ -107,7 +107,8 @@ function ratioOf(logprob: number, oldLogprob: number): { ratio: number; clamped:
 }
 
 /**
- * PPO clipped surrogate, asymmetric clip and dual clip (paper §8.2):
+ * PPO clipped surrogate, asymmetric clip and dual clip (`compute_policy_loss` in RUCAIBox/CIR
+ * verl/trainer/ppo/core_algos.py, clip ratios from its run.sh):
  * L = max(−A·r, −A·clip(r, 1−ε_low, 1+ε_high)); if A < 0, L = min(L, −A·c).
  * PPO only clips on the side that would help the update: A > 0 with r > 1+ε_high (clipHigh),
  * A < 0 with r < 1−ε_low (clipLow), A < 0 with r > c (dualClip). Ties take the unclipped branch.

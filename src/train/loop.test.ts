@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { AbortedError, InputError } from '../core/errors.js';
 import { formatFeedback } from '../interpreter/index.js';
 import { charTokenizer } from '../model/index.js';
 import { fixedBudgetSchedule, paperBudgetSchedule } from '../rl/index.js';
@@ -143,4 +144,15 @@ test('infrastructure failures stay out of the gradient and are counted', async (
   const trainedTexts = policy.trained.flatMap((call) => call.data.map((datum) => String.fromCharCode(...datum.tokens)));
   assert.equal(trainedTexts.length, 12 - excluded);
   for (const text of trainedTexts) assert.doesNotMatch(text, /infra/);
+});
+
+test('a stopped run is reported as stopped, not as bad input', async () => {
+  const out = join(root, 'stopped');
+  const controller = new AbortController();
+  controller.abort();
+  const policy = new ScriptedPolicy(ALWAYS_CODE, join(out, 'checkpoints'));
+  await assert.rejects(
+    runTraining(tinyConfig(2), deps(policy), { out, signal: controller.signal }),
+    (error: unknown) => error instanceof AbortedError && !(error instanceof InputError) && /--resume/.test(error.message),
+  );
 });
