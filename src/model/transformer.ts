@@ -125,6 +125,12 @@ export class Transformer {
    * Activations for the largest (B,T) seen so far. Growing allocates anew; the old block is reused when it
    * is the arena's last allocation, and abandoned otherwise (other buffers follow it).
    */
+  /** The sizes forward and backward index with: hidden C, head dim, heads, KV heads, MLP width F, vocabulary V. */
+  private dims(): { C: number; hd: number; H: number; KVH: number; F: number; V: number } {
+    const c = this.config;
+    return { C: c.hiddenSize, hd: headDim(c), H: c.numHeads, KVH: c.numKvHeads, F: c.intermediateSize, V: c.vocabSize };
+  }
+
   private ensureActivations(B: number, T: number): Activations {
     const current = this.activations;
     const c = this.config;
@@ -202,12 +208,7 @@ export class Transformer {
     const c = this.config;
     const acts = this.ensureActivations(B, T);
     const N = B * T;
-    const C = c.hiddenSize;
-    const hd = headDim(c);
-    const H = c.numHeads;
-    const KVH = c.numKvHeads;
-    const F = c.intermediateSize;
-    const V = c.vocabSize;
+    const { C, hd, H, KVH, F, V } = this.dims();
     const mm = this.kernels;
     const p = this.params;
     for (let n = 0; n < N; n++) {
@@ -265,12 +266,7 @@ export class Transformer {
     const { B, T } = last;
     const c = this.config;
     const N = B * T;
-    const C = c.hiddenSize;
-    const hd = headDim(c);
-    const H = c.numHeads;
-    const KVH = c.numKvHeads;
-    const F = c.intermediateSize;
-    const V = c.vocabSize;
+    const { C, hd, H, KVH, F, V } = this.dims();
     const mm = this.kernels;
     const p = this.params;
     const g = this.grads;

@@ -8,6 +8,7 @@
  * singleton). A group whose rewards are all equal gets a zero group-relative advantage.
  */
 import { InputError } from '../core/errors.js';
+import { NamedRegistry } from './registry.js';
 import { assertBinaryMask, assertFiniteNumber, assertSameShape, type Ragged } from './shapes.js';
 
 export interface AdvantageInput {
@@ -33,31 +34,20 @@ export interface AdvantageOptions {
 /** Per-token advantages, row b aligned with `responseMask_B_T[b]`; zero off the response mask. */
 export type AdvantageEstimator = (input: AdvantageInput, options: AdvantageOptions) => Float32Array[];
 
-const registry = new Map<string, AdvantageEstimator>();
+const registry = new NamedRegistry<AdvantageEstimator>('advantage estimator', 'advantageEstimator');
 
 /** The registered estimators' names, in registration order (the built-ins first): what `--advantage` accepts. */
 export function advantageEstimatorNames(): string[] {
-  return [...registry.keys()];
+  return registry.names();
 }
 
 /** Registers an estimator; re-registering a name for a different function is an error. */
 export function registerAdvantageEstimator(name: string, estimator: AdvantageEstimator): void {
-  const existing = registry.get(name);
-  if (existing !== undefined && existing !== estimator) {
-    throw new InputError(`advantage estimator ${JSON.stringify(name)} is already registered`, 'advantageEstimator');
-  }
-  registry.set(name, estimator);
+  registry.register(name, estimator);
 }
 
 export function getAdvantageEstimator(name: string): AdvantageEstimator {
-  const estimator = registry.get(name);
-  if (estimator === undefined) {
-    throw new InputError(
-      `unknown advantage estimator ${JSON.stringify(name)}; supported: ${[...registry.keys()].join(', ')}`,
-      'advantageEstimator',
-    );
-  }
-  return estimator;
+  return registry.get(name);
 }
 
 /** Validates the input and runs the named estimator. */

@@ -6,7 +6,7 @@ import type { Tokenizer } from '../../core/tokenizer.js';
 import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
 import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
 import { advantageEstimatorNames, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, policyLossNames, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
-import { defaultTrainConfig, runTraining, type TrainConfig, type TrainEvent, type TrainResult } from '../../train/index.js';
+import { defaultTrainConfig, runTraining, type TrainConfig, type TrainerDeps, type TrainEvent, type TrainResult } from '../../train/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
@@ -174,6 +174,17 @@ export interface TrainingResources {
   close(): Promise<void>;
 }
 
+/** What the trainer needs from the opened resources: the policy, its reference for KL, the sandbox. */
+export function trainerDeps(resources: TrainingResources): TrainerDeps {
+  return {
+    backend: resources.backend,
+    tokenizer: resources.tokenizer,
+    ...(resources.executor ? { executor: resources.executor } : {}),
+    ...(resources.reference ? { reference: resources.reference } : {}),
+    formatFeedback: (outcome) => formatFeedback(outcome),
+  };
+}
+
 /** The policy `--engine` names, with the older `--init` and `--backend tinker --base-url` spellings. */
 export function trainEngineSpec(values: Pick<Values, 'engine' | 'init' | 'backend' | 'base-url'>): EngineSpec {
   const backend = oneOf(values.backend, 'backend', ['embedded', 'tinker'] as const, 'embedded');
@@ -292,13 +303,7 @@ export const trainCommand: Command = {
     try {
       const result = await runTraining(
         config,
-        {
-          backend: resources.backend,
-          tokenizer: resources.tokenizer,
-          ...(resources.executor ? { executor: resources.executor } : {}),
-          ...(resources.reference ? { reference: resources.reference } : {}),
-          formatFeedback: (outcome) => formatFeedback(outcome),
-        },
+        trainerDeps(resources),
         { out, resume: Boolean(values.resume), ...(stopAfter !== undefined ? { stopAfter } : {}), onEvent: progressReporter(config.rl.totalSteps, silent, config.tools) },
       );
       if (values.json) process.stdout.write(`${JSON.stringify(result.summary ?? { stopped: true, completedSteps: result.completedSteps })}\n`);
