@@ -108,3 +108,9 @@ test('extraction mode boxed is boxedOnly', () => {
   assert.equal(extractAnswer('The final answer is \\boxed{5}', { mode: 'boxed' }).answer, '5');
   assert.equal(extractAnswer('The answer is 5', { mode: 'free-text', boxedOnly: true }).answer, null);
 });
+
+test('free-text mode: an answer stated as a run of math spans is one list', () => {
+  const free = { mode: 'free-text' as const };
+  assert.equal(extractAnswer('Therefore, the answer is $1$, $2$ and $-2$. Then $x$ is done.', free).answer, '1, 2, -2');
+  assert.equal(extractAnswer('The answer is $3$ because $x = 1$.', free).answer, '3');
+});

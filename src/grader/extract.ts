@@ -262,7 +262,11 @@ function statedAnswer(phrase: string, method: ExtractionMethod): Extraction | nu
   const first = spans[0];
   // The answer follows the statement directly: its first math span, or the words up to the end of the clause.
   if (first && phrase.slice(0, first.start).trim().replace(/^(?:that|:)\s*/, '') === '' && first.content.trim() !== '') {
-    return { answer: withPercent(first.content.trim(), phrase.slice(first.end)), method };
+    // Several answers stated as a run of spans (`$1$, $2$ and $-2$`) are one list.
+    let last = 0;
+    while (last + 1 < spans.length && /^\s*(?:,|,?\s*and|,?\s*or)?\s*$/.test(phrase.slice((spans[last] as MathSpan).end, (spans[last + 1] as MathSpan).start))) last += 1;
+    const contents = spans.slice(0, last + 1).map((span) => span.content.trim());
+    return { answer: withPercent(contents.join(', '), phrase.slice((spans[last] as MathSpan).end)), method };
   }
   const cut = CLAUSE_END.exec(phrase);
   const clause = cut ? phrase.slice(0, cut.index) : phrase;
