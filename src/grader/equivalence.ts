@@ -4,7 +4,7 @@
  * intervals, matrices, relations) → scalars (exact rationals, then complex evaluation, with
  * random points for variables). Every step is bounded by a deadline; nothing throws.
  */
-import { Rng } from '../core/rng.js';
+import { seededRandom } from '../core/rng.js';
 import { children, hasDecimal, show, variables, type Node } from './ast.js';
 import { complexValue, exactValue, type Complex, type Rational } from './evaluate.js';
 import { bindConstants, parseLatex } from './latex-parser.js';
@@ -442,8 +442,7 @@ function compareRelations(a: Node & { type: 'rel' }, b: Node & { type: 'rel' }, 
 /** Equations/inequalities are the same when their differences are proportional (positively for inequalities). */
 function proportional(a: Node, b: Node, symmetric: boolean, context: Context): Decision {
   const names = [...variables(b, variables(a))].sort();
-  const rng = new Rng(7919);
-  const random = (): number => rng.next();
+  const random = seededRandom(7919);
   let ratio: number | null = null;
   let valid = 0;
   for (let attempt = 0; attempt < 12 && valid < 5; attempt += 1) {
@@ -556,9 +555,7 @@ function compareScalars(a: Node, b: Node, context: Context): Decision {
     }
     return { equal: false, reason: 'numeric' };
   }
-  // Seeded: verdicts must not change from run to run.
-  const rng = new Rng(104729);
-  const random = (): number => rng.next();
+  const random = seededRandom(104729);
   // Floors, factorials and binomials are about integers: sample integers, or real points miss the difference.
   const integers = usesIntegerFunctions(a) || usesIntegerFunctions(b);
   let valid = 0;
