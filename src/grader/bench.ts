@@ -246,6 +246,8 @@ export interface KindReport {
   comparisons: number;
   p50_ms: number;
   p99_ms: number;
+  /** p99 over cases of each case's fastest pass: the grader's own cost, less the stalls of a shared machine. */
+  p99_best_of_passes_ms: number;
   /** Longest predicted text of this kind, in characters. */
   max_chars: number;
 }
@@ -256,6 +258,8 @@ export interface GraderBenchReport {
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
+  /** p99 over cases of each case's fastest pass (see KindReport). */
+  p99_best_of_passes_ms: number;
   by_kind: Partial<Record<BenchCase['kind'], KindReport>>;
   /**
    * Share of the generated mix's labels (respellings and perturbations of dataset answers) that the
@@ -283,6 +287,7 @@ export function benchGrader(cases: BenchCase[], passes = 3, onProgress?: (done: 
   for (const c of cases) judgeCase(c);
   const latencies: number[] = [];
   const byKind = new Map<BenchCase['kind'], { latencies: number[]; maxChars: number }>();
+  const fastest = new Array<number>(cases.length).fill(Infinity);
   const verdicts: boolean[] = [];
   const reasons: Partial<Record<VerdictReason, number>> = {};
   const passRates: number[] = [];
@@ -296,6 +301,7 @@ export function benchGrader(cases: BenchCase[], passes = 3, onProgress?: (done: 
       const verdict = judgeCase(c);
       const elapsed = performance.now() - t0;
       latencies.push(elapsed);
+      fastest[index] = Math.min(fastest[index] as number, elapsed);
       const kind = byKind.get(c.kind) ?? { latencies: [], maxChars: 0 };
       kind.latencies.push(elapsed);
       kind.maxChars = Math.max(kind.maxChars, c.predicted.length);
@@ -315,9 +321,17 @@ export function benchGrader(cases: BenchCase[], passes = 3, onProgress?: (done: 
   const sortedRates = [...passRates].sort((a, b) => a - b);
   latencies.sort((a, b) => a - b);
   const kinds: Partial<Record<BenchCase['kind'], KindReport>> = {};
+  const bestOf = (kind?: BenchCase['kind']): number =>
+    round(percentile(fastest.filter((_, index) => kind === undefined || cases[index]?.kind === kind).sort((x, y) => x - y), 0.99));
   for (const [kind, entry] of byKind) {
     entry.latencies.sort((x, y) => x - y);
-    kinds[kind] = { comparisons: entry.latencies.length / passes, p50_ms: round(percentile(entry.latencies, 0.5)), p99_ms: round(percentile(entry.latencies, 0.99)), max_chars: entry.maxChars };
+    kinds[kind] = {
+      comparisons: entry.latencies.length / passes,
+      p50_ms: round(percentile(entry.latencies, 0.5)),
+      p99_ms: round(percentile(entry.latencies, 0.99)),
+      p99_best_of_passes_ms: bestOf(kind),
+      max_chars: entry.maxChars,
+    };
   }
   return {
     comparisons: cases.length,
@@ -326,6 +340,7 @@ export function benchGrader(cases: BenchCase[], passes = 3, onProgress?: (done: 
     p50_ms: round(percentile(latencies, 0.5)),
     p99_ms: round(percentile(latencies, 0.99)),
     max_ms: round(latencies[latencies.length - 1] ?? 0),
+    p99_best_of_passes_ms: bestOf(),
     by_kind: kinds,
     generated_self_check: round(generatedAgreed / Math.max(1, generated)),
     labelled_self_check: labelledCount > 0 ? round(labelledAgreed / labelledCount) : null,

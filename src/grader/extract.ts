@@ -95,9 +95,25 @@ function balanced(text: string, start: number): string | null {
   return null;
 }
 
+const ANSWER_TAG = /<answer>([\s\S]*?)<\/answer>/;
+const FINAL_ANSWER = /final answer\s*(?:is|:)\s*[:：]?\s*([^\n]+)/i;
+const ANSWER_LINE = /^\s*\**answer\**\s*[:：]\s*([^\n]+)/im;
+/** A number glued to a unit or currency sign (`1,000.99m²`, `5€`). */
+const GLUED_NUMBER = /(?<![A-Za-z\d.,_^])[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)(?=[A-Za-z€$£¥%²³])/;
+/** A tuple or interval of plain numbers (`(1, -2)`, `[0, 1)`). */
+const PLAIN_TUPLE = /[([]\s*[+-]?\d+(?:\.\d+)?(?:\s*[,;]\s*[+-]?\d+(?:\.\d+)?)+\s*[)\]]/;
+
+/** Global twins of the patterns, compiled once (extraction runs for every sampled response). */
+const globalPatterns = new Map<RegExp, RegExp>();
+
 function lastMatch(text: string, pattern: RegExp): RegExpExecArray | null {
   let last: RegExpExecArray | null = null;
-  const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+  let global = globalPatterns.get(pattern);
+  if (global === undefined) {
+    global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+    globalPatterns.set(pattern, global);
+  }
+  global.lastIndex = 0;
   for (let match = global.exec(text); match; match = global.exec(text)) {
     last = match;
     if (match[0].length === 0) global.lastIndex += 1;
@@ -133,17 +149,17 @@ function extractStrict(text: string, options: ExtractOptions): Extraction {
   const box = lastBoxed(text);
   if (box && box.content !== '') return { answer: box.content, method: box.method };
   if (options.boxedOnly === true) return { answer: null, method: 'none', reason: box ? 'the last box is empty' : 'no \\boxed{} in the response' };
-  const tag = lastMatch(text, /<answer>([\s\S]*?)<\/answer>/);
+  const tag = lastMatch(text, ANSWER_TAG);
   if (tag?.[1] !== undefined && tag[1].trim() !== '') {
     const inner = lastBoxed(tag[1]);
     return { answer: inner ? inner.content : cleanPhrase(tag[1]), method: 'answer-tag' };
   }
-  const final = lastMatch(text, /final answer\s*(?:is|:)\s*[:：]?\s*([^\n]+)/i);
+  const final = lastMatch(text, FINAL_ANSWER);
   if (final?.[1]) {
     const phrase = cleanPhrase(final[1].replace(/^\s*(?:that\s+)?/, ''));
     if (phrase !== '') return { answer: phrase, method: 'final-answer' };
   }
-  const line = lastMatch(text, /^\s*\**answer\**\s*[:：]\s*([^\n]+)/im);
+  const line = lastMatch(text, ANSWER_LINE);
   if (line?.[1]) {
     const phrase = cleanPhrase(line[1]);
     if (phrase !== '') return { answer: phrase, method: 'answer-line' };
@@ -290,11 +306,11 @@ function lastNumberInText(text: string): Extraction | null {
   PROSE_NUMBER.lastIndex = 0;
   for (let match = PROSE_NUMBER.exec(text); match; match = PROSE_NUMBER.exec(text)) last = match;
   // A number glued to a unit (`1,000.99m²`) fails the look-ahead above; try again allowing letters after it.
-  const glued = lastMatch(text, /(?<![A-Za-z\d.,_^])[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?)(?=[A-Za-z€$£¥%²³])/);
+  const glued = lastMatch(text, GLUED_NUMBER);
   if (glued && (!last || glued.index >= last.index)) last = glued;
   if (!last) return null;
   // The last number closes a plain tuple or interval (`(1, -2)`, `[0, 1)`): the group is the answer.
-  const group = lastMatch(text.slice(0, last.index + last[0].length + 3), /[([]\s*[+-]?\d+(?:\.\d+)?(?:\s*[,;]\s*[+-]?\d+(?:\.\d+)?)+\s*[)\]]/);
+  const group = lastMatch(text.slice(0, last.index + last[0].length + 3), PLAIN_TUPLE);
   if (group && group.index + group[0].length >= last.index + last[0].length) return { answer: group[0], method: 'last-number' };
   const before = text.slice(Math.max(0, last.index - 2), last.index);
   const currency = /(?:\\\$|[$€£¥₹])\s?$/.exec(before)?.[0].trim() ?? '';
@@ -311,7 +327,7 @@ function extractFreeText(text: string, options: ExtractOptions): Extraction {
   if (text.trim() === '') return { answer: null, method: 'none', reason: 'empty text' };
   const box = lastBoxed(text);
   if (box && box.content !== '') return { answer: withPercent(box.content, text.slice(box.end)), method: box.method };
-  const tag = lastMatch(text, /<answer>([\s\S]*?)<\/answer>/);
+  const tag = lastMatch(text, ANSWER_TAG);
   if (tag?.[1] !== undefined && tag[1].trim() !== '') {
     const stated = statedAnswer(tag[1].trim(), 'answer-tag');
     if (stated) return stated;
