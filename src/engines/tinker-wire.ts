@@ -80,7 +80,8 @@ export interface SampledSequenceWire {
 export interface SampleResponseWire {
   type: 'sample';
   sequences: SampledSequenceWire[];
-  prompt_logprobs: null;
+  /** One entry per prompt token; null where undefined (the first token). */
+  prompt_logprobs: Array<number | null> | null;
   topk_prompt_logprobs: null;
 }
 
