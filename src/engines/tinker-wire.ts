@@ -6,6 +6,7 @@
 import { InputError } from '../core/errors.js';
 import type { AdamParams, TrainingDatum } from '../core/policy.js';
 import type { FinishReason } from '../core/sampling.js';
+import type { TinkerLossName } from '../core/builtin-losses.js';
 
 export interface TensorDataWire {
   data: number[];
@@ -27,8 +28,6 @@ export interface DatumWire {
   loss_fn_inputs: Record<string, TensorDataWire>;
 }
 
-export type TinkerLossName = 'cross_entropy' | 'importance_sampling' | 'ppo';
-export const TINKER_LOSS_NAMES: readonly TinkerLossName[] = ['cross_entropy', 'importance_sampling', 'ppo'];
 
 export interface ForwardBackwardInputWire {
   data: DatumWire[];

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { AdamParams, TokenLossFunction, TrainingDatum } from '../core/policy.js';
 import { createTinkerPolicy, type TinkerPolicyOptions } from '../engines/tinker-policy.js';
 import { TinkerApiError, TinkerSessionExpiredError, type FetchFunction } from '../engines/tinker-client.js';
-import { tinkerLoss } from '../engines/tinker-losses.js';
+import { tinkerLoss } from '../core/builtin-losses.js';
 import { postJson, startBigramServer, type BigramServer } from './testing/support.js';
 
 const adam: AdamParams = { learningRate: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradClip: 0 };
@@ -195,8 +195,10 @@ test('checkpoint paths are confined to the checkpoint folder: traversal and syml
     await symlink(join(outside, 'secret'), join(setup.checkpointDir, 'linked'));
     const future = (await postJson(`${base}/api/v1/load_weights`, { model_id: modelId, seq_id: 1, path: 'tinker://m/weights/linked', optimizer: true })).json as { request_id: string };
     const answer = await postJson(`${base}/api/v1/retrieve_future`, { request_id: future.request_id });
-    assert.equal(answer.status, 400);
-    assert.match((answer.json as { detail: string }).detail, /resolves outside the checkpoint folder/);
+    // A failed future in the hosted shape (api_future_impl.py @ d595dc2): 200 with error and category.
+    assert.equal(answer.status, 200);
+    assert.equal((answer.json as { category: string }).category, 'user');
+    assert.match((answer.json as { error: string }).error, /resolves outside the checkpoint folder/);
   });
 });
 
