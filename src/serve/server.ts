@@ -13,7 +13,7 @@ import type { PolicyBackend } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { HttpError, ReadWriteLock, hasApiKey, isLoopbackHost, readBodyBytes, readJsonBody, sendJson, toHttpError } from './http.js';
 import { handleCompletions, modelsResponse, parseCompletionRequest, type CompletionContext, type CompletionLimits } from './openai-api.js';
-import { TinkerService, type TinkerLimits } from './tinker-api.js';
+import { TinkerService, type TinkerCaps, type TinkerLimits } from './tinker-api.js';
 
 export interface ServeLimits extends CompletionLimits, TinkerLimits {
   maxBodyBytes: number;
@@ -37,6 +37,8 @@ export interface ServeOptions {
   createBackend?: () => Promise<PolicyBackend>;
   /** Tinker models loaded at once (default 2). */
   maxModels?: number;
+  /** Size caps of the Tinker service's maps (sessions, futures, sampling sessions). */
+  tinkerCaps?: Partial<TinkerCaps>;
   futureHoldMs?: number;
   futureTtlMs?: number;
   /** Clock for session expiry and future retention (injectable for tests). */
@@ -78,6 +80,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     backend: options.backend,
     ...(options.createBackend ? { createBackend: options.createBackend } : {}),
     ...(options.maxModels !== undefined ? { maxModels: options.maxModels } : {}),
+    ...(options.tinkerCaps ? { caps: options.tinkerCaps } : {}),
     maxBodyBytes: limits.maxBodyBytes,
     tokenizer: options.tokenizer,
     modelName: options.modelName,

@@ -230,9 +230,10 @@ test('training requests run in seq_id order; a replay returns the same future, a
       assert.ok(((optim.json as { metrics: { grad_norm: number } }).metrics.grad_norm ?? 0) > 0);
       const unknown = await postJson(`${base}/api/v1/retrieve_future`, { request_id: 'req_nope' });
       assert.equal(unknown.status, 404);
-      // A second training client is refused while one is loaded.
+      // With --max-models 1 a second training client is refused while one is loaded.
       const other = await postJson(`${base}/api/v1/create_model`, { session_id: session.session_id, base_model: 'bigram-test' });
       assert.equal(other.status, 409);
+      assert.match((other.json as { detail: string }).detail, /at most 1 model .*--max-models/);
       const fresh = await postJson(`${base}/api/v1/asample`, { base_model: 'bigram-test', num_samples: 2, prompt: { chunks: [{ type: 'encoded_text', tokens: [1] }] }, sampling_params: { max_tokens: 3, stop: [0] } });
       assert.equal(fresh.status, 200);
       const mixed = await postJson(`${base}/api/v1/asample`, { base_model: 'bigram-test', prompt: { chunks: [{ type: 'encoded_text', tokens: [1] }] }, sampling_params: { max_tokens: 3, stop: [0, 'x'] } });
@@ -240,6 +241,6 @@ test('training requests run in seq_id order; a replay returns the same future, a
       const missingMax = await postJson(`${base}/api/v1/asample`, { base_model: 'bigram-test', prompt: { chunks: [{ type: 'encoded_text', tokens: [1] }] }, sampling_params: {} });
       assert.equal(missingMax.status, 400);
     },
-    { futureHoldMs: 20 },
+    { futureHoldMs: 20, maxModels: 1 },
   );
 });
