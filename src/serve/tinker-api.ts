@@ -19,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute, resolve } from 'node:path';
 import { decompress as zstdDecompress } from 'fzstd';
-import { InputError } from '../core/errors.js';
 import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { SamplingParams } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';

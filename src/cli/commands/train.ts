@@ -48,6 +48,8 @@ export const TRAIN_FLAGS = {
   'base-url': { type: 'string' },
   'base-model': { type: 'string' },
   tokenizer: { type: 'string' },
+  'lora-rank': { type: 'string' },
+  'context-window': { type: 'string' },
   threads: { type: 'string' },
   'sandbox-concurrency': { type: 'string' },
   json: { type: 'boolean' },
@@ -91,6 +93,9 @@ Policy and tools:
   --backend embedded|tinker    the policy backend (default embedded)
   --base-url URL, --base-model NAME, --tokenizer DIR   Tinker backend (API key from TINKER_API_KEY);
                           the tokenizer is a Hugging Face tokenizer.json directory
+  --lora-rank N           Tinker LoRA rank (default 32)
+  --context-window N      Tinker prompt + completion limit (default: the server's; required for SkyRL,
+                          which reports none)
   --threads 1|2           embedded matmul threads (default 2)
   --sandbox-concurrency N snippets run at once (default ${DEFAULT_CONCURRENCY}, the interpreter's measured best on 2 cores)
   --checkpoint-every N    checkpoint every N steps (default 10; always at the end)
@@ -188,9 +193,17 @@ export async function openResources(values: Values, config: TrainConfig, out: st
   } else {
     if (!values['base-url'] || !values['base-model'] || !values.tokenizer) throw new UsageError('--backend tinker needs --base-url, --base-model and --tokenizer');
     tokenizer = await loadHfTokenizer(values.tokenizer);
-    const options = { baseUrl: values['base-url'], baseModel: values['base-model'], tokenizer, ...(process.env['TINKER_API_KEY'] ? { apiKey: process.env['TINKER_API_KEY'] } : {}) };
+    const options = {
+      baseUrl: values['base-url'],
+      baseModel: values['base-model'],
+      tokenizer,
+      loraRank: numberFlag(values['lora-rank'], 'lora-rank', 32, 1, 1024),
+      ...(values['context-window'] !== undefined ? { contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 2, 10_000_000) } : {}),
+      ...(process.env['TINKER_API_KEY'] ? { apiKey: process.env['TINKER_API_KEY'] } : {}),
+    };
     backend = await createTinkerPolicy(options);
-    if (config.rl.loss.klCoef > 0) reference = await createTinkerPolicy(options);
+    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
+    if (config.rl.loss.klCoef > 0) reference = await createTinkerPolicy({ ...options, role: 'reference' });
   }
   const executor = config.tools ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
   return {
