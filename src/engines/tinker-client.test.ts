@@ -146,7 +146,7 @@ test('stop handling: ids go on the wire, strings with ids are applied client-sid
   assert.equal(cut.stopReason, '```');
 });
 
-test('/client/config: SkyRL's one flag and a hosted answer both read, with the SDK defaults (ClientConfigResponse @ d595dc2) for what is missing', () => {
+test("/client/config: SkyRL's one flag and a hosted answer both read, with the SDK defaults (ClientConfigResponse @ d595dc2) for what is missing", () => {
   const skyrl = serverConfigFromWire({ pjwt_auth_enabled: false });
   assert.equal(skyrl.protoWriteFwdbwd, null, 'unsaid: SDK 0.25 sends protobuf regardless');
   assert.equal(skyrl.fwdbwdMaxChunkLen, 1024);
