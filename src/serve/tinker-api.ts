@@ -53,6 +53,9 @@ export interface TinkerCaps {
   maxSamplingSessions: number;
 }
 
+/** seq_ids per model remembered for replay de-duplication. */
+const ACCEPTED_SEQ_IDS_KEPT = 1024;
+
 export const DEFAULT_TINKER_CAPS: TinkerCaps = { maxSessions: 256, maxFutures: 10_000, maxSamplingSessions: 4096 };
 
 export interface TinkerServiceOptions {
@@ -507,6 +510,8 @@ export class TinkerService {
       for (let next = model.pending.get(model.nextSeq); next; next = model.pending.get(model.nextSeq)) {
         model.pending.delete(model.nextSeq);
         model.nextSeq++;
+        // Replays only ever repeat recent requests: older seq_ids are forgotten (a replay of one is then 409 "behind").
+        model.accepted.delete(model.nextSeq - 1 - ACCEPTED_SEQ_IDS_KEPT);
         await next.run();
       }
     } finally {
