@@ -40,6 +40,8 @@ export interface EngineOptions {
   freshOptimizer?: boolean;
   /** API keys (OPENAI_API_KEY, TINKER_API_KEY) and Hub settings (HF_ENDPOINT, HF_TOKEN); default process.env. */
   env?: Environment;
+  /** Ask a server engine once, before any rollout, whether it can do what its mode needs (default true). */
+  verify?: boolean;
   /** Progress while a model loads (in-process engines), as a fraction in [0, 1]. */
   onLoadProgress?: (fraction: number) => void;
 }
@@ -144,6 +146,7 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}),
         ...(env['OPENAI_API_KEY'] ? { apiKey: env['OPENAI_API_KEY'] } : {}),
       });
+      if (options.verify !== false) await engine.verifyTokenIds();
       return {
         spec,
         engine,
