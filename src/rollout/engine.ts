@@ -11,7 +11,7 @@ import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment, ToolCall, Trajectory, TrajectoryStatus } from '../core/trajectory.js';
 import { formatFeedback as formatInterpreterFeedback, type FeedbackOptions } from '../interpreter/index.js';
 import { findCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
-import { Limiter } from './limiter.js';
+import { Semaphore } from '../core/semaphore.js';
 import { generateSegment } from './segment.js';
 
 export type BudgetPolicy = 'finish' | 'notify';
@@ -158,8 +158,8 @@ interface ResolvedConfig extends Required<Omit<RolloutConfig, 'executor' | 'form
 
 export class RolloutEngine {
   private readonly config: ResolvedConfig;
-  private readonly engineLimiter: Limiter;
-  private readonly executorLimiter: Limiter;
+  private readonly engineLimiter: Semaphore;
+  private readonly executorLimiter: Semaphore;
   private nextId = 0;
   readonly stats: RolloutStats = { engineWorkMs: 0, engineCalls: 0, executions: 0, droppedTokens: 0 };
 
@@ -198,8 +198,8 @@ export class RolloutEngine {
     if (this.config.budgetPolicy !== 'finish' && this.config.budgetPolicy !== 'notify') {
       throw new InputError(`must be "finish" or "notify", got ${JSON.stringify(this.config.budgetPolicy)}`, 'budgetPolicy');
     }
-    this.engineLimiter = new Limiter(this.config.engineConcurrency);
-    this.executorLimiter = new Limiter(this.config.executorConcurrency);
+    this.engineLimiter = new Semaphore(this.config.engineConcurrency);
+    this.executorLimiter = new Semaphore(this.config.executorConcurrency);
   }
 
   /** Rolls out `n` trajectories for one prompt; each advances on its own. */
