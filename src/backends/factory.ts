@@ -11,6 +11,7 @@ import type { CodeExecutor } from '../core/execution.js';
 import type { PolicyBackend } from '../core/policy.js';
 import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
+import { LlamaCppServerEngine } from '../engines/llamacpp-server.js';
 import { OpenAICompatibleEngine } from '../engines/openai-compatible.js';
 import { createTinkerPolicy } from '../engines/tinker-policy.js';
 import { createSandboxExecutor, SandboxFusionExecutor } from '../interpreter/index.js';
@@ -157,7 +158,20 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         close: () => Promise.resolve(),
       };
     }
-    case 'llamacpp-server':
+    case 'llamacpp-server': {
+      const tokenizer = await serverTokenizer(spec, options);
+      const engine = new LlamaCppServerEngine({ url: spec.url, ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}) });
+      if (options.verify !== false) await engine.verify(tokenizer.eosTokenId);
+      return {
+        spec,
+        engine,
+        tokenizer,
+        chatTokenizer: tokenizer,
+        trainedPromptFormat: null,
+        description: { engine: formatEngineSpec(spec), name: engine.name, tokenizer: tokenizer.name, wire: 'tokens', contextWindow: engine.contextWindow },
+        close: () => Promise.resolve(),
+      };
+    }
     case 'ollama':
       throw new UnsupportedError(`--engine ${formatEngineSpec(spec)}: this engine is not built yet`);
     case 'llamacpp':
