@@ -160,61 +160,61 @@ export class LlamaCppServerEngine implements SamplingEngine {
 
   /** Streams one continuation; a broken stream resumes from the delivered ids, a lost id is bridged. */
   stream(request: StreamRequest): AsyncIterable<SampleChunk> {
-    const url = `${this.base}/completion`;
     const delivered: number[] = [];
-    const self = this;
-    async function* attempt(signal: AbortSignal): AsyncGenerator<SampleChunk> {
-      while (true) {
-        const remaining = request.params.maxTokens - delivered.length;
-        if (remaining <= 0) {
-          yield { tokens: [], logprobs: [], finishReason: 'length', stopReason: null };
-          return;
-        }
-        self.counters.requests += 1;
-        const streamAbort = new AbortController();
-        const linked = AbortSignal.any([signal, streamAbort.signal]);
-        const response = await postJson(url, self.body([...request.promptTokens, ...delivered], request.params, true, remaining), self.options, linked, request.signal);
-        let received = 0;
-        let gap = 0;
-        try {
-          for await (const event of readEvents(response, 'sse', url, self.options.idleTimeoutMs ?? 60_000)) {
-            const completion = event as WireCompletion & { error?: unknown };
-            if (completion.error !== undefined) throw new EngineRequestError(`${url} stream error: ${JSON.stringify(completion.error).slice(0, 300)}`, 'http', url, 500, true);
-            const tokens = Array.isArray(completion.tokens) ? completion.tokens : [];
-            if (completion.stop === true) {
-              yield { tokens: [], logprobs: [], ...llamaCppFinish(completion) };
-              return;
-            }
-            if (tokens.length === 0 && (completion.tokens_predicted ?? 0) > 0) {
-              throw new EngineRequestError(`${url} streamed no token ids: this llama.cpp server is too old for return_tokens; update it`, 'protocol', url, 200, false);
-            }
-            const predicted = completion.tokens_predicted ?? received + tokens.length;
-            if (predicted > received + tokens.length) {
-              gap = predicted - received; // this event's id and the ones the server never sent
-              break;
-            }
-            received += tokens.length;
-            const cut = cutAtStopToken(tokens, request.params.stopTokenIds);
-            delivered.push(...cut.tokens);
-            const chunk: SampleChunk = { tokens: cut.tokens, logprobs: alignLogprobs(cut.tokens, completion.completion_probabilities) };
-            if (cut.stopId !== null) Object.assign(chunk, { finishReason: 'stop' as const, stopReason: cut.stopId });
-            yield chunk;
-            if (cut.stopId !== null) return;
-          }
-        } finally {
-          streamAbort.abort(new Error('stream over'));
-        }
-        if (gap === 0) throw new EngineRequestError(`${url} stream ended early (${delivered.length} tokens)`, 'truncated', url, null, true);
-        // Bridge the lost ids without streaming, then stream on from there.
-        self.counters.bridges += 1;
-        const bridge = await self.complete([...request.promptTokens, ...delivered], request.params, request.signal, Math.min(gap, request.params.maxTokens - delivered.length));
-        delivered.push(...bridge.tokens);
-        const ended = bridge.finishReason !== 'length' || delivered.length >= request.params.maxTokens;
-        yield { tokens: bridge.tokens, logprobs: bridge.logprobs, ...(ended ? { finishReason: bridge.finishReason, stopReason: bridge.stopReason ?? null } : {}) };
-        if (ended) return;
+    return withStreamRetries(`${this.base}/completion`, this.options, request.signal, (signal) => this.streamAttempt(request, delivered, signal));
+  }
+
+  private async *streamAttempt(request: StreamRequest, delivered: number[], signal: AbortSignal): AsyncGenerator<SampleChunk> {
+    const url = `${this.base}/completion`;
+    while (true) {
+      const remaining = request.params.maxTokens - delivered.length;
+      if (remaining <= 0) {
+        yield { tokens: [], logprobs: [], finishReason: 'length', stopReason: null };
+        return;
       }
+      this.counters.requests += 1;
+      const streamAbort = new AbortController();
+      const linked = AbortSignal.any([signal, streamAbort.signal]);
+      const response = await postJson(url, this.body([...request.promptTokens, ...delivered], request.params, true, remaining), this.options, linked, request.signal);
+      let received = 0;
+      let gap = 0;
+      try {
+        for await (const event of readEvents(response, 'sse', url, this.options.idleTimeoutMs ?? 60_000)) {
+          const completion = event as WireCompletion & { error?: unknown };
+          if (completion.error !== undefined) throw new EngineRequestError(`${url} stream error: ${JSON.stringify(completion.error).slice(0, 300)}`, 'http', url, 500, true);
+          const tokens = Array.isArray(completion.tokens) ? completion.tokens : [];
+          if (completion.stop === true) {
+            yield { tokens: [], logprobs: [], ...llamaCppFinish(completion) };
+            return;
+          }
+          if (tokens.length === 0 && (completion.tokens_predicted ?? 0) > 0) {
+            throw new EngineRequestError(`${url} streamed no token ids: this llama.cpp server is too old for return_tokens; update it`, 'protocol', url, 200, false);
+          }
+          const predicted = completion.tokens_predicted ?? received + tokens.length;
+          if (predicted > received + tokens.length) {
+            gap = predicted - received; // this event's id and the ones the server never sent
+            break;
+          }
+          received += tokens.length;
+          const cut = cutAtStopToken(tokens, request.params.stopTokenIds);
+          delivered.push(...cut.tokens);
+          const chunk: SampleChunk = { tokens: cut.tokens, logprobs: alignLogprobs(cut.tokens, completion.completion_probabilities) };
+          if (cut.stopId !== null) Object.assign(chunk, { finishReason: 'stop' as const, stopReason: cut.stopId });
+          yield chunk;
+          if (cut.stopId !== null) return;
+        }
+      } finally {
+        streamAbort.abort(new Error('stream over'));
+      }
+      if (gap === 0) throw new EngineRequestError(`${url} stream ended early (${delivered.length} tokens)`, 'truncated', url, null, true);
+      // Bridge the lost ids without streaming, then stream on from there.
+      this.counters.bridges += 1;
+      const bridge = await this.complete([...request.promptTokens, ...delivered], request.params, request.signal, Math.min(gap, request.params.maxTokens - delivered.length));
+      delivered.push(...bridge.tokens);
+      const ended = bridge.finishReason !== 'length' || delivered.length >= request.params.maxTokens;
+      yield { tokens: bridge.tokens, logprobs: bridge.logprobs, ...(ended ? { finishReason: bridge.finishReason, stopReason: bridge.stopReason ?? null } : {}) };
+      if (ended) return;
     }
-    return withStreamRetries(url, this.options, request.signal, attempt);
   }
 
   /**
