@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { openPolicyBackend } from '../../backends/index.js';
+import { DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
 import { startServer, type RunningServer } from '../../serve/server.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -75,7 +76,8 @@ export const serveCommand: Command = {
     if (!values['random-init'] && !existsSync(checkpoint)) {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
-    const backend = values['random-init'] ? createEmbeddedPolicy({}, { checkpointDir }) : await loadEmbeddedPolicy(checkpoint, { checkpointDir });
+    const opened = await openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
+    const { backend, tokenizer } = opened;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
     if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);
@@ -86,7 +88,7 @@ export const serveCommand: Command = {
     try {
       server = await startServer({
       backend,
-      tokenizer: backend.tokenizer,
+      tokenizer,
       modelName,
       checkpointDir,
       port,
@@ -96,7 +98,7 @@ export const serveCommand: Command = {
       sessionTimeoutMs: numberFlag(values['session-timeout'], 'session-timeout', 300, 1) * 1000,
       });
     } catch (error) {
-      await backend.close();
+      await opened.close();
       throw error;
     }
     const ready = { url: server.url, model: modelName, context_window: backend.contextWindow, checkpoint: values['random-init'] ? null : checkpoint, checkpoint_dir: checkpointDir, auth: apiKey !== undefined };
@@ -107,7 +109,7 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
     });
     await server.close();
-    await backend.close();
+    await opened.close();
     return 0;
   },
 };
