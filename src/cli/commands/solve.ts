@@ -5,6 +5,7 @@ import { ENGINE_GRAMMAR, openExecutor, openSamplingEngine, parseEngineSpec, pars
 import { renderPrompt } from '../../tasks/index.js';
 import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { ProgressBar } from '../progress.js';
 import { untrustedTextPrinter } from '../terminal.js';
 
 const help = `Usage: cir solve "PROBLEM" --engine ENGINE [--model NAME] [--tokenizer DIR|HUB_ID] [options]
@@ -86,10 +87,12 @@ export const solveCommand: Command = {
     const mode = values.mode ?? 'tokens';
     if (mode !== 'tokens' && mode !== 'text') throw new UsageError('--mode must be tokens or text');
 
+    const loading = new ProgressBar({ label: 'loading model', total: 100, silent: Boolean(values.json) });
     const opened = await openSamplingEngine(engineSpec, {
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
       wire: mode,
+      onLoadProgress: (fraction) => (fraction < 1 ? loading.update(Math.round(fraction * 100)) : loading.finish()),
     });
     const { engine, tokenizer, chatTokenizer } = opened;
     let promptTokens: number[];
@@ -99,6 +102,11 @@ export const solveCommand: Command = {
       promptTokens = tokenizer.encode(renderPrompt({ problem }));
     } else {
       promptTokens = values.raw || chatTokenizer?.chatTemplate == null ? tokenizer.encode(text) : chatTokenizer.encodeChat([{ role: 'user', content: text }], { enableThinking: Boolean(values.thinking) });
+    }
+
+    if (promptTokens.length >= engine.contextWindow) {
+      await opened.close();
+      throw new InputError(`the prompt is ${promptTokens.length} tokens; the model's context window is ${engine.contextWindow} tokens, which leaves no room for an answer`, 'PROBLEM');
     }
 
     let executor;
