@@ -5,7 +5,7 @@ import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
 import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
-import { ADVANTAGE_ESTIMATOR_NAMES, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, POLICY_LOSS_NAMES, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
+import { advantageEstimatorNames, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, policyLossNames, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
 import { defaultTrainConfig, runTraining, type TrainConfig, type TrainEvent, type TrainResult } from '../../train/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -70,8 +70,8 @@ export const TRAIN_FLAGS_HELP = `Run:
 Algorithm (defaults = the paper's recipe):
   --budget progressive|fixed   tool budget: 2 → 3 → 4 at 1/3 and 2/3 of the run (default), or fixed
   --fixed-budget K        fixed budget K (implies --budget fixed; default K 4)
-  --advantage NAME        ${ADVANTAGE_ESTIMATOR_NAMES.join(' | ')} (default reinforce_plus_plus_baseline)
-  --loss NAME             ${POLICY_LOSS_NAMES.join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
+  --advantage NAME        ${advantageEstimatorNames().join(' | ')} (default reinforce_plus_plus_baseline)
+  --loss NAME             ${policyLossNames().join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
   --aggregation MODE      ${LOSS_AGGREGATION_MODES.join(' | ')} (default token-mean)
   --kl-coef X, --kl k1|k2|k3   KL penalty to the starting policy (default 0)
   --entropy-coef X        entropy bonus (default 0)
@@ -146,8 +146,8 @@ export function configFromFlags(values: Values): TrainConfig {
   rl.rollout.maxResponseTokens = integer(values['max-response-tokens'], 'max-response-tokens', rl.rollout.maxResponseTokens, 1);
   const budgetKind = values['fixed-budget'] !== undefined ? 'fixed' : oneOf(values.budget, 'budget', ['progressive', 'fixed'] as const, 'progressive');
   rl.budget = budgetKind === 'fixed' ? fixedBudgetSchedule(integer(values['fixed-budget'], 'fixed-budget', 4, 0, 100)) : paperBudgetSchedule(steps);
-  rl.advantageEstimator = oneOf(values.advantage, 'advantage', ADVANTAGE_ESTIMATOR_NAMES, 'reinforce_plus_plus_baseline');
-  rl.loss.policyLoss = oneOf(values.loss, 'loss', POLICY_LOSS_NAMES, 'ppo_clip');
+  rl.advantageEstimator = oneOf(values.advantage, 'advantage', advantageEstimatorNames(), 'reinforce_plus_plus_baseline');
+  rl.loss.policyLoss = oneOf(values.loss, 'loss', policyLossNames(), 'ppo_clip');
   rl.loss.aggregation = oneOf<LossAggregationMode>(values.aggregation, 'aggregation', LOSS_AGGREGATION_MODES, rl.loss.aggregation);
   rl.loss.klCoef = numberFlag(values['kl-coef'], 'kl-coef', rl.loss.klCoef, 0, 100);
   rl.loss.klEstimator = oneOf<KlEstimator>(values.kl, 'kl', KL_ESTIMATORS, rl.loss.klEstimator);

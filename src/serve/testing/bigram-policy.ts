@@ -14,32 +14,6 @@ import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, Strea
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { tinkerLoss } from '../../engines/tinker-losses.js';
 
-/** Characters as tokens; id 0 is `<eos>` (special). */
-export class CharTokenizer implements Tokenizer {
-  readonly name = 'char';
-  readonly eosTokenId = 0;
-  readonly vocabSize: number;
-  private readonly ids = new Map<string, number>();
-
-  constructor(readonly alphabet: string) {
-    [...alphabet].forEach((char, index) => this.ids.set(char, index + 1));
-    this.vocabSize = this.ids.size + 1;
-  }
-
-  encode(text: string): number[] {
-    return [...text].map((char) => {
-      const id = this.ids.get(char);
-      if (id === undefined) throw new InputError(`character ${JSON.stringify(char)} is not in the alphabet`, 'text');
-      return id;
-    });
-  }
-
-  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string {
-    const chars = [...this.alphabet];
-    return ids.map((id) => (id === 0 ? (options?.skipSpecialTokens ? '' : '<eos>') : (chars[id - 1] ?? '\uFFFD'))).join('');
-  }
-}
-
 /** The sampling distribution over the vocabulary after temperature, top-k and top-p (probabilities, 0 where cut). */
 export function samplingDistribution(logits_V: ArrayLike<number>, params: Pick<SamplingParams, 'temperature' | 'topK' | 'topP'>): Float64Array {
   const size = logits_V.length;
