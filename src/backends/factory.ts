@@ -11,6 +11,7 @@ import type { CodeExecutor } from '../core/execution.js';
 import type { PolicyBackend } from '../core/policy.js';
 import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
+import { LlamaCppServerEngine } from '../engines/llamacpp-server.js';
 import { OpenAICompatibleEngine } from '../engines/openai-compatible.js';
 import { createTinkerPolicy } from '../engines/tinker-policy.js';
 import { createSandboxExecutor, SandboxFusionExecutor } from '../interpreter/index.js';
@@ -30,6 +31,10 @@ export interface EngineOptions {
   wire?: 'tokens' | 'text';
   /** The server's prompt + completion limit in tokens, when it cannot be asked. */
   contextWindow?: number;
+  /** Tinker: LoRA rank of the trained adapter (default 32). */
+  loraRank?: number;
+  /** Tinker: `reference` opens a frozen second model for a KL term (a server that cannot hold one says so). */
+  role?: 'policy' | 'reference';
   /** Embedded / in-process engines: matmul threads. */
   threads?: 1 | 2;
   /** Embedded: where `save` writes checkpoints. */
@@ -40,6 +45,8 @@ export interface EngineOptions {
   freshOptimizer?: boolean;
   /** API keys (OPENAI_API_KEY, TINKER_API_KEY) and Hub settings (HF_ENDPOINT, HF_TOKEN); default process.env. */
   env?: Environment;
+  /** Ask a server engine once, before any rollout, whether it can do what its mode needs (default true). */
+  verify?: boolean;
   /** Progress while a model loads (in-process engines), as a fraction in [0, 1]. */
   onLoadProgress?: (fraction: number) => void;
 }
@@ -112,6 +119,8 @@ async function tinkerPolicy(spec: Extract<EngineSpec, { kind: 'tinker' }>, optio
     tokenizer,
     ...(apiKey ? { apiKey } : {}),
     ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}),
+    ...(options.loraRank !== undefined ? { loraRank: options.loraRank } : {}),
+    ...(options.role !== undefined ? { role: options.role } : {}),
   });
   return { policy, tokenizer, baseModel };
 }
@@ -144,6 +153,7 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}),
         ...(env['OPENAI_API_KEY'] ? { apiKey: env['OPENAI_API_KEY'] } : {}),
       });
+      if (options.verify !== false) await engine.verifyTokenIds();
       return {
         spec,
         engine,
@@ -154,7 +164,20 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         close: () => Promise.resolve(),
       };
     }
-    case 'llamacpp-server':
+    case 'llamacpp-server': {
+      const tokenizer = await serverTokenizer(spec, options);
+      const engine = new LlamaCppServerEngine({ url: spec.url, ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}) });
+      if (options.verify !== false) await engine.verify(tokenizer.eosTokenId);
+      return {
+        spec,
+        engine,
+        tokenizer,
+        chatTokenizer: tokenizer,
+        trainedPromptFormat: null,
+        description: { engine: formatEngineSpec(spec), name: engine.name, tokenizer: tokenizer.name, wire: 'tokens', contextWindow: engine.contextWindow },
+        close: () => Promise.resolve(),
+      };
+    }
     case 'ollama':
       throw new UnsupportedError(`--engine ${formatEngineSpec(spec)}: this engine is not built yet`);
     case 'llamacpp':

@@ -1,4 +1,5 @@
 /** `cir eval`: runs benchmarks under a protocol into a run directory, resumable, with live accuracy. */
+import { renderPrompt as renderTaskPrompt } from '../../tasks/index.js';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { CodeExecutor } from '../../core/execution.js';
@@ -185,6 +186,11 @@ export const evalCommand: Command = {
       contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 16, 1e8),
     });
     const { engine, tokenizer, chatTokenizer } = opened;
+    if (opened.trainedPromptFormat === 'tasks' && settings.promptFormat === 'raw') {
+      // A model trained by cir (embedded, or exported and loaded elsewhere) knows only the generated
+      // tasks' compact prompt, which the export records: ask it in that format, not the paper's.
+      settings.promptTemplate = renderTaskPrompt({ problem: '{question}' });
+    }
     if (settings.promptFormat === 'chat' && chatTokenizer?.chatTemplate == null) {
       await opened.close();
       throw new InputError('--chat needs a tokenizer with a chat template', values.tokenizer ?? values.model ?? values.engine);

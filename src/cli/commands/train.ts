@@ -48,6 +48,8 @@ export const TRAIN_FLAGS = {
   'base-url': { type: 'string' },
   'base-model': { type: 'string' },
   tokenizer: { type: 'string' },
+  'lora-rank': { type: 'string' },
+  'context-window': { type: 'string' },
   threads: { type: 'string' },
   'sandbox-concurrency': { type: 'string' },
   json: { type: 'boolean' },
@@ -91,6 +93,9 @@ Policy and tools:
                           fresh AdamW moments (default: the committed warm start), or a Tinker server
                           (API key from TINKER_API_KEY; needs --base-model and --tokenizer)
   --base-model NAME, --tokenizer DIR|ID   Tinker: the base model and its Hugging Face tokenizer
+  --lora-rank N           Tinker LoRA rank (default 32)
+  --context-window N      Tinker prompt + completion limit (default: the server's; required for SkyRL,
+                          which reports none)
   --init DIR              same as --engine embedded:DIR
   --backend tinker --base-url URL         same as --engine tinker:URL (older spelling)
   --sandbox local|fusion:URL   where code runs: this machine's sandbox (default) or a SandboxFusion
@@ -194,14 +199,21 @@ export async function openResources(values: Values, config: TrainConfig, out: st
   if (spec.kind === 'tinker' && (!values['base-model'] || !values.tokenizer)) throw new UsageError('a Tinker policy needs --base-model NAME and --tokenizer DIR|ID');
   const sandbox = parseSandboxSpec(values.sandbox ?? 'local');
   const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
-  const common = { ...(values['base-model'] !== undefined ? { model: values['base-model'] } : {}), ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}), modelFlag: '--base-model' };
+  const common = {
+    ...(values['base-model'] !== undefined ? { model: values['base-model'] } : {}),
+    ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+    ...(values['lora-rank'] !== undefined ? { loraRank: numberFlag(values['lora-rank'], 'lora-rank', 32, 1, 1024) } : {}),
+    ...(values['context-window'] !== undefined ? { contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 2, 10_000_000) } : {}),
+    modelFlag: '--base-model',
+  };
   const opened: OpenedPolicy[] = [];
   try {
     // RL starts from the weights only: moments saved by `cir pretrain` belong to another objective and
     // lr. (`--resume` then loads the run's own checkpoint, moments included.)
     const policy = await openPolicyBackend(spec, { ...common, threads, checkpointDir: join(resolve(out), 'checkpoints'), freshOptimizer: true });
     opened.push(policy);
-    const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1 }) : undefined;
+    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
+    const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1, role: 'reference' }) : undefined;
     if (reference) opened.push(reference);
     const executor = config.tools ? await openExecutor(sandbox, { concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
     return {
