@@ -148,6 +148,11 @@ const FORK_BASELINE_SERVER = `import os, sys, json, select, signal, traceback
 sys.path.insert(0, sys.argv[1])
 for name in filter(None, sys.argv[2].split(',')):
     __import__(name)
+for warm in json.loads(sys.argv[3]):  # run here once, so every child inherits warm caches (as the sandbox's do)
+    try:
+        exec(compile(warm, '<warm-up>', 'exec'), {'__name__': '__warmup__'})
+    except Exception:
+        pass
 poller, children, pending = select.poll(), {}, b''
 poller.register(0, select.POLLIN)
 while True:
@@ -188,7 +193,9 @@ while True:
 
 /** Starts the fork baseline; `run` sends a snippet and resolves with its outcome. */
 function startForkBaseline(preload: readonly string[]): { run: (job: Job) => Promise<ExecutionOutcome>; close: () => Promise<void> } {
-  const child = spawn(DEFAULT_PYTHON, ['-S', '-E', '-s', '-c', FORK_BASELINE_SERVER, DEFAULT_SITE_PACKAGES, preload.join(',')], {
+  // Warmed with each kind of the benchmark's snippets (the sandbox's server runs its own warm-up before forking).
+  const warmUp = JSON.stringify([trivial().code, ...[0, 60, 75, 90].map((slot) => mixedJob(slot).code)]); // light, math, sympy, numpy
+  const child = spawn(DEFAULT_PYTHON, ['-S', '-E', '-s', '-c', FORK_BASELINE_SERVER, DEFAULT_SITE_PACKAGES, preload.join(','), warmUp], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { PATH: '/usr/bin:/bin', OPENBLAS_NUM_THREADS: '1', LANG: 'C.UTF-8' },
   });
