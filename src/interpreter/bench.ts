@@ -144,15 +144,17 @@ function freshRun(job: Job): Promise<ExecutionOutcome> {
  * with its output on a pipe, and answers {"id","status","out"}. No jail, uid, rlimit or seccomp: the bare cost
  * of forking a warm Python, which the sandbox's figures are compared with.
  */
-const FORK_BASELINE_SERVER = `import os, sys, json, select, signal, traceback
+const FORK_BASELINE_SERVER = `import os, sys, io, json, select, signal, traceback
 sys.path.insert(0, sys.argv[1])
 for name in filter(None, sys.argv[2].split(',')):
     __import__(name)
+protocol, sys.stdout = sys.stdout, io.StringIO()  # what the warm-up prints must not reach the protocol
 for warm in json.loads(sys.argv[3]):  # run here once, so every child inherits warm caches (as the sandbox's do)
     try:
         exec(compile(warm, '<warm-up>', 'exec'), {'__name__': '__warmup__'})
     except Exception:
         pass
+sys.stdout = protocol
 poller, children, pending = select.poll(), {}, b''
 poller.register(0, select.POLLIN)
 while True:
@@ -202,7 +204,12 @@ function startForkBaseline(preload: readonly string[]): { run: (job: Job) => Pro
   const waiting = new Map<number, { resolve: (outcome: ExecutionOutcome) => void; started: number }>();
   let next = 0;
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const reply = JSON.parse(line) as { id: number; status: string; out: string };
+    let reply: { id: number; status: string; out: string };
+    try {
+      reply = JSON.parse(line) as typeof reply;
+    } catch {
+      return; // not a reply
+    }
     const entry = waiting.get(reply.id);
     if (!entry) return;
     waiting.delete(reply.id);
