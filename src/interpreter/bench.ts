@@ -141,10 +141,11 @@ function freshRun(job: Job): Promise<ExecutionOutcome> {
 
 /**
  * The fork baseline's server: reads {"id","code","timeout"} lines, forks a child per snippet that runs the code
- * with its output on a pipe, and answers {"id","status","out"}. No jail, uid, rlimit or seccomp: the bare cost
- * of forking a warm Python, which the sandbox's figures are compared with.
+ * with its output on a pipe, and answers {"id","status","out"}. Warmed with the benchmark's snippet kinds and its
+ * heap frozen for the collector, like the sandbox's server; no jail, uid, rlimit, cgroup or seccomp: the bare
+ * cost of forking a warm Python, which the sandbox's figures are compared with.
  */
-const FORK_BASELINE_SERVER = `import os, sys, io, json, select, signal, traceback
+const FORK_BASELINE_SERVER = `import gc, os, sys, io, json, select, signal, traceback
 sys.path.insert(0, sys.argv[1])
 for name in filter(None, sys.argv[2].split(',')):
     __import__(name)
@@ -155,6 +156,7 @@ for warm in json.loads(sys.argv[3]):  # run here once, so every child inherits w
     except Exception:
         pass
 sys.stdout = protocol
+gc.collect(); gc.freeze()  # as the sandbox's server does: the collector then leaves the shared heap alone
 poller, children, pending = select.poll(), {}, b''
 poller.register(0, select.POLLIN)
 while True:
