@@ -4,16 +4,16 @@
  * A declared `content-length` over the cap is refused before reading; otherwise the stream is read
  * and cancelled as soon as it passes the cap.
  */
-import { CirError } from './errors.js';
+import { RemoteError } from './errors.js';
 
 /** A response body was larger than its cap. */
-export class ResponseTooLargeError extends CirError {
+export class ResponseTooLargeError extends RemoteError {
   override readonly name: string = 'ResponseTooLargeError';
   constructor(
-    readonly url: string,
+    url: string,
     readonly limitBytes: number,
   ) {
-    super(`the response from ${url} is over the ${limitBytes}-byte limit`);
+    super(`the response from ${url} is over the ${limitBytes}-byte limit`, url);
   }
 }
 

@@ -7,7 +7,7 @@ import { writeFileSafely } from '../core/files.js';
 import { readBodyCapped } from '../core/http-body.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CirError, InputError } from '../core/errors.js';
+import { InputError, RemoteError } from '../core/errors.js';
 import { loadHfTokenizer, type HfTokenizer, type HfTokenizerOptions } from './hf-tokenizer.js';
 
 export interface HubDownloadOptions {
@@ -29,16 +29,9 @@ export interface HubDownloadOptions {
 /** 256 MiB: the largest tokenizer.json files on the Hub are a few tens of MB. */
 export const MAX_TOKENIZER_FILE_BYTES = 256 * 1024 * 1024;
 
-export class HubDownloadError extends CirError {
+/** A tokenizer file could not be downloaded from the Hub. */
+export class HubDownloadError extends RemoteError {
   override readonly name: string = 'HubDownloadError';
-  constructor(
-    message: string,
-    readonly url: string,
-    readonly status: number | null,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const REQUIRED_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;

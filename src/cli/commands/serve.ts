@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { openPolicyBackend } from '../../backends/index.js';
+import { DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
 import { startServer, type RunningServer } from '../../serve/server.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -33,6 +34,8 @@ Options:
   --max-tokens N           largest max_tokens (default: the context window)
   --max-prompt-tokens N    longest prompt (default: the context window)
   --session-timeout S      Tinker sessions idle this long expire (default 300)
+  --max-models N           Tinker models trained at once, each on its own copy of the model
+                           (default 2: a policy and its KL reference)
   --json                   print the ready line as JSON
 `;
 
@@ -56,6 +59,7 @@ export const serveCommand: Command = {
         'max-tokens': { type: 'string' },
         'max-prompt-tokens': { type: 'string' },
         'session-timeout': { type: 'string' },
+        'max-models': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -75,7 +79,12 @@ export const serveCommand: Command = {
     if (!values['random-init'] && !existsSync(checkpoint)) {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
-    const backend = values['random-init'] ? createEmbeddedPolicy({}, { checkpointDir }) : await loadEmbeddedPolicy(checkpoint, { checkpointDir });
+    const openBackend = () => openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
+    const maxModels = numberFlag(values['max-models'], 'max-models', 2, 1, 16);
+    const opened = await openBackend();
+    const { backend, tokenizer } = opened;
+    // Further models of the Tinker API (up to --max-models) are fresh copies of the same weights.
+    const makeBackend = async () => (await openBackend()).backend;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
     if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);
@@ -86,7 +95,7 @@ export const serveCommand: Command = {
     try {
       server = await startServer({
       backend,
-      tokenizer: backend.tokenizer,
+      tokenizer,
       modelName,
       checkpointDir,
       port,
@@ -94,9 +103,11 @@ export const serveCommand: Command = {
       ...(apiKey !== undefined ? { apiKey } : {}),
       limits,
       sessionTimeoutMs: numberFlag(values['session-timeout'], 'session-timeout', 300, 1) * 1000,
+      createBackend: makeBackend,
+      maxModels,
       });
     } catch (error) {
-      await backend.close();
+      await opened.close();
       throw error;
     }
     const ready = { url: server.url, model: modelName, context_window: backend.contextWindow, checkpoint: values['random-init'] ? null : checkpoint, checkpoint_dir: checkpointDir, auth: apiKey !== undefined };
@@ -107,7 +118,7 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
     });
     await server.close();
-    await backend.close();
+    await opened.close();
     return 0;
   },
 };
