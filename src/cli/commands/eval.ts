@@ -181,6 +181,7 @@ export const evalCommand: Command = {
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
       wire,
+      wireExplicit: values.wire !== undefined,
       contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 16, 1e8),
     });
     const { engine, tokenizer, chatTokenizer } = opened;

@@ -85,6 +85,7 @@ export const solveCommand: Command = {
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
       wire: mode,
+      wireExplicit: values.mode !== undefined,
     });
     const { engine, tokenizer, chatTokenizer } = opened;
     let promptTokens: number[];
