@@ -9,6 +9,7 @@ import { PROTOCOLS, resolveSettings, toolBudget, type ChatMessage, type Settings
 import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
+import { leftOutNote } from '../../eval/summary.js';
 import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS } from '../../eval/wiring.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -264,6 +265,8 @@ export const evalCommand: Command = {
       for (const b of summary.benchmarks) process.stdout.write(`${b.name.padEnd(16)} ${intervalText(b.accuracy)}  (${b.problems} problems × ${b.samplesPerProblem})\n`);
       process.stdout.write(`${'average'.padEnd(16)} ${percent(summary.averageAccuracy)}\nreport: ${paths.html}\n`);
       for (const caveat of summary.caveats) process.stdout.write(`caveat: ${caveat}\n`);
+      const leftOut = leftOutNote(summary.infraFailuresLeftOut);
+      if (leftOut) process.stdout.write(`note: ${leftOut}\n`);
     }
     return 0;
   },
