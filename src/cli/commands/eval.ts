@@ -1,11 +1,13 @@
 /** `cir eval`: runs benchmarks under a protocol into a run directory, resumable, with live accuracy. */
+import { renderPrompt as renderTaskPrompt } from '../../tasks/index.js';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { CodeExecutor } from '../../core/execution.js';
 import { ENGINE_GRAMMAR, formatSandboxSpec, openExecutor, openSamplingEngine, parseEngineSpec, parseSandboxSpec, SANDBOX_GRAMMAR } from '../../backends/index.js';
-import { loadBenchmark, type Benchmark } from '../../eval/benchmarks.js';
-import { presetSettings, type PresetOptions } from '../../eval/presets.js';
-import { PROTOCOLS, resolveSettings, toolBudget, type ChatMessage, type SettingsOverrides } from '../../eval/protocol.js';
+import { loadBenchmark, type Benchmark, type PresetOptions } from '../../datasets/index.js';
+import { presetSettings } from '../../eval/presets.js';
+import { PROTOCOLS, resolveSettings, toolBudget, type SettingsOverrides } from '../../eval/protocol.js';
+import type { ChatMessage } from '../../prompts/index.js';
 import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
@@ -186,6 +188,11 @@ export const evalCommand: Command = {
       contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 16, 1e8),
     });
     const { engine, tokenizer, chatTokenizer } = opened;
+    if (opened.trainedPromptFormat === 'tasks' && settings.promptFormat === 'raw') {
+      // A model trained by cir (embedded, or exported and loaded elsewhere) knows only the generated
+      // tasks' compact prompt, which the export records: ask it in that format, not the paper's.
+      settings.promptTemplate = renderTaskPrompt({ problem: '{question}' });
+    }
     if (settings.promptFormat === 'chat' && chatTokenizer?.chatTemplate == null) {
       await opened.close();
       throw new InputError('--chat needs a tokenizer with a chat template', values.tokenizer ?? values.model ?? values.engine);
