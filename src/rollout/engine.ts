@@ -304,7 +304,7 @@ export class RolloutEngine {
         } catch (error) {
           trajectory.infraFailure = true;
           const aborted = options.signal?.aborted === true;
-          finish('error', aborted ? 'aborted' : `model engine failed: ${(error as Error).message}`);
+          finish('error', aborted ? 'aborted' : `model engine ${config.engine.name} failed: ${(error as Error).message}`);
           break;
         } finally {
           this.engineLimiter.release();
