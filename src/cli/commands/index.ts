@@ -15,6 +15,7 @@ import { pretrainCommand } from './pretrain.js';
 import { benchKernelsCommand } from './bench-kernels.js';
 import { trainCommand } from './train.js';
 import { ablateCommand } from './ablate.js';
+import { exportCommand } from './export.js';
 
 export const commands: Command[] = [
   trainCommand,
@@ -25,6 +26,7 @@ export const commands: Command[] = [
   compareCommand,
   viewCommand,
   solveCommand,
+  exportCommand,
   execCommand,
   sandboxDoctorCommand,
   gradeCommand,
