@@ -13,6 +13,7 @@ import { solveCommand } from './solve.js';
 import { benchRolloutCommand } from './bench-rollout.js';
 import { pretrainCommand } from './pretrain.js';
 import { benchKernelsCommand } from './bench-kernels.js';
+import { benchEnginesCommand } from './bench-engines.js';
 import { trainCommand } from './train.js';
 import { ablateCommand } from './ablate.js';
 import { exportCommand } from './export.js';
@@ -36,5 +37,6 @@ export const commands: Command[] = [
   benchGraderCommand,
   benchRolloutCommand,
   benchKernelsCommand,
+  benchEnginesCommand,
   benchServeCommand,
 ];
