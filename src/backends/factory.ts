@@ -31,6 +31,10 @@ export interface EngineOptions {
   wire?: 'tokens' | 'text';
   /** The server's prompt + completion limit in tokens, when it cannot be asked. */
   contextWindow?: number;
+  /** Tinker: LoRA rank of the trained adapter (default 32). */
+  loraRank?: number;
+  /** Tinker: `reference` opens a frozen second model for a KL term (a server that cannot hold one says so). */
+  role?: 'policy' | 'reference';
   /** Embedded / in-process engines: matmul threads. */
   threads?: 1 | 2;
   /** Embedded: where `save` writes checkpoints. */
@@ -115,6 +119,8 @@ async function tinkerPolicy(spec: Extract<EngineSpec, { kind: 'tinker' }>, optio
     tokenizer,
     ...(apiKey ? { apiKey } : {}),
     ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}),
+    ...(options.loraRank !== undefined ? { loraRank: options.loraRank } : {}),
+    ...(options.role !== undefined ? { role: options.role } : {}),
   });
   return { policy, tokenizer, baseModel };
 }

@@ -5,9 +5,11 @@
  */
 import { InputError } from '../core/errors.js';
 import { readJsonl, RecordReader, type JsonObject } from './jsonl.js';
+import { parsePythonJson } from './lcb-compare.js';
 import { judgeProgram, type JudgeOptions } from './lcb-judge.js';
 import { extractFinalCodeBlock, extractFinalProgram } from './lcb-program.js';
-import type { BenchmarkItem, BenchmarkSpec, PromptMode } from './types.js';
+import type { ReasoningMode } from '../prompts/index.js';
+import type { BenchmarkItem, BenchmarkSpec } from './types.js';
 
 export type LcbTestType = 'stdin' | 'functional';
 export type LcbDifficulty = 'easy' | 'medium' | 'hard';
@@ -52,7 +54,16 @@ function parseTests(value: unknown, where: string): LcbTest[] {
     const test = new RecordReader(raw as JsonObject, at);
     const type = test.string('type');
     if (type !== 'stdin' && type !== 'functional') throw new InputError(`field "type" must be stdin or functional, got ${JSON.stringify(type)}`, at);
-    return { input: test.string('input'), output: test.string('output'), type, public: test.boolean('public', true) };
+    const output = test.string('output');
+    if (type === 'functional') {
+      // The host compares functional results with this value (lcb-compare.ts): it must be JSON as Python reads it.
+      try {
+        parsePythonJson(output);
+      } catch (error) {
+        throw new InputError(`field "output" of a functional test is not JSON: ${(error as Error).message}`, at);
+      }
+    }
+    return { input: test.string('input'), output, type, public: test.boolean('public', true) };
   });
 }
 
@@ -175,10 +186,10 @@ export function lcbItem(problem: LcbProblem, options: LiveCodeBenchOptions = {})
     id: problem.id,
     groups,
     system: () => LCB_SYSTEM_PROMPT,
-    prompt: (mode: PromptMode) => (mode === 'direct' ? lcbDirectPrompt(problem) : lcbCodeIntegratedPrompt(problem, maxToolCalls)),
+    prompt: (mode: ReasoningMode) => (mode === 'text' ? lcbDirectPrompt(problem) : lcbCodeIntegratedPrompt(problem, maxToolCalls)),
     async grade(responseText, context) {
       if (!context.executor) throw new InputError('LiveCodeBench grading needs a code executor', `problem ${problem.id}`);
-      const program = context.mode === 'direct' ? extractFinalCodeBlock(responseText) : extractFinalProgram(responseText);
+      const program = context.mode === 'text' ? extractFinalCodeBlock(responseText) : extractFinalProgram(responseText);
       const result = await judgeProgram(problem, program, context.executor, {
         ...options.judge,
         ...(context.signal ? { signal: context.signal } : {}),

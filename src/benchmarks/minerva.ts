@@ -6,7 +6,7 @@
 import { InputError } from '../core/errors.js';
 import { gradeResponse } from '../grader/index.js';
 import { readJsonl, RecordReader } from './jsonl.js';
-import { mathPrompt } from './math-prompts.js';
+import { instructedQuestion } from '../prompts/index.js';
 import type { BenchmarkGrade, BenchmarkItem, BenchmarkSpec } from './types.js';
 
 export interface MinervaRecord {
@@ -39,7 +39,7 @@ export function minervaGolds(record: MinervaRecord): string[] {
 }
 
 export function gradeMinerva(record: MinervaRecord, responseText: string): BenchmarkGrade {
-  const result = gradeResponse(minervaGolds(record), responseText, { relativeTolerance: MINERVA_RELATIVE_TOLERANCE });
+  const result = gradeResponse(minervaGolds(record), responseText, { relativeTolerance: MINERVA_RELATIVE_TOLERANCE, extraction: 'answer' });
   const grade: BenchmarkGrade = {
     correct: result.correct,
     extracted: result.extraction.answer ?? '',
@@ -54,7 +54,7 @@ export function minervaItem(record: MinervaRecord): BenchmarkItem {
     id: record.id,
     groups: record.subject ? { subject: record.subject } : {},
     reference: minervaGolds(record).join(' | '),
-    prompt: (mode) => mathPrompt(record.problem, mode),
+    prompt: (mode) => instructedQuestion(record.problem, mode),
     grade: async (responseText) => gradeMinerva(record, responseText),
   };
 }
@@ -65,7 +65,7 @@ export async function loadMinerva(path: string): Promise<MinervaRecord[]> {
 
 export const minerva: BenchmarkSpec = {
   name: 'minerva',
-  description: 'Minerva Math (272 OCW problems), any of the boxed answer and alt_answers accepted',
+  description: 'Minerva Math (272 OCW problems), any of the boxed answer and alt_answers accepted; answers read in the grader\'s `answer` extraction mode',
   defaultFile: 'minerva_math.jsonl',
   needsExecutor: false,
   load: async (path) => (await loadMinerva(path)).map(minervaItem),

@@ -3,7 +3,8 @@
  * sample, appended with a single write each). A kill at any moment leaves at most one torn final line,
  * which reading ignores and resuming cuts off, so no finished sample is lost and none is written twice.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, writeSync } from 'node:fs';
+import { openRegularFile, readRegularFile, writeFileSafely } from '../core/files.js';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Trajectory } from '../core/trajectory.js';
@@ -69,7 +70,7 @@ export interface ReadResults {
 /** Reads results; a malformed complete line is an error naming it, a torn last line is skipped. */
 export function readResults(path: string): ReadResults {
   if (!existsSync(path)) return { records: [], tornBytes: 0, validBytes: 0, duplicates: 0 };
-  const bytes = readFileSync(path);
+  const bytes = readRegularFile(path);
   const lastNewline = bytes.lastIndexOf(0x0a);
   const validBytes = lastNewline + 1;
   const text = bytes.subarray(0, validBytes).toString('utf8');
@@ -120,7 +121,8 @@ export class ResultsWriter {
   private readonly fd: number;
 
   constructor(readonly path: string, validBytes: number) {
-    this.fd = openSync(path, existsSync(path) ? 'r+' : 'w');
+    // A symlink planted as results.jsonl is refused, never written through.
+    this.fd = openRegularFile(path, 'update');
     // Cut a torn last line left by a kill, then write from the end of the complete lines.
     ftruncateSync(this.fd, validBytes);
     this.position = validBytes;
@@ -192,7 +194,7 @@ export function readConfig(dir: string): RunConfig {
   if (!existsSync(path)) throw new InputError(`no ${CONFIG_FILE}: not a run directory`, dir);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(readRegularFile(path).toString('utf8'));
   } catch (error) {
     throw new InputError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`, path);
   }
@@ -204,6 +206,5 @@ export function readConfig(dir: string): RunConfig {
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileSafely(path, `${JSON.stringify(value, null, 2)}\n`);
 }

@@ -8,9 +8,10 @@ import type { Tokenizer } from '../core/tokenizer.js';
 import type { Trajectory } from '../core/trajectory.js';
 import { gradeResponse } from '../grader/index.js';
 import { RolloutEngine, responseText, type BudgetPolicy, type RolloutTrajectory } from '../rollout/index.js';
-import type { Problem } from './benchmarks.js';
+import type { Problem } from '../datasets/index.js';
+import type { ChatMessage, RenderedPrompt } from '../prompts/index.js';
 import { gradeItem } from './presets.js';
-import type { ChatMessage, EvalSettings, RenderedPrompt } from './protocol.js';
+import type { EvalSettings } from './protocol.js';
 import type { StoredVerdict } from './run-store.js';
 import type { GradeFunction, SolveFunction } from './runner.js';
 
@@ -101,7 +102,9 @@ export function createGrader(settings: Pick<EvalSettings, 'lenientGrading'> & Pa
       });
     }
     const multipleChoice = problem.choices !== undefined && problem.choices.length > 0;
-    const options = { ...(multipleChoice ? { multipleChoice, choices: problem.choices } : {}) };
+    // Evaluation reads answers in the grader's `answer` mode (box, answer tag, "final answer", Answer: line),
+    // plus the paper's last-number fallback when lenient; `free-text` is for `cir grade --extract`.
+    const options = { extraction: 'answer' as const, ...(multipleChoice ? { multipleChoice, choices: problem.choices } : {}) };
     const strict = gradeResponse(problem.answer, response, options);
     const result = settings.lenientGrading && !strict.correct ? gradeResponse(problem.answer, response, { ...options, lenient: true }) : strict;
     return {

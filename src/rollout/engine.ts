@@ -68,8 +68,6 @@ export interface RolloutConfig {
 export interface RolloutCall {
   /** Index of the policy segment this call produced. */
   segmentIndex: number;
-  /** Ids the engine returned and we kept, recorded apart from the segment for the token check. */
-  sampled: number[];
   dropped: number;
   engineCalls: number;
 }
@@ -321,7 +319,6 @@ export class RolloutEngine {
         trajectory.segments.push(policySegment);
         trajectory.calls.push({
           segmentIndex: trajectory.segments.length - 1,
-          sampled: [...segment.tokens],
           dropped: segment.droppedTokens,
           engineCalls: segment.calls,
         });

@@ -34,6 +34,8 @@ Options:
   --max-tokens N           largest max_tokens (default: the context window)
   --max-prompt-tokens N    longest prompt (default: the context window)
   --session-timeout S      Tinker sessions idle this long expire (default 300)
+  --max-models N           Tinker models trained at once, each on its own copy of the model
+                           (default 2: a policy and its KL reference)
   --json                   print the ready line as JSON
 `;
 
@@ -57,6 +59,7 @@ export const serveCommand: Command = {
         'max-tokens': { type: 'string' },
         'max-prompt-tokens': { type: 'string' },
         'session-timeout': { type: 'string' },
+        'max-models': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -76,8 +79,12 @@ export const serveCommand: Command = {
     if (!values['random-init'] && !existsSync(checkpoint)) {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
-    const opened = await openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
+    const openBackend = () => openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
+    const maxModels = numberFlag(values['max-models'], 'max-models', 2, 1, 16);
+    const opened = await openBackend();
     const { backend, tokenizer } = opened;
+    // Further models of the Tinker API (up to --max-models) are fresh copies of the same weights.
+    const makeBackend = async () => (await openBackend()).backend;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
     if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);
@@ -96,6 +103,8 @@ export const serveCommand: Command = {
       ...(apiKey !== undefined ? { apiKey } : {}),
       limits,
       sessionTimeoutMs: numberFlag(values['session-timeout'], 'session-timeout', 300, 1) * 1000,
+      createBackend: makeBackend,
+      maxModels,
       });
     } catch (error) {
       await opened.close();

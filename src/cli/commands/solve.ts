@@ -1,11 +1,12 @@
 /** `cir solve "PROBLEM"`: one code-integrated trajectory, printed live as the model writes it. */
 import { InputError } from '../../core/errors.js';
-import { mathPrompt } from '../../benchmarks/math-prompts.js';
+import { instructedQuestion } from '../../prompts/index.js';
 import { ENGINE_GRAMMAR, openExecutor, openSamplingEngine, parseEngineSpec, parseSandboxSpec, SANDBOX_GRAMMAR } from '../../backends/index.js';
 import { renderPrompt } from '../../tasks/index.js';
 import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
+import { untrustedTextPrinter } from '../terminal.js';
 
 const help = `Usage: cir solve "PROBLEM" --engine ENGINE [--model NAME] [--tokenizer DIR|HUB_ID] [options]
        cir solve "PROBLEM" --engine embedded[:CHECKPOINT]
@@ -39,6 +40,8 @@ Options:
   --thinking              Qwen3: enable_thinking=true (default false, as the paper's Qwen3 runs)
   --checkpoint DIR        same as --engine embedded:DIR
   --json                  print the full trajectory record (segments with token ids) as JSON
+  --raw-output            print model and program text as it is; by default control characters and
+                          escape sequences (which could drive the terminal) are shown as \\xNN escapes
 `;
 
 const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -68,7 +71,9 @@ export const solveCommand: Command = {
       checkpoint: { type: 'string' },
       sandbox: { type: 'string' },
       json: { type: 'boolean' },
+      'raw-output': { type: 'boolean' },
     });
+    const shown = untrustedTextPrinter(values['raw-output'] ?? false);
     if (positionals.length !== 1 || !positionals[0]?.trim()) throw new UsageError('give exactly one PROBLEM (quote it)');
     const problem = positionals[0];
     if (values.checkpoint !== undefined && values.engine !== undefined && values.engine !== 'embedded') throw new UsageError('--checkpoint DIR goes with --engine embedded (or write --engine embedded:DIR)');
@@ -91,7 +96,7 @@ export const solveCommand: Command = {
     });
     const { engine, tokenizer, chatTokenizer } = opened;
     let promptTokens: number[];
-    const text = mathPrompt(problem, 'code-integrated');
+    const text = instructedQuestion(problem, 'code');
     if (opened.trainedPromptFormat === 'tasks') {
       // The embedded model was trained on the generated tasks' compact prompt, not the paper's long one.
       promptTokens = tokenizer.encode(renderPrompt({ problem }));
@@ -114,11 +119,11 @@ export const solveCommand: Command = {
     const json = Boolean(values.json);
     const print = (event: RolloutEvent) => {
       if (json) return;
-      if (event.type === 'text') process.stdout.write(event.text);
+      if (event.type === 'text') process.stdout.write(shown(event.text));
       else if (event.type === 'tool' || event.type === 'notice') {
         const body = event.type === 'tool' ? event.feedback : event.text.trim();
         const label = event.type === 'tool' ? `output of block ${event.callIndex + 1} (${event.outcome.kind}, ${Math.round('durationMs' in event.outcome ? event.outcome.durationMs : 0)} ms)` : 'budget notice';
-        process.stdout.write(`\n${color(36, `┌─ ${label}`)}\n${body.split('\n').map((line) => `${color(36, '│')} ${line}`).join('\n')}\n${color(36, '└─')}\n`);
+        process.stdout.write(`\n${color(36, `┌─ ${label}`)}\n${shown(body).split('\n').map((line) => `${color(36, '│')} ${line}`).join('\n')}\n${color(36, '└─')}\n`);
       } else if (event.type === 'retry') process.stderr.write(color(33, `[interpreter retry ${event.attempt}: ${event.reason}]\n`));
     };
     try {
@@ -153,7 +158,7 @@ export const solveCommand: Command = {
         const policyTokens = trajectory.segments.filter((s) => s.origin === 'policy').reduce((n, s) => n + s.tokens.length, 0);
         process.stdout.write('\n');
         process.stderr.write(
-          color(2, `[${trajectory.status}${trajectory.error ? `: ${trajectory.error}` : ''} · ${trajectory.toolCalls.length} tool call(s) · ${policyTokens} model tokens · ${(trajectory.wallMs / 1000).toFixed(1)} s${trajectory.tokenExact ? '' : ' · text mode (not token-exact)'}]`) + '\n',
+          color(2, `[${trajectory.status}${trajectory.error ? `: ${shown(trajectory.error)}` : ''} · ${trajectory.toolCalls.length} tool call(s) · ${policyTokens} model tokens · ${(trajectory.wallMs / 1000).toFixed(1)} s${trajectory.tokenExact ? '' : ' · text mode (not token-exact)'}]`) + '\n',
         );
       }
       return trajectory.status === 'error' ? 1 : 0;

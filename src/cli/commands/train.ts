@@ -5,7 +5,7 @@ import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
 import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
-import { ADVANTAGE_ESTIMATOR_NAMES, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, POLICY_LOSS_NAMES, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
+import { advantageEstimatorNames, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, policyLossNames, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
 import { defaultTrainConfig, runTraining, type TrainConfig, type TrainEvent, type TrainResult } from '../../train/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -48,6 +48,8 @@ export const TRAIN_FLAGS = {
   'base-url': { type: 'string' },
   'base-model': { type: 'string' },
   tokenizer: { type: 'string' },
+  'lora-rank': { type: 'string' },
+  'context-window': { type: 'string' },
   threads: { type: 'string' },
   'sandbox-concurrency': { type: 'string' },
   json: { type: 'boolean' },
@@ -70,8 +72,8 @@ export const TRAIN_FLAGS_HELP = `Run:
 Algorithm (defaults = the paper's recipe):
   --budget progressive|fixed   tool budget: 2 → 3 → 4 at 1/3 and 2/3 of the run (default), or fixed
   --fixed-budget K        fixed budget K (implies --budget fixed; default K 4)
-  --advantage NAME        ${ADVANTAGE_ESTIMATOR_NAMES.join(' | ')} (default reinforce_plus_plus_baseline)
-  --loss NAME             ${POLICY_LOSS_NAMES.join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
+  --advantage NAME        ${advantageEstimatorNames().join(' | ')} (default reinforce_plus_plus_baseline)
+  --loss NAME             ${policyLossNames().join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
   --aggregation MODE      ${LOSS_AGGREGATION_MODES.join(' | ')} (default token-mean)
   --kl-coef X, --kl k1|k2|k3   KL penalty to the starting policy (default 0)
   --entropy-coef X        entropy bonus (default 0)
@@ -91,6 +93,9 @@ Policy and tools:
                           fresh AdamW moments (default: the committed warm start), or a Tinker server
                           (API key from TINKER_API_KEY; needs --base-model and --tokenizer)
   --base-model NAME, --tokenizer DIR|ID   Tinker: the base model and its Hugging Face tokenizer
+  --lora-rank N           Tinker LoRA rank (default 32)
+  --context-window N      Tinker prompt + completion limit (default: the server's; required for SkyRL,
+                          which reports none)
   --init DIR              same as --engine embedded:DIR
   --backend tinker --base-url URL         same as --engine tinker:URL (older spelling)
   --sandbox local|fusion:URL   where code runs: this machine's sandbox (default) or a SandboxFusion
@@ -146,8 +151,8 @@ export function configFromFlags(values: Values): TrainConfig {
   rl.rollout.maxResponseTokens = integer(values['max-response-tokens'], 'max-response-tokens', rl.rollout.maxResponseTokens, 1);
   const budgetKind = values['fixed-budget'] !== undefined ? 'fixed' : oneOf(values.budget, 'budget', ['progressive', 'fixed'] as const, 'progressive');
   rl.budget = budgetKind === 'fixed' ? fixedBudgetSchedule(integer(values['fixed-budget'], 'fixed-budget', 4, 0, 100)) : paperBudgetSchedule(steps);
-  rl.advantageEstimator = oneOf(values.advantage, 'advantage', ADVANTAGE_ESTIMATOR_NAMES, 'reinforce_plus_plus_baseline');
-  rl.loss.policyLoss = oneOf(values.loss, 'loss', POLICY_LOSS_NAMES, 'ppo_clip');
+  rl.advantageEstimator = oneOf(values.advantage, 'advantage', advantageEstimatorNames(), 'reinforce_plus_plus_baseline');
+  rl.loss.policyLoss = oneOf(values.loss, 'loss', policyLossNames(), 'ppo_clip');
   rl.loss.aggregation = oneOf<LossAggregationMode>(values.aggregation, 'aggregation', LOSS_AGGREGATION_MODES, rl.loss.aggregation);
   rl.loss.klCoef = numberFlag(values['kl-coef'], 'kl-coef', rl.loss.klCoef, 0, 100);
   rl.loss.klEstimator = oneOf<KlEstimator>(values.kl, 'kl', KL_ESTIMATORS, rl.loss.klEstimator);
@@ -194,14 +199,21 @@ export async function openResources(values: Values, config: TrainConfig, out: st
   if (spec.kind === 'tinker' && (!values['base-model'] || !values.tokenizer)) throw new UsageError('a Tinker policy needs --base-model NAME and --tokenizer DIR|ID');
   const sandbox = parseSandboxSpec(values.sandbox ?? 'local');
   const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
-  const common = { ...(values['base-model'] !== undefined ? { model: values['base-model'] } : {}), ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}), modelFlag: '--base-model' };
+  const common = {
+    ...(values['base-model'] !== undefined ? { model: values['base-model'] } : {}),
+    ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+    ...(values['lora-rank'] !== undefined ? { loraRank: numberFlag(values['lora-rank'], 'lora-rank', 32, 1, 1024) } : {}),
+    ...(values['context-window'] !== undefined ? { contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 2, 10_000_000) } : {}),
+    modelFlag: '--base-model',
+  };
   const opened: OpenedPolicy[] = [];
   try {
     // RL starts from the weights only: moments saved by `cir pretrain` belong to another objective and
     // lr. (`--resume` then loads the run's own checkpoint, moments included.)
     const policy = await openPolicyBackend(spec, { ...common, threads, checkpointDir: join(resolve(out), 'checkpoints'), freshOptimizer: true });
     opened.push(policy);
-    const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1 }) : undefined;
+    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
+    const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1, role: 'reference' }) : undefined;
     if (reference) opened.push(reference);
     const executor = config.tools ? await openExecutor(sandbox, { concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
     return {

@@ -12,33 +12,7 @@ import { seededRandom } from '../../core/rng.js';
 import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../../core/policy.js';
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, StreamRequest } from '../../core/sampling.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
-import { tinkerLoss } from '../../engines/tinker-losses.js';
-
-/** Characters as tokens; id 0 is `<eos>` (special). */
-export class CharTokenizer implements Tokenizer {
-  readonly name = 'char';
-  readonly eosTokenId = 0;
-  readonly vocabSize: number;
-  private readonly ids = new Map<string, number>();
-
-  constructor(readonly alphabet: string) {
-    [...alphabet].forEach((char, index) => this.ids.set(char, index + 1));
-    this.vocabSize = this.ids.size + 1;
-  }
-
-  encode(text: string): number[] {
-    return [...text].map((char) => {
-      const id = this.ids.get(char);
-      if (id === undefined) throw new InputError(`character ${JSON.stringify(char)} is not in the alphabet`, 'text');
-      return id;
-    });
-  }
-
-  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string {
-    const chars = [...this.alphabet];
-    return ids.map((id) => (id === 0 ? (options?.skipSpecialTokens ? '' : '<eos>') : (chars[id - 1] ?? '\uFFFD'))).join('');
-  }
-}
+import { builtinLossFunction } from '../../core/builtin-losses.js';
 
 /** The sampling distribution over the vocabulary after temperature, top-k and top-p (probabilities, 0 where cut). */
 export function samplingDistribution(logits_V: ArrayLike<number>, params: Pick<SamplingParams, 'temperature' | 'topK' | 'topP'>): Float64Array {
@@ -274,22 +248,7 @@ function logSoftmaxAt(row_V: Float32Array, index: number): number {
   return row_V[index]! - max - Math.log(sum);
 }
 
-/** The core BuiltinLoss as Tinker defines it (token sums); ppo's clipLow/clipHigh are ratio bounds (e.g. 0.8, 1.28). */
+/** The core BuiltinLoss as Tinker defines it, with each datum's mask applied. */
 export function builtinAsFunction(loss: BuiltinLoss, data: readonly TrainingDatum[]): TokenLossFunction {
-  const masked = (values: Float32Array[], d: number) => {
-    const mask = (data[d] as TrainingDatum).lossMask;
-    return (values[d] ?? new Float32Array()).map((x, t) => x * (mask[t] ?? 0));
-  };
-  switch (loss.kind) {
-    case 'cross_entropy':
-      return tinkerLoss('cross_entropy', data.map((_, d) => ({ weights: masked(loss.weights, d) })));
-    case 'importance_sampling':
-      return tinkerLoss('importance_sampling', data.map((_, d) => ({ advantages: masked(loss.advantages, d), logprobs: loss.samplingLogprobs[d] ?? new Float32Array() })));
-    case 'ppo':
-      return tinkerLoss(
-        'ppo',
-        data.map((_, d) => ({ advantages: masked(loss.advantages, d), logprobs: loss.samplingLogprobs[d] ?? new Float32Array() })),
-        { clip_low_threshold: loss.clipLow, clip_high_threshold: loss.clipHigh },
-      );
-  }
+  return builtinLossFunction(loss, data.map((datum) => datum.lossMask));
 }
