@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { InputError, UnsupportedError } from '../core/errors.js';
 import { OpenAICompatibleEngine } from '../engines/openai-compatible.js';
 import { SandboxFusionExecutor } from '../interpreter/index.js';
-import { EmbeddedPolicy } from '../model/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../model/checkpoint.js';
+import { exportGguf } from '../model/export.js';
+import { charTokenizer, DEFAULT_CHECKPOINT_PATH, EmbeddedPolicy } from '../model/index.js';
 import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import { openExecutor, openPolicyBackend, openSamplingEngine } from './factory.js';
 import { parseEngineSpec } from './spec.js';
@@ -41,8 +46,24 @@ test('an OpenAI-compatible engine needs the model name and a tokenizer, and bala
   assert.ok(opened.chatTokenizer?.chatTemplate);
 });
 
-test('llamacpp:FILE is a named registration point that refuses until the in-process engine is plugged in', async () => {
-  await assert.rejects(openSamplingEngine(parseEngineSpec('llamacpp:model.gguf')), (error: unknown) => error instanceof UnsupportedError && /not built yet/.test(error.message));
+test('llamacpp:FILE opens a cir export with the char tokenizer and its trained prompt format; bad files are refused by name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cir-factory-gguf-'));
+  const checkpoint = loadCheckpoint(DEFAULT_CHECKPOINT_PATH);
+  const file = exportGguf(checkpoint, join(dir, 'model.gguf'), { promptTemplate: 'Q: {problem}\nA: ' });
+  const fractions: number[] = [];
+  const opened = await openSamplingEngine(parseEngineSpec(`llamacpp:${file}`), { onLoadProgress: (f) => fractions.push(f) });
+  try {
+    assert.equal(opened.tokenizer, charTokenizer);
+    assert.equal(opened.trainedPromptFormat, 'tasks');
+    assert.equal(opened.engine.contextWindow, 384);
+    assert.equal(fractions.at(-1), 1);
+  } finally {
+    await opened.close();
+  }
+  await assert.rejects(openSamplingEngine(parseEngineSpec(`llamacpp:${join(dir, 'missing.gguf')}`)), (error: unknown) => error instanceof InputError && /GGUF file not found/.test(error.message));
+  const other = exportGguf(checkpoint, join(dir, 'other.gguf'), { promptTemplate: 'Question: {problem}\nAnswer:' });
+  await assert.rejects(openSamplingEngine(parseEngineSpec(`llamacpp:${other}`)), (error: unknown) => error instanceof InputError && /records the prompt format "Question: \{problem\}/.test(error.message));
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('only embedded and tinker engines can be trained', async () => {
