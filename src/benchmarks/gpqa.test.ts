@@ -19,11 +19,11 @@ const record: GpqaRecord = {
 const numeric: GpqaRecord = { id: 'gpqa-test-2', problem: 'What is 1/2 + 1/4?', choices: ['$\\frac{1}{4}$', '$\\frac{3}{4}$', '$1$', '$\\frac{1}{2}$'], answer: 'B' };
 
 test('the prompt lists the four choices in record order and asks for the letter', () => {
-  const direct = gpqaPrompt(record, 'direct');
+  const direct = gpqaPrompt(record, 'text');
   assert.match(direct, /'Answer: \$LETTER'/);
   assert.ok(direct.indexOf('A) Gluon') < direct.indexOf('B) Photon'));
   assert.ok(direct.indexOf('C) W boson') < direct.indexOf('D) A Higgs boson'));
-  assert.match(gpqaPrompt(record, 'code-integrated'), /write python code[\s\S]*letter \(A, B, C or D\)[\s\S]*D\) A Higgs boson$/);
+  assert.match(gpqaPrompt(record, 'code'), /write python code[\s\S]*letter \(A, B, C or D\)[\s\S]*D\) A Higgs boson$/);
 });
 
 test('letters are found in every usual format', () => {

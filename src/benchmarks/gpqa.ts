@@ -7,8 +7,8 @@
 import { InputError } from '../core/errors.js';
 import { isEquivalent, lastBoxed } from '../grader/index.js';
 import { readJsonl, RecordReader } from './jsonl.js';
-import { CIR_INSTRUCTION } from './math-prompts.js';
-import type { BenchmarkGrade, BenchmarkItem, BenchmarkSpec, PromptMode } from './types.js';
+import { CIR_INSTRUCTION, type ReasoningMode } from '../prompts/index.js';
+import type { BenchmarkGrade, BenchmarkItem, BenchmarkSpec } from './types.js';
 
 export const LETTERS = ['A', 'B', 'C', 'D'] as const;
 export type Letter = (typeof LETTERS)[number];
@@ -50,8 +50,8 @@ function choiceLines(record: GpqaRecord): string {
  * `Answer: LETTER`); code-integrated mode puts the CIR instruction first and asks for the letter
  * in the box.
  */
-export function gpqaPrompt(record: GpqaRecord, mode: PromptMode): string {
-  if (mode === 'direct') {
+export function gpqaPrompt(record: GpqaRecord, mode: ReasoningMode): string {
+  if (mode === 'text') {
     return `Answer the following multiple choice question. The last line of your response should be of the following format: 'Answer: $LETTER' (without quotes) where LETTER is one of ABCD. Think step by step before answering.\n\n${record.problem.trim()}\n\n${choiceLines(record)}`;
   }
   return `${CIR_INSTRUCTION} The final answer is the letter (A, B, C or D) of the correct choice.\n${record.problem.trim()}\n\n${choiceLines(record)}`;

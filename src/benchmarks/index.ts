@@ -11,8 +11,7 @@ import { minerva } from './minerva.js';
 import { olympiadbench } from './olympiadbench.js';
 import type { BenchmarkSpec } from './types.js';
 
-export type { BenchmarkGrade, BenchmarkItem, BenchmarkSpec, GradeContext, PromptMode } from './types.js';
-export { PROMPT_MODES } from './types.js';
+export type { BenchmarkGrade, BenchmarkItem, BenchmarkSpec, GradeContext } from './types.js';
 export { gradeMinerva, loadMinerva, minerva, minervaGolds, type MinervaRecord } from './minerva.js';
 export { gradeOlympiad, loadOlympiad, olympiadbench, splitTopLevel, stripUnit, type OlympiadRecord } from './olympiadbench.js';
 export { extractChoice, gpqa, gpqaPrompt, gradeGpqa, interpretChoice, loadGpqa, type GpqaRecord } from './gpqa.js';
@@ -37,42 +36,54 @@ export { extractFinalCodeBlock, extractFinalProgram } from './lcb-program.js';
 export { decodePrivateTests, HubError, loadLcbFromHub, type HubLoadOptions, type LcbRelease } from './lcb-hub.js';
 export { readPickledString } from './pickle-string.js';
 export { groupedPassAtK, lcbSummary, passAtK, type GroupedPass, type LcbSummary, type PassSummary, type SampleOutcome } from './metrics.js';
-export { CIR_INSTRUCTION, DIRECT_INSTRUCTION, mathPrompt } from './math-prompts.js';
-
-export const BENCHMARK_NAMES = ['minerva', 'olympiadbench', 'gpqa', 'livecodebench'] as const;
-export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 export interface BenchmarkSettings {
   livecodebench?: LiveCodeBenchOptions;
 }
 
-/** The spec of a named benchmark; an unknown name lists the known ones. */
+/**
+ * The one registry of benchmarks with their own prompts and grading: adding a benchmark is one entry
+ * here. Names, aliases, lookup, guessing from a file name and the harness's preset names derive from it.
+ */
+interface RegistryEntry {
+  name: string;
+  /** Other names that select it (`gpqa_diamond`). */
+  aliases: readonly string[];
+  /** Whether a file's base name (lower case) says it is this benchmark. */
+  matchesFile(baseName: string): boolean;
+  spec(settings: BenchmarkSettings): BenchmarkSpec;
+}
+
+const REGISTRY: readonly RegistryEntry[] = [
+  { name: 'minerva', aliases: ['minerva_math'], matchesFile: (base) => base.includes('minerva'), spec: () => minerva },
+  { name: 'olympiadbench', aliases: [], matchesFile: (base) => base.includes('olympiadbench'), spec: () => olympiadbench },
+  { name: 'gpqa', aliases: ['gpqa_diamond'], matchesFile: (base) => base.includes('gpqa'), spec: () => gpqa },
+  {
+    name: 'livecodebench',
+    aliases: ['lcb'],
+    matchesFile: (base) => base.includes('livecodebench') || base.startsWith('lcb'),
+    spec: (settings) => livecodebench(settings.livecodebench),
+  },
+];
+
+export const BENCHMARK_NAMES: readonly string[] = REGISTRY.map((entry) => entry.name);
+
+/** The canonical name a name or alias selects, or undefined when it selects none. */
+export function canonicalBenchmarkName(nameOrAlias: string): string | undefined {
+  return REGISTRY.find((entry) => entry.name === nameOrAlias || entry.aliases.includes(nameOrAlias))?.name;
+}
+
+/** The spec of a named benchmark (or alias); an unknown name lists the known ones. */
 export function getBenchmark(name: string, settings: BenchmarkSettings = {}): BenchmarkSpec {
-  switch (name) {
-    case 'minerva':
-    case 'minerva_math':
-      return minerva;
-    case 'olympiadbench':
-      return olympiadbench;
-    case 'gpqa':
-    case 'gpqa_diamond':
-      return gpqa;
-    case 'livecodebench':
-    case 'lcb':
-      return livecodebench(settings.livecodebench);
-    default:
-      throw new InputError(`unknown benchmark; known: ${BENCHMARK_NAMES.join(', ')}`, name);
-  }
+  const entry = REGISTRY.find((candidate) => candidate.name === name || candidate.aliases.includes(name));
+  if (!entry) throw new InputError(`unknown benchmark; known: ${BENCHMARK_NAMES.join(', ')}`, name);
+  return entry.spec(settings);
 }
 
 /** Guesses the benchmark of a file from its name (for `--benchmark PATH`). */
 export function benchmarkForPath(path: string, settings: BenchmarkSettings = {}): BenchmarkSpec | undefined {
   const base = path.split(/[\\/]/).pop()?.toLowerCase() ?? '';
-  if (base.includes('minerva')) return minerva;
-  if (base.includes('olympiadbench')) return olympiadbench;
-  if (base.includes('gpqa')) return gpqa;
-  if (base.includes('livecodebench') || base.startsWith('lcb')) return livecodebench(settings.livecodebench);
-  return undefined;
+  return REGISTRY.find((entry) => entry.matchesFile(base))?.spec(settings);
 }
 
 /**
@@ -81,7 +92,7 @@ export function benchmarkForPath(path: string, settings: BenchmarkSettings = {})
  */
 export function resolveBenchmark(nameOrPath: string, options: { dataDir: string; as?: string; settings?: BenchmarkSettings }): { spec: BenchmarkSpec; path: string } {
   const settings = options.settings ?? {};
-  if ((BENCHMARK_NAMES as readonly string[]).includes(nameOrPath) || ['minerva_math', 'gpqa_diamond', 'lcb'].includes(nameOrPath)) {
+  if (canonicalBenchmarkName(nameOrPath) !== undefined) {
     const spec = getBenchmark(nameOrPath, settings);
     return { spec, path: join(options.dataDir, spec.defaultFile) };
   }

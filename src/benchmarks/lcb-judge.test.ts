@@ -273,14 +273,14 @@ test('judgeExecution maps every execution outcome kind', () => {
 
 test('the item grades the final block of a direct response and flags public-tests-only results', async () => {
   const item = lcbItem(problem('abc302_a'));
-  assert.match(item.prompt('direct'), /^### Question:\n/);
-  assert.match(item.prompt('code-integrated'), /at most 8 times/);
+  assert.match(item.prompt('text'), /^### Question:\n/);
+  assert.match(item.prompt('code'), /at most 8 times/);
   const grade = await item.grade('Plan.\n```python\nprint(0)\n```\nFixed:\n```python\na, b = map(int, input().split())\nprint(-(-a // b))\n```\n', {
-    mode: 'direct',
+    mode: 'text',
     executor,
   });
   assert.equal(grade.correct, true);
   assert.equal(grade.detail?.['testsComplete'], false);
   assert.match(String(grade.detail?.['note']), /public tests only/);
-  await assert.rejects(item.grade('x', { mode: 'direct' }), /needs a code executor/);
+  await assert.rejects(item.grade('x', { mode: 'text' }), /needs a code executor/);
 });

@@ -63,7 +63,7 @@ test('caveats and groups mark public-tests-only problems', async () => {
 test('code-integrated grading takes the final python block, never an output block', async () => {
   const problem = problems.find((p) => p.id === 'abc302_a') as LcbProblem;
   const item = lcbItem(problem, { maxToolCalls: 3 });
-  assert.match(item.prompt('code-integrated'), /at most 3 times[\s\S]*sys\.stdin = io\.StringIO/);
+  assert.match(item.prompt('code'), /at most 3 times[\s\S]*sys\.stdin = io\.StringIO/);
   const trajectory = [
     'Let me check the example.',
     '```python',
@@ -84,11 +84,11 @@ test('code-integrated grading takes the final python block, never an output bloc
     "ValueError: not enough values to unpack (expected 2, got 0)",
     '```',
   ].join('\n');
-  const grade = await item.grade(trajectory, { mode: 'code-integrated', executor });
+  const grade = await item.grade(trajectory, { mode: 'code', executor });
   assert.equal(grade.correct, true, JSON.stringify(grade));
   assert.equal(grade.extracted, 'a, b = map(int, input().split())\nprint((a + b - 1) // b)');
   // In direct mode LCB's rule would take the output block and fail.
-  assert.equal((await item.grade(trajectory, { mode: 'direct', executor })).correct, false);
+  assert.equal((await item.grade(trajectory, { mode: 'text', executor })).correct, false);
 });
 
 test('the registry resolves names and paths, and names what it cannot resolve', () => {

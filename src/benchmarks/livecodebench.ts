@@ -7,7 +7,8 @@ import { InputError } from '../core/errors.js';
 import { readJsonl, RecordReader, type JsonObject } from './jsonl.js';
 import { judgeProgram, type JudgeOptions } from './lcb-judge.js';
 import { extractFinalCodeBlock, extractFinalProgram } from './lcb-program.js';
-import type { BenchmarkItem, BenchmarkSpec, PromptMode } from './types.js';
+import type { ReasoningMode } from '../prompts/index.js';
+import type { BenchmarkItem, BenchmarkSpec } from './types.js';
 
 export type LcbTestType = 'stdin' | 'functional';
 export type LcbDifficulty = 'easy' | 'medium' | 'hard';
@@ -175,10 +176,10 @@ export function lcbItem(problem: LcbProblem, options: LiveCodeBenchOptions = {})
     id: problem.id,
     groups,
     system: () => LCB_SYSTEM_PROMPT,
-    prompt: (mode: PromptMode) => (mode === 'direct' ? lcbDirectPrompt(problem) : lcbCodeIntegratedPrompt(problem, maxToolCalls)),
+    prompt: (mode: ReasoningMode) => (mode === 'text' ? lcbDirectPrompt(problem) : lcbCodeIntegratedPrompt(problem, maxToolCalls)),
     async grade(responseText, context) {
       if (!context.executor) throw new InputError('LiveCodeBench grading needs a code executor', `problem ${problem.id}`);
-      const program = context.mode === 'direct' ? extractFinalCodeBlock(responseText) : extractFinalProgram(responseText);
+      const program = context.mode === 'text' ? extractFinalCodeBlock(responseText) : extractFinalProgram(responseText);
       const result = await judgeProgram(problem, program, context.executor, {
         ...options.judge,
         ...(context.signal ? { signal: context.signal } : {}),

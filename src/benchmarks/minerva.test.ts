@@ -49,8 +49,8 @@ test('every reference and alternative in the dataset grades as correct against i
     }
   }
   const items = await minerva.load(join(datasets, 'minerva_math.jsonl'));
-  assert.match(items[0]?.prompt('code-integrated') ?? '', /^Please solve the following problem step by step\. During your reasoning process/);
-  assert.match(items[0]?.prompt('direct') ?? '', /^Please solve the following problem step by step and put the final answer within \\boxed\{\}\.\n/);
+  assert.match(items[0]?.prompt('code') ?? '', /^Please solve the following problem step by step\. During your reasoning process/);
+  assert.match(items[0]?.prompt('text') ?? '', /^Please solve the following problem step by step and put the final answer within \\boxed\{\}\.\n/);
 });
 
 test('a malformed record names the file, the line and the field', () => {

@@ -6,7 +6,7 @@
 import { InputError } from '../core/errors.js';
 import { gradeResponse } from '../grader/index.js';
 import { readJsonl, RecordReader } from './jsonl.js';
-import { mathPrompt } from './math-prompts.js';
+import { instructedQuestion } from '../prompts/index.js';
 import type { BenchmarkGrade, BenchmarkItem, BenchmarkSpec } from './types.js';
 
 export interface MinervaRecord {
@@ -54,7 +54,7 @@ export function minervaItem(record: MinervaRecord): BenchmarkItem {
     id: record.id,
     groups: record.subject ? { subject: record.subject } : {},
     reference: minervaGolds(record).join(' | '),
-    prompt: (mode) => mathPrompt(record.problem, mode),
+    prompt: (mode) => instructedQuestion(record.problem, mode),
     grade: async (responseText) => gradeMinerva(record, responseText),
   };
 }

@@ -9,7 +9,7 @@
 import { InputError } from '../core/errors.js';
 import { extractAnswer, isEquivalent, type EquivalenceOptions } from '../grader/index.js';
 import { readJsonl, RecordReader } from './jsonl.js';
-import { mathPrompt } from './math-prompts.js';
+import { instructedQuestion } from '../prompts/index.js';
 import type { BenchmarkGrade, BenchmarkItem, BenchmarkSpec } from './types.js';
 
 export type OlympiadAnswerType = 'Numerical' | 'Expression' | 'Equation' | 'Interval' | 'Tuple';
@@ -163,7 +163,7 @@ export function olympiadItem(record: OlympiadRecord): BenchmarkItem {
     id: record.id,
     groups,
     reference: record.answers.join(', ') + (record.unit ? ` (${record.unit})` : ''),
-    prompt: (mode) => mathPrompt(record.problem, mode),
+    prompt: (mode) => instructedQuestion(record.problem, mode),
     grade: async (responseText) => gradeOlympiad(record, responseText),
   };
 }

@@ -4,14 +4,10 @@
  * sees a benchmark's record type (and GPQA's question text never leaves the item's closure).
  */
 import type { CodeExecutor } from '../core/execution.js';
-
-/** `direct`: the model answers in text; `code-integrated`: it may run code while reasoning. */
-export type PromptMode = 'direct' | 'code-integrated';
-
-export const PROMPT_MODES: readonly PromptMode[] = ['direct', 'code-integrated'];
+import type { ReasoningMode } from '../prompts/index.js';
 
 export interface GradeContext {
-  mode: PromptMode;
+  mode: ReasoningMode;
   /** Needed by benchmarks graded by running programs (LiveCodeBench). */
   executor?: CodeExecutor;
   signal?: AbortSignal;
@@ -36,9 +32,9 @@ export interface BenchmarkItem {
   /** The reference answer as reports may show it (a letter for GPQA); absent when graded by tests. */
   readonly reference?: string;
   /** A system message the benchmark's authors use, when they use one. */
-  system?(mode: PromptMode): string;
+  system?(mode: ReasoningMode): string;
   /** The user message for this problem in the given mode. */
-  prompt(mode: PromptMode): string;
+  prompt(mode: ReasoningMode): string;
   grade(responseText: string, context: GradeContext): Promise<BenchmarkGrade>;
 }
 

@@ -5,7 +5,8 @@ import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import type { SampleChunk, SamplingParams } from '../core/sampling.js';
 import { InputError } from '../core/errors.js';
 import { startFakeVllm, type FakeFault, type FakeRequest, type FakeVllmServer } from './testing/fake-vllm.js';
-import { EngineRequestError, retryAfterMs, retryDelayMs } from './http-retry.js';
+import { retryAfterMs, retryDelayMs } from '../core/retry.js';
+import { EngineRequestError } from './http-retry.js';
 import { OpenAICompatibleEngine, mapFinishReason, type OpenAICompatibleOptions } from './openai-compatible.js';
 
 const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());
@@ -187,6 +188,5 @@ test('finish reasons and retry-after parsing', () => {
   assert.equal(retryAfterMs(new Headers({ 'retry-after': '3' })), 3000);
   assert.equal(retryAfterMs(new Headers({ 'retry-after': '9999' })), 60000);
   assert.equal(retryAfterMs(new Headers({ 'retry-after': new Date(10_000).toUTCString() }), 4_000), 6000);
-  const error = new EngineRequestError('x', 'http', 'u', 500, true);
-  assert.equal(retryDelayMs(10, error, { initialMs: 500, maxMs: 8000, jitter: 0.25 }, () => 1), 6000);
+  assert.equal(retryDelayMs(10, { serverDelayMs: null, backoff: { initialMs: 500, maxMs: 8000, jitter: 0.25 }, random: () => 1 }), 6000);
 });

@@ -10,7 +10,8 @@
 import { InputError } from '../core/errors.js';
 import type { FinishReason, SampleChunk, SampledSequence, SampleRequest, SamplingEngine, SamplingParams, StreamRequest } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { DEFAULT_BACKOFF, EngineRequestError, isRetryableStatus, retryAfterMs, retryDelayMs, type BackoffOptions } from './http-retry.js';
+import { isRetryableResponse, isRetryableStatus, retryAfterMs, retryDelayMs, type BackoffOptions } from '../core/retry.js';
+import { EngineRequestError } from './http-retry.js';
 import { SseParser } from './sse.js';
 
 export interface OpenAICompatibleOptions {
@@ -186,8 +187,7 @@ export class OpenAICompatibleEngine implements SamplingEngine {
       if (!response.ok) {
         const text = await response.text().catch(() => '');
         const message = extractErrorMessage(text) ?? `HTTP ${response.status}`;
-        const shouldRetry = response.headers.get('x-should-retry');
-        const retryable = shouldRetry === 'true' ? true : shouldRetry === 'false' ? false : isRetryableStatus(response.status);
+        const retryable = isRetryableResponse(response.status, response.headers);
         throw new EngineRequestError(`${endpoint.url} answered ${response.status}: ${message}`, 'http', endpoint.url, response.status, retryable, retryAfterMs(response.headers));
       }
       return { response, done };
@@ -221,7 +221,7 @@ export class OpenAICompatibleEngine implements SamplingEngine {
           throw engineError;
         }
         this.counters.retries += 1;
-        await this.sleep(retryDelayMs(retry, engineError, this.options.backoff ?? DEFAULT_BACKOFF, this.random));
+        await this.sleep(retryDelayMs(retry, { serverDelayMs: engineError.retryAfterMs, backoff: this.options.backoff, random: this.random }));
       } finally {
         endpoint.inFlight -= 1;
         signal?.removeEventListener('abort', onAbort);

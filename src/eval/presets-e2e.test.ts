@@ -197,7 +197,7 @@ test('code-integrated run of minerva, olympiadbench, gpqa and livecodebench by n
   const presets = Object.fromEntries(config.settings.benchmarks.map((b) => [b.name, b.preset]));
   assert.equal(presets['gpqa']?.confidential, true);
   assert.equal(presets['gpqa']?.storeConfidentialText, false);
-  assert.equal(presets['livecodebench']?.promptMode, 'code-integrated');
+  assert.equal(presets['livecodebench']?.promptMode, 'code');
   assert.deepEqual(presets['livecodebench']?.judge, { timeoutMs: 6000, memoryMb: 2048 });
   assert.match(presets['livecodebench']?.caveats[0] ?? '', /not comparable with published LiveCodeBench numbers \(3 of 3 problems/);
   assert.deepEqual(presets['minerva']?.caveats, []);

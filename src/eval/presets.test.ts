@@ -11,8 +11,8 @@ import { lcbItem, type LcbProblem } from '../benchmarks/index.js';
 import { InputError } from '../core/errors.js';
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { Trajectory } from '../core/trajectory.js';
-import { loadBenchmark } from './benchmarks.js';
-import { gradeItem, GradingInfraError, presetSettings, presetTarget, redactPrompt, renderItemPrompt, type RedactedSegment } from './presets.js';
+import { loadBenchmark, presetTarget } from '../datasets/index.js';
+import { gradeItem, GradingInfraError, presetSettings, redactPrompt, renderItemPrompt, type RedactedSegment } from './presets.js';
 import { resolveSettings } from './protocol.js';
 import { openRun, readResults, RESULTS_FILE } from './run-store.js';
 import { runEvaluation, SampleFailedError } from './runner.js';
@@ -160,7 +160,7 @@ test('preset names, NAME=PATH, files named after a benchmark; other files stay g
   const settings = resolveSettings('cir-paper', [{ name: 'gpqa', spec: gpqaFile }], { mode: 'text' });
   const preset = presetSettings(benchmark, settings, { maxToolCalls: 0, storeConfidentialText: false, gradeAttempts: 3 });
   assert.equal(preset?.confidential, true);
-  assert.equal(preset?.promptMode, 'direct');
+  assert.equal(preset?.promptMode, 'text');
   assert.equal(preset?.judge, undefined);
   const grade = await createGrader(settings)(benchmark.problems[0] as never, 'The answer is (C).');
   assert.equal(grade.correct, true);
@@ -229,7 +229,7 @@ test('livecodebench=hub:RELEASE loads the complete tests from the Hub (local ser
     assert.deepEqual(preset?.caveats, [], 'complete tests: comparable with published numbers');
     const problem = benchmark.problems[0];
     assert.equal(problem?.item?.groups['tests'], 'complete');
-    assert.doesNotMatch(problem?.item?.prompt('code-integrated') ?? '', /2 2/, 'hidden tests are never in the prompt');
+    assert.doesNotMatch(problem?.item?.prompt('code') ?? '', /2 2/, 'hidden tests are never in the prompt');
     // Right on the public example only: fails on the hidden test.
     const grade = createGrader({ lenientGrading: false, mode: 'text' }, { executor: flakyExecutor(0) });
     const publicOnly = await grade(problem as never, '```python\nprint(3)\n```\n');

@@ -4,16 +4,8 @@
  * every field can be overridden, and the resolved settings are written into the run directory.
  */
 import { InputError } from '../core/errors.js';
+import { instructionFor, type PromptFormat, type ReasoningMode, type RenderedPrompt } from '../prompts/index.js';
 
-/** The CIR instruction (cir-reference §4.1), exact; the question follows after one newline. */
-export const CIR_INSTRUCTION =
-  'Please solve the following problem step by step. During your reasoning process, if needed, you can choose to write python code to enhance your reasoning. The code executor will run your code and provide the execution results back to you to support your reasoning process. Please put the final answer within \\boxed{}.';
-
-/** The text-only counterpart in the same script (`origin`, cir-reference §4.5). */
-export const TEXT_INSTRUCTION = 'Please solve the following problem step by step and put the final answer within \\boxed{}.';
-
-export type PromptFormat = 'raw' | 'chat';
-export type EvalMode = 'code' | 'text';
 
 export interface DecodingSettings {
   /** Samples per problem (n). */
@@ -44,8 +36,8 @@ export interface PresetSettings {
   /** `minerva`, `olympiadbench`, `gpqa` or `livecodebench`. */
   benchmark: string;
   description: string;
-  /** `direct` in text mode, `code-integrated` in code mode. */
-  promptMode: 'direct' | 'code-integrated';
+  /** The run's mode, in which the benchmark's own prompts were rendered. */
+  promptMode: ReasoningMode;
   /** The benchmark's system message goes first (chat) or before the prompt (raw). */
   systemPrompt: boolean;
   /** Problems whose text must not be written out (GPQA). */
@@ -62,7 +54,7 @@ export interface PresetSettings {
 
 export interface EvalSettings {
   protocol: string;
-  mode: EvalMode;
+  mode: ReasoningMode;
   /** `raw`: the prompt text as is (Qwen2.5-Math); `chat`: one user message through the model's chat template. */
   promptFormat: PromptFormat;
   /** Prompt template; `{question}` is replaced by the problem text. */
@@ -82,7 +74,7 @@ export interface EvalSettings {
 
 /** Settings the user may override on the command line. Absent fields keep the protocol's value. */
 export interface SettingsOverrides {
-  mode?: EvalMode;
+  mode?: ReasoningMode;
   promptFormat?: PromptFormat;
   promptTemplate?: string;
   maxToolCalls?: number;
@@ -102,7 +94,7 @@ const GREEDY: DecodingSettings = { samples: 1, temperature: 0, topP: 1, topK: -1
 
 interface Protocol {
   description: string;
-  mode: EvalMode;
+  mode: ReasoningMode;
   promptFormat: PromptFormat;
   maxToolCalls: number;
   toolTimeoutMs: number;
@@ -157,7 +149,7 @@ export function resolveSettings(
     protocol: protocolName,
     mode,
     promptFormat: overrides.promptFormat ?? protocol.promptFormat,
-    promptTemplate: overrides.promptTemplate ?? `${mode === 'text' ? TEXT_INSTRUCTION : CIR_INSTRUCTION}\n{question}`,
+    promptTemplate: overrides.promptTemplate ?? `${instructionFor(mode)}\n{question}`,
     maxToolCalls,
     toolTimeoutMs: overrides.toolTimeoutMs ?? protocol.toolTimeoutMs,
     seed: overrides.seed ?? 42,
@@ -202,20 +194,6 @@ export function validateSettings(settings: EvalSettings): void {
     check(Number.isInteger(b.topK), `${b.name} top-k`, b.topK, 'must be an integer');
     check(Number.isInteger(b.maxTokensPerCall) && b.maxTokensPerCall >= 1, `${b.name} max tokens`, b.maxTokensPerCall, 'must be an integer ≥ 1');
   }
-}
-
-// A type alias, not an interface, so it is assignable to the tokenizer's open-ended message type.
-export type ChatMessage = { role: 'system' | 'user'; content: string };
-
-export type RenderedPrompt = { format: 'raw'; text: string } | { format: 'chat'; messages: ChatMessage[] };
-
-/**
- * A preset benchmark's prompt: its system message (LiveCodeBench) as a chat system turn, or before
- * the user text in raw format, where there are no turns.
- */
-export function renderMessages(system: string | undefined, user: string, format: PromptFormat): RenderedPrompt {
-  if (format === 'raw') return { format: 'raw', text: system === undefined ? user : `${system}\n\n${user}` };
-  return { format: 'chat', messages: [...(system === undefined ? [] : [{ role: 'system' as const, content: system }]), { role: 'user', content: user }] };
 }
 
 /** The prompt for one problem. Multiple-choice options, when present, follow the question as `A. …` lines. */

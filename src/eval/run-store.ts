@@ -7,6 +7,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Trajectory } from '../core/trajectory.js';
+import { configDifferences, describeDifference } from '../core/config-diff.js';
 import type { TrajectoryStats } from './metrics.js';
 import type { EvalSettings } from './protocol.js';
 
@@ -170,7 +171,7 @@ export function openRun(dir: string, settings: EvalSettings, options: OpenRunOpt
       throw new InputError(`already holds ${existing.records.length} results: pass --resume to continue it, or choose another --out`, dir);
     }
     if (options.resume) {
-      const differences = diffSettings(stored.settings, settings);
+      const differences = configDifferences(stored.settings, settings, 'settings').map(describeDifference);
       if (differences.length > 0) {
         throw new InputError(`--resume with different settings than the run was started with: ${differences.join('; ')}`, dir);
       }
@@ -200,16 +201,6 @@ export function readConfig(dir: string): RunConfig {
     throw new InputError('expected {"version": 1, "settings": {...}}', path);
   }
   return { environment: {}, resumedAt: [], createdAt: '', ...config } as RunConfig;
-}
-
-/** Paths (dotted) where two settings objects differ, with both values. */
-export function diffSettings(a: unknown, b: unknown, path = 'settings'): string[] {
-  if (JSON.stringify(a) === JSON.stringify(b)) return [];
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && Array.isArray(a) === Array.isArray(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((key) => diffSettings((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`));
-  }
-  return [`${path}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`];
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {

@@ -5,10 +5,11 @@
  */
 import { CirError } from '../core/errors.js';
 import type { Trajectory } from '../core/trajectory.js';
-import type { Benchmark, Problem } from './benchmarks.js';
+import type { Benchmark, Problem } from '../datasets/index.js';
+import type { RenderedPrompt } from '../prompts/index.js';
 import { trajectoryStats } from './metrics.js';
 import { redactPrompt, renderItemPrompt, withholdsPrompt } from './presets.js';
-import { renderPrompt, sampleSeed, type BenchmarkSettings, type EvalSettings, type RenderedPrompt } from './protocol.js';
+import { renderPrompt, sampleSeed, type BenchmarkSettings, type EvalSettings } from './protocol.js';
 import { sampleKey, type ResultsWriter, type SampleRecord, type StoredVerdict } from './run-store.js';
 
 export interface SampleTask {

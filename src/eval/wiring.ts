@@ -8,9 +8,10 @@ import type { Tokenizer } from '../core/tokenizer.js';
 import type { Trajectory } from '../core/trajectory.js';
 import { gradeResponse } from '../grader/index.js';
 import { RolloutEngine, responseText, type BudgetPolicy, type RolloutTrajectory } from '../rollout/index.js';
-import type { Problem } from './benchmarks.js';
+import type { Problem } from '../datasets/index.js';
+import type { ChatMessage, RenderedPrompt } from '../prompts/index.js';
 import { gradeItem } from './presets.js';
-import type { ChatMessage, EvalSettings, RenderedPrompt } from './protocol.js';
+import type { EvalSettings } from './protocol.js';
 import type { StoredVerdict } from './run-store.js';
 import type { GradeFunction, SolveFunction } from './runner.js';
 

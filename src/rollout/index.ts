@@ -13,7 +13,6 @@ export type {
   BudgetPolicy,
   InterpreterMode,
 } from './engine.js';
-export type { RolloutSamplingEngine } from './segment.js';
 export {
   trajectoryText,
   responseText,
@@ -24,6 +23,5 @@ export {
   assertTrainedEqualsSampled,
   TokenMismatchError,
 } from './trajectory-tools.js';
-export { Limiter } from './limiter.js';
 export { IncrementalDecoder } from './incremental-decoder.js';
 export { ScriptedEngine, type ScriptedEngineOptions, type LatencyModel } from './scripted-engine.js';

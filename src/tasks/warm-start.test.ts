@@ -5,7 +5,7 @@ import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { SampleRequest, SampledSequence } from '../core/sampling.js';
 import { CharTokenizer } from '../model/tokenizer.js';
 import { generateTraces, renderPrompt, type Task } from './index.js';
-import { copyDrills, copyFocusDatum, evaluatePolicy, lastBoxedAnswer, learningRateAt, pretrain, traceToDatum, wilson95 } from './warm-start.js';
+import { copyDrills, copyFocusDatum, evaluatePolicy, lastBoxedAnswer, learningRateAt, pretrain, traceToDatum } from './warm-start.js';
 
 const tokenizer = new CharTokenizer();
 
@@ -41,13 +41,10 @@ test('copy drills train exactly the repeat of the string shown in the prompt', (
   }
 });
 
-test('boxed answers, Wilson intervals and the learning-rate schedule', () => {
+test('boxed answers and the learning-rate schedule', () => {
   assert.equal(lastBoxedAnswer('x \\boxed{1} then \\boxed{{2}3}'), '{2}3');
   assert.equal(lastBoxedAnswer('no box'), undefined);
   assert.equal(lastBoxedAnswer('\\boxed{12'), undefined);
-  const [lo, hi] = wilson95(50, 100);
-  assert.ok(Math.abs(lo - 0.4038) < 1e-3 && Math.abs(hi - 0.5962) < 1e-3);
-  assert.deepEqual(wilson95(0, 0), [0, 1]);
   assert.ok(learningRateAt(0, 100, 1) < learningRateAt(4, 100, 1));
   assert.ok(Math.abs(learningRateAt(5, 100, 1) - 1) < 1e-9);
   assert.ok(Math.abs(learningRateAt(100, 100, 1) - 0.1) < 1e-9);

@@ -9,6 +9,7 @@ import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { AdamParams, PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { Rng } from '../core/rng.js';
+import { wilsonInterval } from '../core/stats.js';
 import { generateTraces, renderPrompt, toolOutputBlock, type Task, type Trace } from './index.js';
 
 export function traceToDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum {
@@ -193,17 +194,6 @@ export function lastBoxedAnswer(text: string): string | undefined {
   return undefined;
 }
 
-/** Wilson score interval for a proportion. */
-export function wilson95(successes: number, n: number): [number, number] {
-  if (n === 0) return [0, 1];
-  const z = 1.96;
-  const p = successes / n;
-  const denominator = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / denominator;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
 async function solve(policy: PolicyBackend, tokenizer: Tokenizer, task: Task, options: EvaluateOptions, seed: number): Promise<TaskResult> {
   let context = renderPrompt(task);
   let response = '';
@@ -251,7 +241,7 @@ export async function evaluatePolicy(policy: PolicyBackend, tokenizer: Tokenizer
   const correct = results.filter((r) => r.correct).length;
   return {
     accuracy: correct / Math.max(1, results.length),
-    ci95: wilson95(correct, results.length),
+    ci95: wilsonInterval(correct, results.length),
     codeRate: results.filter((r) => r.usedCode).length / Math.max(1, results.length),
     byFamily,
     results,

@@ -7,6 +7,7 @@
  * per step; checkpoints that `resume` continues from with the same result as an uninterrupted run.
  */
 import { InputError } from '../core/errors.js';
+import { configDifferences, describeDifference } from '../core/config-diff.js';
 import type { PolicyBackend, TokenLossFunction } from '../core/policy.js';
 import {
   budgetAt,
@@ -24,7 +25,7 @@ import { validateTrainConfig, type TrainConfig } from './config.js';
 import { evaluateHeldOut, type EvalResult } from './evaluate.js';
 import { heldOutTasks, promptsForStep, trainingPool, type Task } from './problems.js';
 import { fitToContext, rolloutGroups, type RolloutDeps } from './rollouts.js';
-import { firstDifference, RunStore, type EvaluationLabel, type EvaluationRecord, type RunState, type StepRecord } from './run-store.js';
+import { RunStore, type EvaluationLabel, type EvaluationRecord, type RunState, type StepRecord } from './run-store.js';
 import { renderHtml, renderMarkdown } from './report.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
 import { buildSummary, type RunSummary } from './summary.js';
@@ -79,9 +80,9 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
   const previous = options.resume ? store.readState() : null;
   if (previous) {
     const stored = store.readConfig();
-    const difference = firstDifference(stored, JSON.parse(JSON.stringify(config)));
-    if (difference !== null) {
-      throw new InputError(`the run was started with a different configuration (${difference} differs); resume with the same flags`, store.path('config.json'));
+    const differences = configDifferences(stored, JSON.parse(JSON.stringify(config)));
+    if (differences.length > 0) {
+      throw new InputError(`the run was started with a different configuration (${differences.map(describeDifference).join('; ')}); resume with the same flags`, store.path('config.json'));
     }
     state = previous;
     if (state.checkpoint !== null) await deps.backend.load(state.checkpoint);

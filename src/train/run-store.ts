@@ -144,15 +144,3 @@ export class RunStore {
   }
 }
 
-/** The first field path where two configs differ, or null (for `--resume` with changed flags). */
-export function firstDifference(a: unknown, b: unknown, path = ''): string | null {
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
-    return Object.is(a, b) ? null : path || '(root)';
-  }
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const key of keys) {
-    const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
-    if (found !== null) return found;
-  }
-  return null;
-}

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { openPolicyBackend } from '../../backends/index.js';
+import { DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
 import { startServer, type RunningServer } from '../../serve/server.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -78,9 +79,12 @@ export const serveCommand: Command = {
     if (!values['random-init'] && !existsSync(checkpoint)) {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
-    const makeBackend = async () => (values['random-init'] ? createEmbeddedPolicy({}, { checkpointDir }) : await loadEmbeddedPolicy(checkpoint, { checkpointDir }));
     const maxModels = numberFlag(values['max-models'], 'max-models', 2, 1, 16);
-    const backend = await makeBackend();
+    const open = () => openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
+    const opened = await open();
+    const { backend, tokenizer } = opened;
+    // Each further Tinker model (a KL reference, another run) trains a copy of its own; the server closes them.
+    const makeBackend = async () => (await open()).backend;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
     if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);
@@ -91,7 +95,7 @@ export const serveCommand: Command = {
     try {
       server = await startServer({
       backend,
-      tokenizer: backend.tokenizer,
+      tokenizer,
       modelName,
       checkpointDir,
       port,
@@ -103,7 +107,7 @@ export const serveCommand: Command = {
       maxModels,
       });
     } catch (error) {
-      await backend.close();
+      await opened.close();
       throw error;
     }
     const ready = { url: server.url, model: modelName, context_window: backend.contextWindow, checkpoint: values['random-init'] ? null : checkpoint, checkpoint_dir: checkpointDir, auth: apiKey !== undefined };
@@ -114,7 +118,7 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
     });
     await server.close();
-    await backend.close();
+    await opened.close();
     return 0;
   },
 };

@@ -3,11 +3,9 @@ import { join, resolve } from 'node:path';
 import type { CodeExecutor } from '../../core/execution.js';
 import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
-import { createTinkerPolicy } from '../../engines/tinker-policy.js';
-import { createSandboxExecutor, DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
-import { DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
+import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
 import { ADVANTAGE_ESTIMATOR_NAMES, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, POLICY_LOSS_NAMES, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
-import { loadHfTokenizer } from '../../tokenizers/index.js';
 import { defaultTrainConfig, runTraining, type TrainConfig, type TrainEvent, type TrainResult } from '../../train/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -43,6 +41,8 @@ export const TRAIN_FLAGS = {
   'eval-budget': { type: 'string' },
   'no-text-eval': { type: 'boolean' },
   'checkpoint-every': { type: 'string' },
+  engine: { type: 'string' },
+  sandbox: { type: 'string' },
   init: { type: 'string' },
   backend: { type: 'string' },
   'base-url': { type: 'string' },
@@ -88,16 +88,21 @@ Evaluation (held-out test split; start, periodic, end):
   --eval-budget K         tool budget of every evaluation (default 5, the paper's evaluation)
   --no-text-eval          skip the extra start/end evaluation with the interpreter off
 Policy and tools:
-  --init DIR              embedded checkpoint whose weights to start from, with fresh AdamW moments
-                          (default: the committed warm start)
-  --backend embedded|tinker    the policy backend (default embedded)
-  --base-url URL, --base-model NAME, --tokenizer DIR   Tinker backend (API key from TINKER_API_KEY);
-                          the tokenizer is a Hugging Face tokenizer.json directory
-  --lora-rank N           Tinker LoRA rank (default 32)
-  --context-window N      Tinker prompt + completion limit (default: the server's; required for SkyRL,
+  --engine embedded[:CHECKPOINT] | tinker:URL
+                          the policy: the embedded model starting from a checkpoint's weights with
+                          fresh AdamW moments (default: the committed warm start), or a Tinker server
+                          (API key from TINKER_API_KEY; needs --base-model and --tokenizer)
+  --base-model NAME, --tokenizer DIR|ID   Tinker: the base model and its Hugging Face tokenizer
+  --lora-rank N           Tinker: LoRA rank (default 32)
+  --context-window N      Tinker: prompt + completion limit (default: the server's; required for SkyRL,
                           which reports none)
+  --init DIR              same as --engine embedded:DIR
+  --backend tinker --base-url URL         same as --engine tinker:URL (older spelling)
+  --sandbox local|fusion:URL   where code runs: this machine's sandbox (default) or a SandboxFusion
+                          service (stateless blocks, as the paper)
   --threads 1|2           embedded matmul threads (default 2)
-  --sandbox-concurrency N snippets run at once (default ${DEFAULT_CONCURRENCY}, the interpreter's measured best on 2 cores)
+  --sandbox-concurrency N snippets run at once (default ${DEFAULT_CONCURRENCY}, the interpreter's measured best on 2 cores;
+                          with fusion:URL, requests in flight)
   --checkpoint-every N    checkpoint every N steps (default 10; always at the end)
   --json                  print summary.json to stdout at the end
   --quiet                 no progress on stderr`;
@@ -167,56 +172,64 @@ export function configFromFlags(values: Values): TrainConfig {
 }
 
 export interface TrainingResources {
-  backend: PolicyBackend & { close?: () => Promise<void> };
-  reference?: PolicyBackend & { close?: () => Promise<void> };
+  backend: PolicyBackend;
+  reference?: PolicyBackend;
   tokenizer: Tokenizer;
   executor?: CodeExecutor;
   close(): Promise<void>;
 }
 
-/** Builds the backend (embedded or Tinker), the reference policy for KL, and the sandbox. */
+/** The policy `--engine` names, with the older `--init` and `--backend tinker --base-url` spellings. */
+export function trainEngineSpec(values: Pick<Values, 'engine' | 'init' | 'backend' | 'base-url'>): EngineSpec {
+  const backend = oneOf(values.backend, 'backend', ['embedded', 'tinker'] as const, 'embedded');
+  const spellings = [values.engine !== undefined, values.init !== undefined, values.backend !== undefined || values['base-url'] !== undefined].filter(Boolean).length;
+  if (spellings > 1) throw new UsageError('name the policy once: --engine, or --init DIR, or --backend tinker --base-url URL');
+  if (values.engine !== undefined) return parseEngineSpec(values.engine);
+  if (backend === 'tinker' || values['base-url'] !== undefined) {
+    if (backend !== 'tinker') throw new UsageError('--base-url goes with --backend tinker (or write --engine tinker:URL)');
+    if (!values['base-url']) throw new UsageError('--backend tinker needs --base-url URL (or write --engine tinker:URL)');
+    return parseEngineSpec(`tinker:${values['base-url']}`, '--base-url');
+  }
+  return values.init !== undefined ? parseEngineSpec(`embedded:${values.init}`, '--init') : { kind: 'embedded', checkpoint: null };
+}
+
+/** Builds the policy (embedded or Tinker), the reference policy for KL, and the sandbox. */
 export async function openResources(values: Values, config: TrainConfig, out: string): Promise<TrainingResources> {
-  const backendName = oneOf(values.backend, 'backend', ['embedded', 'tinker'] as const, 'embedded');
+  const spec = trainEngineSpec(values);
+  if (spec.kind === 'tinker' && (!values['base-model'] || !values.tokenizer)) throw new UsageError('a Tinker policy needs --base-model NAME and --tokenizer DIR|ID');
+  const sandbox = parseSandboxSpec(values.sandbox ?? 'local');
   const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
-  const init = values.init ?? DEFAULT_CHECKPOINT_PATH;
-  let backend: TrainingResources['backend'];
-  let reference: TrainingResources['reference'];
-  let tokenizer: Tokenizer;
-  if (backendName === 'embedded') {
-    const policy = await loadEmbeddedPolicy(init, { threads, checkpointDir: join(resolve(out), 'checkpoints') });
+  const common = {
+    ...(values['base-model'] !== undefined ? { model: values['base-model'] } : {}),
+    ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+    ...(values['lora-rank'] !== undefined ? { loraRank: numberFlag(values['lora-rank'], 'lora-rank', 32, 1, 1024) } : {}),
+    ...(values['context-window'] !== undefined ? { contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 2, 10_000_000) } : {}),
+    modelFlag: '--base-model',
+  };
+  const opened: OpenedPolicy[] = [];
+  try {
     // RL starts from the weights only: moments saved by `cir pretrain` belong to another objective and
     // lr. (`--resume` then loads the run's own checkpoint, moments included.)
-    policy.resetOptimizer();
-    backend = policy;
-    tokenizer = policy.tokenizer;
-    if (config.rl.loss.klCoef > 0) reference = await loadEmbeddedPolicy(init, { threads: 1 });
-  } else {
-    if (!values['base-url'] || !values['base-model'] || !values.tokenizer) throw new UsageError('--backend tinker needs --base-url, --base-model and --tokenizer');
-    tokenizer = await loadHfTokenizer(values.tokenizer);
-    const options = {
-      baseUrl: values['base-url'],
-      baseModel: values['base-model'],
-      tokenizer,
-      loraRank: numberFlag(values['lora-rank'], 'lora-rank', 32, 1, 1024),
-      ...(values['context-window'] !== undefined ? { contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 2, 10_000_000) } : {}),
-      ...(process.env['TINKER_API_KEY'] ? { apiKey: process.env['TINKER_API_KEY'] } : {}),
+    const policy = await openPolicyBackend(spec, { ...common, threads, checkpointDir: join(resolve(out), 'checkpoints'), freshOptimizer: true });
+    opened.push(policy);
+    // The KL reference is a second, frozen model: a Tinker server that holds one model at a time says so clearly.
+    const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1, role: 'reference' }) : undefined;
+    if (reference) opened.push(reference);
+    const executor = config.tools ? await openExecutor(sandbox, { concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
+    return {
+      backend: policy.backend,
+      ...(reference ? { reference: reference.backend } : {}),
+      tokenizer: policy.tokenizer,
+      ...(executor ? { executor } : {}),
+      async close() {
+        await executor?.close();
+        for (const each of opened) await each.close();
+      },
     };
-    backend = await createTinkerPolicy(options);
-    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
-    if (config.rl.loss.klCoef > 0) reference = await createTinkerPolicy({ ...options, role: 'reference' });
+  } catch (error) {
+    for (const each of opened) await each.close();
+    throw error;
   }
-  const executor = config.tools ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
-  return {
-    backend,
-    ...(reference ? { reference } : {}),
-    tokenizer,
-    ...(executor ? { executor } : {}),
-    async close() {
-      await executor?.close();
-      await backend.close?.();
-      await reference?.close?.();
-    },
-  };
 }
 
 /** Live progress on stderr: a bar over steps with the latest figures, and one per evaluation. */

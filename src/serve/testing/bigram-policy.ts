@@ -8,6 +8,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
+import { seededRandom } from '../../core/rng.js';
 import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../../core/policy.js';
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, StreamRequest } from '../../core/sampling.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
@@ -37,18 +38,6 @@ export class CharTokenizer implements Tokenizer {
     const chars = [...this.alphabet];
     return ids.map((id) => (id === 0 ? (options?.skipSpecialTokens ? '' : '<eos>') : (chars[id - 1] ?? '\uFFFD'))).join('');
   }
-}
-
-/** Deterministic 32-bit generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The sampling distribution over the vocabulary after temperature, top-k and top-p (probabilities, 0 where cut). */
@@ -115,7 +104,7 @@ export class BigramPolicy implements PolicyBackend {
     this.size = tokenizer.vocabSize;
     this.contextWindow = options.contextWindow ?? 512;
     this.checkpointDir = options.checkpointDir ?? join('runs', 'checkpoints');
-    const next = random(options.seed ?? 1);
+    const next = seededRandom(options.seed ?? 1);
     this.logits_V_V = Float32Array.from({ length: this.size * this.size }, () => (next() - 0.5) * 0.1);
     this.gradients_V_V = new Float32Array(this.size * this.size);
     this.moment1_V_V = new Float32Array(this.size * this.size);
@@ -146,7 +135,7 @@ export class BigramPolicy implements PolicyBackend {
 
   async *stream(request: StreamRequest): AsyncIterable<SampleChunk> {
     const { params } = request;
-    const next = random(params.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const next = seededRandom(params.seed ?? Math.floor(Math.random() * 2 ** 32));
     const stopIds = new Set(params.stopTokenIds ?? []);
     const stops = params.stop ?? [];
     let previous = request.promptTokens[request.promptTokens.length - 1] ?? this.tokenizer.eosTokenId;

@@ -1,5 +1,5 @@
 /**
- * Benchmark loading: JSONL (the project's dataset schema and common Hub layouts) and Parquet (the verl
+ * Problem sets for training and evaluation (benchmarks and training data alike): JSONL (the project's dataset schema and common Hub layouts) and Parquet (the verl
  * layout the paper trains and validates with). Built-in names resolve to files in a data directory;
  * `hf:` specs download one file from the Hugging Face Hub into a local cache first.
  */
@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { parquetReadObjects } from 'hyparquet';
 import type { BenchmarkItem, BenchmarkSpec } from '../benchmarks/index.js';
 import { InputError } from '../core/errors.js';
-import { loadPreset, presetTarget, type PresetOptions } from './presets.js';
-import { CIR_INSTRUCTION } from './protocol.js';
+import { stripInstruction } from '../prompts/index.js';
+import { loadPreset, PRESET_NAMES, presetTarget, type PresetOptions } from './presets.js';
 
 export interface Problem {
   /** Unique within its benchmark. */
@@ -115,7 +115,7 @@ export async function loadBenchmark(spec: string, options: LoadOptions = {}): Pr
   }
   if (!existsSync(spec)) {
     throw new InputError(
-      `not a built-in benchmark (${[...Object.keys(BUILTIN_BENCHMARKS), 'minerva', 'olympiadbench', 'gpqa', 'livecodebench'].join(', ')}), NAME=PATH, an hf: spec, or an existing file`,
+      `not a built-in benchmark (${[...Object.keys(BUILTIN_BENCHMARKS), ...PRESET_NAMES].join(', ')}), NAME=PATH, an hf: spec, or an existing file`,
       spec,
     );
   }
@@ -273,8 +273,7 @@ function verlProblem(row: Row, fail: (field: string, what: string) => never): st
   const user = [...prompt].reverse().find((m): m is Row => typeof m === 'object' && m !== null && (m as Row)['role'] === 'user');
   const content = user?.['content'];
   if (typeof content !== 'string' || content.trim() === '') return fail('prompt', 'has no user message with string content');
-  const prefix = `${CIR_INSTRUCTION}\n`;
-  return content.startsWith(prefix) ? content.slice(prefix.length) : content;
+  return stripInstruction(content);
 }
 
 function verlAnswer(row: Row, fail: (field: string, what: string) => never): string {

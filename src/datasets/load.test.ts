@@ -8,8 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { InputError } from '../core/errors.js';
-import { loadBenchmark, parseHubSpec, parseJsonl, resolveDataDir } from './benchmarks.js';
-import { CIR_INSTRUCTION } from './protocol.js';
+import { loadBenchmark, parseHubSpec, parseJsonl, resolveDataDir } from './load.js';
+import { CIR_INSTRUCTION } from '../prompts/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sharedDatasets = join(repoRoot, '..', 'shared', 'datasets');
