@@ -121,9 +121,13 @@ export function isPermanentConflict(detail: string): boolean {
   return /sequence number was reused|already exists/i.test(detail);
 }
 
-/** Which answers are worth retrying: the project's rule, except that permanent 409s never are (unless the server says otherwise). */
+/** Which answers are worth retrying: the project's rule, except that permanent 409s never are and 425 (too early) is (unless the server says otherwise). */
 export function shouldRetry(status: number, headers: Headers, detail = ''): boolean {
-  if (status === 409 && isPermanentConflict(detail) && headers.get('x-should-retry') === null) return false;
+  if (headers.get('x-should-retry') === null) {
+    if (status === 409 && isPermanentConflict(detail)) return false;
+    // SkyRL's "Checkpoint is still being created" (validate_checkpoint, api.py @ a956457).
+    if (status === 425) return true;
+  }
   return isRetryableResponse(status, headers);
 }
 
