@@ -34,9 +34,9 @@ export interface EngineOptions {
   wireExplicit?: boolean;
   /** The server's prompt + completion limit in tokens, when it cannot be asked. */
   contextWindow?: number;
-  /** Tinker: LoRA rank of the trained adapter (default 32). */
+  /** Tinker: LoRA rank of the trained model (default 32). */
   loraRank?: number;
-  /** Tinker: `reference` opens a frozen second model for a KL term (a server that cannot hold one says so). */
+  /** Tinker: `reference` for a frozen second model (a KL term), so a refusal says what it was for. */
   role?: 'policy' | 'reference';
   /** Embedded / in-process engines: matmul threads. */
   threads?: 1 | 2;

@@ -93,8 +93,8 @@ Policy and tools:
                           fresh AdamW moments (default: the committed warm start), or a Tinker server
                           (API key from TINKER_API_KEY; needs --base-model and --tokenizer)
   --base-model NAME, --tokenizer DIR|ID   Tinker: the base model and its Hugging Face tokenizer
-  --lora-rank N           Tinker LoRA rank (default 32)
-  --context-window N      Tinker prompt + completion limit (default: the server's; required for SkyRL,
+  --lora-rank N           Tinker: LoRA rank (default 32)
+  --context-window N      Tinker: prompt + completion limit (default: the server's; required for SkyRL,
                           which reports none)
   --init DIR              same as --engine embedded:DIR
   --backend tinker --base-url URL         same as --engine tinker:URL (older spelling)
@@ -223,7 +223,7 @@ export async function openResources(values: Values, config: TrainConfig, out: st
     // lr. (`--resume` then loads the run's own checkpoint, moments included.)
     const policy = await openPolicyBackend(spec, { ...common, threads, checkpointDir: join(resolve(out), 'checkpoints'), freshOptimizer: true });
     opened.push(policy);
-    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
+    // The KL reference is a second, frozen model: a Tinker server that holds one model at a time says so clearly.
     const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1, role: 'reference' }) : undefined;
     if (reference) opened.push(reference);
     const executor = config.tools ? await openExecutor(sandbox, { concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
