@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, DEFAULT_MODEL_CONFIG, loadEmbeddedPolicy } from '../../model/index.js';
+import { loadHfTokenizer } from '../../tokenizers/index.js';
 import { startServer, type RunningServer } from '../../serve/server.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -25,6 +26,10 @@ Options:
   --api-key-env VAR        environment variable holding the API key
   --checkpoint PATH        checkpoint directory to serve (default: the committed warm start)
   --random-init            serve a freshly initialised model instead of a checkpoint
+  --tokenizer DIR          the model's vocabulary: a Hugging Face tokenizer.json folder (default the
+                           embedded char tokenizer); with --random-init the model is built over it,
+                           with --checkpoint the checkpoint must have been trained over it
+  --context-length N       context window of a --random-init model (default 384)
   --checkpoint-dir DIR     where Tinker save_weights writes and load_weights reads; every path
                            over the API is confined to it (default runs/serve/checkpoints)
   --model-name NAME        name clients use as "model"/"base_model" (default cir-embedded)
@@ -49,6 +54,8 @@ export const serveCommand: Command = {
         'api-key-env': { type: 'string' },
         checkpoint: { type: 'string' },
         'random-init': { type: 'boolean' },
+        tokenizer: { type: 'string' },
+        'context-length': { type: 'string' },
         'checkpoint-dir': { type: 'string' },
         'model-name': { type: 'string' },
         'max-body-mb': { type: 'string' },
@@ -75,7 +82,15 @@ export const serveCommand: Command = {
     if (!values['random-init'] && !existsSync(checkpoint)) {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
-    const backend = values['random-init'] ? createEmbeddedPolicy({}, { checkpointDir }) : await loadEmbeddedPolicy(checkpoint, { checkpointDir });
+    if (values['context-length'] !== undefined && !values['random-init']) throw new UsageError('--context-length sizes a --random-init model; a checkpoint has its own');
+    const contextLength = numberFlag(values['context-length'], 'context-length', DEFAULT_MODEL_CONFIG.contextLength, 8, 32768);
+    if (!Number.isInteger(contextLength)) throw new UsageError('--context-length must be an integer');
+    const tokenizer = values.tokenizer !== undefined ? await loadHfTokenizer(values.tokenizer) : undefined;
+    const backend = values['random-init']
+      ? tokenizer
+        ? createEmbeddedPolicyForTokenizer(tokenizer, { contextLength }, { checkpointDir })
+        : createEmbeddedPolicy({ contextLength }, { checkpointDir })
+      : await loadEmbeddedPolicy(checkpoint, { checkpointDir, ...(tokenizer ? { tokenizer } : {}) });
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
     if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);
