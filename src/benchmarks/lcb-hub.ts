@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { inflateSync } from 'node:zlib';
-import { CirError, InputError } from '../core/errors.js';
+import { InputError, RemoteError } from '../core/errors.js';
 import type { JsonObject } from './jsonl.js';
 import type { LcbDifficulty, LcbProblem, LcbTest } from './livecodebench.js';
 import { readPickledString } from './pickle-string.js';
@@ -25,15 +25,8 @@ export const LCB_RELEASE_FILES = ['test.jsonl', 'test2.jsonl', 'test3.jsonl', 't
 export type LcbRelease = 'release_v1' | 'release_v2' | 'release_v3' | 'release_v4' | 'release_v5' | 'release_v6';
 
 /** A download failed (network, HTTP status); the message says which file and why. */
-export class HubError extends CirError {
+export class HubError extends RemoteError {
   override readonly name: string = 'HubError';
-  constructor(
-    message: string,
-    readonly url: string,
-    readonly status?: number,
-  ) {
-    super(message);
-  }
 }
 
 /** Largest hidden-test payload we inflate (LCB's biggest are tens of MB); stops zip bombs. */
@@ -147,7 +140,7 @@ async function download(url: string, target: string, options: HubLoadOptions): P
   try {
     response = await fetchImpl(url, options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {});
   } catch (error) {
-    throw new HubError(`cannot download ${url} (${error instanceof Error ? error.message : String(error)})`, url);
+    throw new HubError(`cannot download ${url} (${error instanceof Error ? error.message : String(error)})`, url, null, { cause: error });
   }
   if (!response.ok || !response.body) throw new HubError(`cannot download ${url}: HTTP ${response.status}`, url, response.status);
   const partial = `${target}.partial`;
@@ -156,7 +149,7 @@ async function download(url: string, target: string, options: HubLoadOptions): P
     await rename(partial, target);
   } catch (error) {
     await rm(partial, { force: true });
-    throw new HubError(`download of ${url} was cut off (${error instanceof Error ? error.message : String(error)})`, url);
+    throw new HubError(`download of ${url} was cut off (${error instanceof Error ? error.message : String(error)})`, url, null, { cause: error });
   }
 }
 

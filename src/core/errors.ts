@@ -22,3 +22,19 @@ export class InputError extends CirError {
 export class UnsupportedError extends CirError {
   override readonly name: string = 'UnsupportedError';
 }
+
+/**
+ * A remote service (a model hub, a dataset host) failed a request: the URL asked, and the HTTP status
+ * when the server answered (null when it never did: refused, reset, cut off).
+ */
+export class RemoteError extends CirError {
+  override readonly name: string = 'RemoteError';
+  constructor(
+    message: string,
+    readonly url: string,
+    readonly status: number | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,11 +1,20 @@
-/** A small seeded generator (mulberry32) so initialisation, data and sampling are reproducible. */
+/**
+ * The project's one seeded generator (mulberry32), so initialisation, data, sampling, bootstrap
+ * intervals and benches are reproducible. `Rng` is the object form; `seededRandom` the bare
+ * `() => number` form for code that only needs uniforms.
+ */
 export class Rng {
   private state: number;
-  private spare: number | undefined;
 
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
+  /**
+   * `Rng` replaces seed 0 by a fixed constant (kept so existing seeds draw what they always drew);
+   * `seededRandom` runs the plain mulberry32 stream of the seed it is given.
+   */
+  constructor(seed: number, options?: { plainSeed?: boolean }) {
+    this.state = options?.plainSeed ? seed >>> 0 : seed >>> 0 || 0x9e3779b9;
   }
+
+  private spare: number | undefined;
 
   /** Uniform in [0, 1). */
   next(): number {
@@ -38,4 +47,10 @@ export class Rng {
     if (item === undefined) throw new RangeError('pick from an empty list');
     return item;
   }
+}
+
+/** Uniforms in [0, 1) from the plain mulberry32 stream of `seed`. */
+export function seededRandom(seed: number): () => number {
+  const rng = new Rng(seed, { plainSeed: true });
+  return () => rng.next();
 }

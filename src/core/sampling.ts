@@ -60,6 +60,12 @@ export interface StreamRequest {
 
 export interface SamplingEngine {
   readonly name: string;
+  /**
+   * Whether `tokens` are the exact ids the model sampled (token mode; the default when absent). False
+   * for text-mode engines, whose ids are the tokenizer's re-encoding of the text they return: their
+   * trajectories are marked not token-exact and never reach a gradient as if they were.
+   */
+  readonly tokenExact?: boolean;
   /** Largest prompt + completion the model accepts, in tokens. */
   readonly contextWindow: number;
   sample(request: SampleRequest): Promise<SampledSequence[]>;

@@ -3,7 +3,8 @@
  * layout the paper trains and validates with). Built-in names resolve to files in a data directory;
  * `hf:` specs download one file from the Hugging Face Hub into a local cache first.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileSafely } from '../core/files.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetReadObjects } from 'hyparquet';
@@ -329,9 +330,9 @@ async function loadFromHub(spec: string, options: LoadOptions): Promise<Benchmar
     if (!response.ok) throw new InputError(`the Hub answered ${response.status} for ${url}`, spec);
     const bytes = Buffer.from(await response.arrayBuffer());
     mkdirSync(dirname(local), { recursive: true });
-    // Write then rename so an interrupted download never leaves a truncated file in the cache.
-    writeFileSync(`${local}.partial`, bytes);
-    renameSync(`${local}.partial`, local);
+    // Fresh temporary then rename: an interrupted download never leaves a truncated file in the
+    // cache, and a symlink planted in the cache is replaced, not written through.
+    writeFileSafely(local, bytes);
   }
   const benchmark = await loadFile(local, url);
   const shortcut = spec.slice(3);

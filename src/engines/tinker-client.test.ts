@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TinkerApiError, TinkerClient, TinkerConnectionError, TinkerFutureError, retryDelayMs, shouldRetry, type Clock, type FetchFunction } from './tinker-client.js';
+import { TinkerApiError, TinkerClient, TinkerConnectionError, TinkerFutureError, retryDelayMs, serverConfigFromWire, shouldRetry, type Clock, type FetchFunction } from './tinker-client.js';
 import { applyStopStrings, builtinToWire, stopForWire } from './tinker-policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 
@@ -106,6 +106,10 @@ test('retry rules: statuses, x-should-retry, retry-after and the backoff ladder'
   const none = new Headers();
   assert.deepEqual([400, 401, 404, 408, 409, 422, 429, 500, 503].map((s) => shouldRetry(s, none)), [false, false, false, true, true, false, true, true, true]);
   assert.equal(shouldRetry(400, new Headers({ 'x-should-retry': 'true' })), true);
+  // SkyRL's two permanent 409s (api.py @ a956457) are never retried; a lock conflict is.
+  assert.equal(shouldRetry(409, none, 'Training request sequence number was reused'), false);
+  assert.equal(shouldRetry(409, none, "Checkpoint 'step-1' already exists for model 'model_1'"), false);
+  assert.equal(shouldRetry(409, none, 'lock timeout'), true);
   assert.deepEqual([0, 1, 2, 3, 4, 5].map((a) => retryDelayMs(a, null, () => 0)), [500, 1000, 2000, 4000, 8000, 8000]);
   assert.equal(retryDelayMs(0, null, () => 0.999), 500 * (1 - 0.25 * 0.999));
   assert.equal(retryDelayMs(0, new Headers({ 'retry-after': '3' }), () => 0), 3000);
@@ -140,4 +144,17 @@ test('stop handling: ids go on the wire, strings with ids are applied client-sid
   assert.equal(cut.logprobs?.length, 5);
   assert.equal(cut.finishReason, 'stop');
   assert.equal(cut.stopReason, '```');
+});
+
+test("/client/config: SkyRL's one flag and a hosted answer both read, with the SDK defaults (ClientConfigResponse @ d595dc2) for what is missing", () => {
+  const skyrl = serverConfigFromWire({ pjwt_auth_enabled: false });
+  assert.equal(skyrl.protoWriteFwdbwd, null, 'unsaid: SDK 0.25 sends protobuf regardless');
+  assert.equal(skyrl.fwdbwdMaxChunkLen, 1024);
+  assert.equal(skyrl.fwdbwdMaxChunkBytes, 5_000_000);
+  assert.equal(skyrl.billingPauseMaxSec, 3600);
+  const hosted = serverConfigFromWire({ proto_write_fwdbwd: false, proto_compress_fwdbwd: true, fwdbwd_max_chunk_len: 64, fwdbwd_max_chunk_bytes_count: 'x' });
+  assert.equal(hosted.protoWriteFwdbwd, false);
+  assert.equal(hosted.protoCompressFwdbwd, true);
+  assert.equal(hosted.fwdbwdMaxChunkLen, 64);
+  assert.equal(hosted.fwdbwdMaxChunkBytes, 5_000_000, 'a malformed value falls back to the default');
 });

@@ -1,33 +1,34 @@
 /**
  * `TinkerPolicy implements PolicyBackend` over the Tinker REST API, so the trainer can drive a
  * remote LoRA (hosted Tinker, SkyRL's server, or `cir serve`) exactly as it drives the embedded
- * model.
+ * model. Checked against thinking-machines-lab/tinker @ d595dc2 (v0.25.0) and NovaSky-AI/SkyRL
+ * @ a956457 (skyrl/tinker); docs/serve.md has the endpoint table.
  *
+ * - Wire: `/client/config` first; forward_backward (and forward, as `forward_only`) as protobuf
+ *   unless the server says `proto_write_fwdbwd: false` (then JSON, with `/forward`). Bodies go
+ *   uncompressed: servers decompress only when `Content-Encoding: zstd` is set. Batches are split
+ *   by count and by estimated bytes (the SDK's estimate and limits: 1024 datums, 5 MB).
  * - Losses: the core BuiltinLoss kinds map to Tinker's built-ins (token sums; masks become zero
  *   weights/advantages). A TokenLossFunction (e.g. the paper's dual-clip token-mean loss) runs as
  *   Tinker's "forward_backward_custom": a forward pass for the learner log-probs, the function's
  *   gradient g = dL/dlogp computed here, then a cross-entropy forward_backward with weights −g.
- *   The gradient is exact (same weights in both passes); the cost is one extra forward pass.
- * - Sampling: a sampler snapshot is saved after every weight change, then sampled through a
- *   sampling session; before any change the base model is sampled directly.
- * - Training requests carry consecutive `seq_id`s; a refused submission does not consume one.
+ *   That forward_backward and the next optim_step are submitted back to back (pipelined); their
+ *   results are awaited together in `optimStep`.
+ * - Sampling: after a weight change, a temporary sampler snapshot tied to a new sampling session
+ *   (`save_weights_for_sampler` with `sampling_session_seq_id`, no name): nothing persists per step.
+ * - seq_ids are consecutive; one is given back only when the server surely refused it (4xx).
  */
 import { InputError, UnsupportedError } from '../core/errors.js';
 import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../core/policy.js';
 import type { SampledSequence, SampleRequest, SamplingParams } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { TinkerApiError, TinkerClient, TinkerSessionExpiredError, type Clock, type FetchFunction } from './tinker-client.js';
-import {
-  adamToWire,
-  encodeDatum,
-  finishReasonFromWire,
-  isRecord,
-  modelInput,
-  tensorValues,
-  type ForwardBackwardInputWire,
-  type SampleRequestWire,
-  type TinkerLossName,
-} from './tinker-wire.js';
+import { tinkerLoss, type TinkerLossName } from '../core/builtin-losses.js';
+import { TinkerApiError, TinkerClient, TinkerFutureError, TinkerSessionExpiredError, futureId, type Clock, type FetchFunction, type RequestBody, type ServerConfig } from './tinker-client.js';
+import { PROTOBUF_CONTENT_TYPE, decodeForwardBackwardOutput, decodeSampleResponse, encodeForwardBackwardRequest, type ForwardBackwardRequestWire } from './tinker-proto.js';
+import { adamToWire, encodeDatum, finishReasonFromWire, formatTinkerPath, isRecord, modelInput, tensorValues, type DatumWire, type SampleRequestWire } from './tinker-wire.js';
+
+/** The SDK version whose wire this client speaks (sent to `/client/config` for flag resolution). */
+export const TINKER_WIRE_SDK_VERSION = '0.25.0';
 
 export interface TinkerPolicyOptions {
   /** `http://127.0.0.1:8000` for SkyRL or `cir serve`, or the hosted URL. */
@@ -36,18 +37,24 @@ export interface TinkerPolicyOptions {
   apiKey?: string;
   /** e.g. `Qwen/Qwen2.5-Math-7B`; must be one the server lists. */
   baseModel: string;
-  /** LoRA rank; default 32. */
+  /** LoRA rank sent in create_model; default 32. */
   loraRank?: number;
   /** LoRA init seed. */
   loraSeed?: number;
-  /** Prompt + completion limit; default: the server's max_context_length for the model, else 32768. */
+  /** Prompt + completion limit; default the server's max_context_length, required when the server reports none (SkyRL). */
   contextWindow?: number;
   /** A `tinker://…/weights/<name>` checkpoint to resume from (weights and optimizer state). */
   resumeFrom?: string;
   /** Needed only to honour stop strings together with stop token ids (Tinker accepts one kind per call). */
   tokenizer?: Tokenizer;
-  /** Datums per forward_backward request (hosted limit 1024); larger batches are split, gradients accumulate. */
+  /** Datums per forward_backward request; default and ceiling: the server's `fwdbwd_max_chunk_len` (1024). */
   maxDatumsPerRequest?: number;
+  /** Estimated bytes per forward_backward request; default and ceiling: the server's `fwdbwd_max_chunk_bytes_count` (5 MB). */
+  maxBytesPerRequest?: number;
+  /** forward_backward encoding; `auto` (default) follows `/client/config`. */
+  forwardEncoding?: 'auto' | 'protobuf' | 'json';
+  /** `reference`: a second model kept frozen for a KL term (refusals then say so). */
+  role?: 'policy' | 'reference';
   /** Heartbeat period; 0 disables (tests). Default 10 s. */
   heartbeatMs?: number;
   tags?: string[];
@@ -56,6 +63,8 @@ export interface TinkerPolicyOptions {
   maxRetries?: number;
   pollTimeoutMs?: number;
   timeoutMs?: number;
+  /** Where warnings go (a metric the server does not report, …); default stderr, each once. */
+  onWarning?: (message: string) => void;
 }
 
 /** Tinker's stop field: ids when any are given, else strings; the other kind is applied here. */
@@ -126,6 +135,56 @@ function metricsOf(output: unknown): Record<string, number> {
   return result;
 }
 
+/** The summed loss under the names servers use: hosted and cir serve `loss:sum`, SkyRL's FSDP backend `total_loss:sum` (skyrl_train_backend.py @ a956457); SkyRL's JAX backend reports none. */
+export function reportedLoss(metrics: Record<string, number>): number | null {
+  for (const key of ['loss:sum', 'total_loss:sum']) if (typeof metrics[key] === 'number' && Number.isFinite(metrics[key])) return metrics[key];
+  return null;
+}
+
+/** The gradient norm under the names servers use: cir serve `grad_norm`, SkyRL `skyrl.ai/grad_norm` (jax.py, skyrl_train_backend.py @ a956457); the hosted service may report none. */
+export function reportedGradNorm(metrics: Record<string, unknown>): number | null {
+  for (const key of ['grad_norm', 'skyrl.ai/grad_norm', 'grad_norm:mean', 'optim/grad_norm']) if (typeof metrics[key] === 'number' && Number.isFinite(metrics[key])) return metrics[key];
+  return null;
+}
+
+/** The SDK's request-size estimate (training_client.py @ d595dc2): 4 bytes per token plus each tensor's bytes. */
+export function estimatedDatumBytes(datum: DatumWire): number {
+  let bytes = 0;
+  for (const chunk of datum.model_input.chunks) bytes += 4 * chunk.tokens.length;
+  for (const tensor of Object.values(datum.loss_fn_inputs)) bytes += tensor.data.length * (tensor.dtype === 'int64' ? 8 : 4);
+  return bytes;
+}
+
+/** Splits datums into requests of at most `maxCount` datums and `maxBytes` estimated bytes (a datum over the limit goes alone). */
+export function chunkDatums(data: readonly DatumWire[], maxCount: number, maxBytes: number): Array<{ start: number; data: DatumWire[] }> {
+  const chunks: Array<{ start: number; data: DatumWire[] }> = [];
+  let current: DatumWire[] = [];
+  let bytes = 0;
+  let start = 0;
+  data.forEach((datum, index) => {
+    const size = estimatedDatumBytes(datum);
+    if (current.length > 0 && (bytes + size > maxBytes || current.length >= maxCount)) {
+      chunks.push({ start, data: current });
+      current = [];
+      bytes = 0;
+      start = index;
+    }
+    current.push(datum);
+    bytes += size;
+  });
+  if (current.length > 0) chunks.push({ start, data: current });
+  return chunks;
+}
+
+/** "Model … not loaded": how SkyRL fails the futures of a model its stale-session cleanup unloaded (engine.py @ a956457). */
+const MODEL_NOT_LOADED = /model \S+ not (loaded|found)/i;
+
+interface PendingRequest {
+  requestId: string;
+  path: string;
+  protobuf: boolean;
+}
+
 export class TinkerPolicy implements PolicyBackend {
   readonly name: string;
   readonly client: TinkerClient;
@@ -134,19 +193,28 @@ export class TinkerPolicy implements PolicyBackend {
   private nextSeq = 1;
   private modelSeq = 0;
   private samplingSessionSeq = 0;
-  private samplerSaveCount = 0;
   /** Sampling session of the current weights, or a promise of one being made. */
   private sampler: Promise<{ id: string | null }> | null = null;
   private weightsChanged = false;
   private samplingSeq = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | null = null;
+  /** Submitted training requests whose results nobody has awaited yet (pipelining). */
+  private pending: PendingRequest[] = [];
+  private readonly warned = new Set<string>();
+  /** What the server's `/client/config` said. */
+  serverConfig: ServerConfig | null = null;
+  /** forward_backward encoding in use. */
+  encoding: 'protobuf' | 'json' = 'protobuf';
+  /** The last checkpoint this policy saved or loaded, which `recover` reloads. */
+  lastCheckpoint: string | null = null;
   /** Last heartbeat failure, for logs. */
   lastHeartbeatError: Error | null = null;
   contextWindow: number;
 
   private constructor(private readonly options: TinkerPolicyOptions) {
     this.name = `tinker:${options.baseModel}`;
-    this.contextWindow = options.contextWindow ?? 32768;
+    this.contextWindow = options.contextWindow ?? 0;
+    this.lastCheckpoint = options.resumeFrom ?? null;
     this.client = new TinkerClient({
       baseUrl: options.baseUrl,
       ...(options.apiKey !== undefined ? { apiKey: options.apiKey } : {}),
@@ -165,41 +233,76 @@ export class TinkerPolicy implements PolicyBackend {
     return policy;
   }
 
+  private warn(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    (this.options.onWarning ?? ((text: string) => process.stderr.write(`warning: ${text}\n`)))(message);
+  }
+
   private async start(): Promise<void> {
+    this.serverConfig = await this.client.serverConfig(TINKER_WIRE_SDK_VERSION);
+    const wanted = this.options.forwardEncoding ?? 'auto';
+    this.encoding = wanted === 'auto' ? (this.serverConfig.protoWriteFwdbwd === false ? 'json' : 'protobuf') : wanted;
     const capabilities = await this.client.get('/get_server_capabilities');
     const models = isRecord(capabilities) && Array.isArray(capabilities['supported_models']) ? (capabilities['supported_models'] as unknown[]) : [];
     const listed = models.find((entry) => isRecord(entry) && entry['model_name'] === this.options.baseModel);
     const names = models.map((entry) => (isRecord(entry) ? String(entry['model_name']) : '?'));
     if (models.length > 0 && !listed) throw new InputError(`${JSON.stringify(this.options.baseModel)} is not served at ${this.options.baseUrl} (it serves: ${names.join(', ')})`, 'baseModel');
-    if (this.options.contextWindow === undefined && isRecord(listed) && typeof listed['max_context_length'] === 'number') this.contextWindow = listed['max_context_length'];
-    const session = await this.client.post('/create_session', { tags: this.options.tags ?? ['cir'], user_metadata: null, sdk_version: 'cir-0.1.0', type: 'create_session' });
+    if (this.options.contextWindow === undefined) {
+      const reported = isRecord(listed) ? listed['max_context_length'] : undefined;
+      if (typeof reported !== 'number' || !Number.isInteger(reported) || reported < 2) {
+        throw new InputError(`the server at ${this.options.baseUrl} reports no max_context_length for ${this.options.baseModel} (SkyRL does not): give the context window explicitly`, 'contextWindow');
+      }
+      this.contextWindow = reported;
+    }
+    await this.openSession();
+    await this.createModel();
+    if (this.options.resumeFrom) await this.load(this.options.resumeFrom);
+  }
+
+  private async openSession(): Promise<void> {
+    const session = await this.client.post('/create_session', { tags: this.options.tags ?? ['cir'], user_metadata: null, sdk_version: TINKER_WIRE_SDK_VERSION, type: 'create_session' });
     if (!isRecord(session) || typeof session['session_id'] !== 'string') throw new TinkerApiError('Tinker create_session answered without a session_id', 200, 'POST /create_session', 'malformed', false);
     this.sessionId = session['session_id'];
+    this.modelSeq = 0;
+    this.samplingSessionSeq = 0;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
     const period = this.options.heartbeatMs ?? 10_000;
     if (period > 0) {
+      const sessionId = this.sessionId;
       this.heartbeat = setInterval(() => {
-        this.client.post('/session_heartbeat', { session_id: this.sessionId, type: 'session_heartbeat' }).then(
+        this.client.post('/session_heartbeat', { session_id: sessionId, type: 'session_heartbeat' }).then(
           () => (this.lastHeartbeatError = null),
           (error: unknown) => (this.lastHeartbeatError = error instanceof Error ? error : new Error(String(error))),
         );
       }, period);
       this.heartbeat.unref();
     }
-    await this.createModel();
-    if (this.options.resumeFrom) await this.load(this.options.resumeFrom);
   }
 
   private async createModel(): Promise<void> {
     const lora: Record<string, unknown> = { rank: this.options.loraRank ?? 32, train_unembed: true, train_mlp: true, train_attn: true };
     if (this.options.loraSeed !== undefined) lora['seed'] = this.options.loraSeed;
-    const result = await this.guard(() =>
-      this.client.submit('/create_model', { session_id: this.sessionId, model_seq_id: this.modelSeq++, base_model: this.options.baseModel, lora_config: lora, type: 'create_model' }),
-    );
-    if (!isRecord(result) || typeof result['model_id'] !== 'string') throw new TinkerApiError('Tinker create_model returned no model_id', 200, 'POST /create_model', 'malformed', false);
-    this.modelId = result['model_id'];
+    let result: unknown;
+    try {
+      result = await this.guard(() => this.client.submit('/create_model', { session_id: this.sessionId, model_seq_id: this.modelSeq++, base_model: this.options.baseModel, lora_config: lora, type: 'create_model' }));
+    } catch (error) {
+      if (this.options.role === 'reference' && (error instanceof TinkerApiError || error instanceof TinkerFutureError)) {
+        throw new UnsupportedError(
+          `the Tinker server at ${this.options.baseUrl} refused a second model for the KL reference (${error.message}); set the KL coefficient to 0, or use a server that holds several models (cir serve --max-models 2 or more; SkyRL only on its Megatron backend)`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const modelId = isRecord(result) && typeof result['model_id'] === 'string' ? result['model_id'] : null;
+    if (modelId === null) throw new TinkerApiError('Tinker create_model returned no model_id', 200, 'POST /create_model', 'malformed', false);
+    this.modelId = modelId;
     this.nextSeq = 1;
     this.sampler = null;
     this.weightsChanged = false;
+    this.pending = [];
   }
 
   get currentModelId(): string {
@@ -210,14 +313,17 @@ export class TinkerPolicy implements PolicyBackend {
     return this.sessionId;
   }
 
-  /** Turns "session/model not found" into a clear TinkerSessionExpiredError. */
+  /** Turns "session/model gone" (404, or SkyRL's "model not loaded" futures) into a clear TinkerSessionExpiredError. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof TinkerApiError && error.status === 404 && /session|model/i.test(error.detail) && !/future/i.test(error.detail)) {
+      const gone =
+        (error instanceof TinkerApiError && error.status === 404 && /session|model/i.test(error.detail) && !/future/i.test(error.detail)) ||
+        ((error instanceof TinkerFutureError || error instanceof TinkerApiError) && MODEL_NOT_LOADED.test(error.detail));
+      if (gone) {
         throw new TinkerSessionExpiredError(
-          `the Tinker session ${this.sessionId} (model ${this.modelId}) is gone: ${error.detail}. Heartbeats keep it alive; resume from the last checkpoint with resumeFrom.`,
+          `the Tinker session ${this.sessionId} (model ${this.modelId}) is gone: ${(error as TinkerApiError).detail}. Heartbeats keep it alive; call recover() to reopen it from the last checkpoint (${this.lastCheckpoint ?? 'none: training restarts from the base model'}).`,
           this.sessionId,
         );
       }
@@ -225,48 +331,110 @@ export class TinkerPolicy implements PolicyBackend {
     }
   }
 
-  /** Submits one training request with the next seq_id; a refused submission gives its seq_id back. */
-  private async training(path: string, body: Record<string, unknown>): Promise<unknown> {
-    const seqId = this.nextSeq++;
-    const payload = { model_id: this.modelId, seq_id: seqId, ...body };
-    let future: unknown;
-    try {
-      future = await this.guard(() => this.client.post(path, payload));
-    } catch (error) {
-      if (error instanceof TinkerApiError && this.nextSeq === seqId + 1) this.nextSeq = seqId;
-      throw error;
-    }
-    if (!isRecord(future) || typeof future['request_id'] !== 'string') throw new TinkerApiError(`Tinker ${path} answered without a request_id`, 200, `POST ${path}`, 'malformed', false);
-    return this.guard(() => this.client.retrieve(future['request_id'] as string));
+  /**
+   * After a TinkerSessionExpiredError: a new session and model, loaded from the last checkpoint this
+   * policy saved or loaded (weights and optimizer). Returns that path, or null when there was none.
+   */
+  async recover(): Promise<string | null> {
+    this.pending = [];
+    await this.openSession();
+    await this.createModel();
+    const checkpoint = this.lastCheckpoint;
+    if (checkpoint !== null) await this.load(checkpoint);
+    return checkpoint;
   }
 
-  private async lossRequests(path: '/forward' | '/forward_backward', data: readonly TrainingDatum[], name: TinkerLossName, inputs: Array<Record<string, ArrayLike<number>>>, config?: Record<string, number>): Promise<{ logprobs: TargetLogprobs; metrics: Record<string, number> }> {
-    const chunk = this.options.maxDatumsPerRequest ?? 1024;
+  /**
+   * Posts one training request with the next seq_id and returns its future without waiting for the
+   * result. The seq_id is given back only when the server surely refused the request (4xx other
+   * than 409): after a 5xx or a lost connection it may have been accepted.
+   */
+  private async submitTraining(path: string, body: Record<string, unknown> | ((seqId: number) => RequestBody), protobuf = false): Promise<PendingRequest> {
+    const seqId = this.nextSeq++;
+    const request: RequestBody = typeof body === 'function' ? body(seqId) : { json: { model_id: this.modelId, seq_id: seqId, ...body } };
+    let future: unknown;
+    try {
+      future = (await this.guard(() => this.client.call('POST', path, request))).json;
+    } catch (error) {
+      const refused = error instanceof TinkerApiError && error.status >= 400 && error.status < 500 && error.status !== 409;
+      if (refused && this.nextSeq === seqId + 1) this.nextSeq = seqId;
+      throw error;
+    }
+    return { requestId: futureId(future, path), path, protobuf };
+  }
+
+  private async result(request: PendingRequest): Promise<unknown> {
+    return this.guard(() => this.client.retrieve(request.requestId, undefined, request.protobuf));
+  }
+
+  /** Awaits every pipelined request, so their failures surface before anything else runs. */
+  private async settlePending(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    await Promise.all(pending.map((request) => this.result(request)));
+  }
+
+  private async training(path: string, body: Record<string, unknown>): Promise<unknown> {
+    await this.settlePending();
+    return this.result(await this.submitTraining(path, body));
+  }
+
+  /** Posts the loss requests of a batch back to back (in seq_id order) and returns their futures. */
+  private async submitLoss(forwardOnly: boolean, data: readonly TrainingDatum[], name: TinkerLossName, inputs: ReadonlyArray<Record<string, ArrayLike<number>>>, config?: Record<string, number>): Promise<Array<{ start: number; count: number; request: PendingRequest }>> {
+    const wire = data.map((datum, i) => encodeDatum(datum.tokens, inputs[i] ?? {}));
+    const server = this.serverConfig;
+    const maxCount = Math.min(this.options.maxDatumsPerRequest ?? Infinity, server?.fwdbwdMaxChunkLen ?? 1024);
+    const maxBytes = Math.min(this.options.maxBytesPerRequest ?? Infinity, server?.fwdbwdMaxChunkBytes ?? 5_000_000);
+    const submitted: Array<{ start: number; count: number; request: PendingRequest }> = [];
+    for (const chunk of chunkDatums(wire, maxCount, maxBytes)) {
+      const input: ForwardBackwardRequestWire['forward_backward_input'] = { data: chunk.data, loss_fn: name };
+      if (config) input.loss_fn_config = config;
+      let request: PendingRequest;
+      if (this.encoding === 'protobuf') {
+        request = await this.submitTraining('/forward_backward', (seqId) => ({ bytes: encodeForwardBackwardRequest({ model_id: this.modelId, seq_id: seqId, forward_backward_input: input }, forwardOnly), contentType: PROTOBUF_CONTENT_TYPE }), true);
+      } else {
+        request = await this.submitTraining(forwardOnly ? '/forward' : '/forward_backward', { [forwardOnly ? 'forward_input' : 'forward_backward_input']: input });
+      }
+      submitted.push({ start: chunk.start, count: chunk.data.length, request });
+    }
+    return submitted;
+  }
+
+  /** Awaits loss requests: log-probs in datum order, and metrics (sums add up across chunks; others keep the last value). */
+  private async lossResults(submitted: Array<{ count: number; request: PendingRequest }>): Promise<{ logprobs: TargetLogprobs; metrics: Record<string, number> }> {
+    const outputs = await Promise.all(submitted.map(async ({ request }) => {
+      const answer = await this.result(request);
+      return answer instanceof Uint8Array ? decodeForwardBackwardOutput(answer) : answer;
+    }));
     const logprobs: TargetLogprobs = [];
     const metrics: Record<string, number> = {};
-    for (let start = 0; start < data.length; start += chunk) {
-      const slice = data.slice(start, start + chunk);
-      const input: ForwardBackwardInputWire = { data: slice.map((datum, i) => encodeDatum(datum.tokens, inputs[start + i] ?? {})), loss_fn: name };
-      if (config) input.loss_fn_config = config;
-      const key = path === '/forward' ? 'forward_input' : 'forward_backward_input';
-      const output = await this.training(path, { [key]: input });
-      logprobs.push(...parseLogprobs(output, slice.length, path));
-      // Sums (loss:sum etc.) add up across chunks; other metrics keep the last chunk's value.
+    outputs.forEach((output, i) => {
+      const { count, request } = submitted[i] as { count: number; request: PendingRequest };
+      logprobs.push(...parseLogprobs(output, count, request.path));
       for (const [metric, value] of Object.entries(metricsOf(output))) metrics[metric] = metric.endsWith(':sum') ? (metrics[metric] ?? 0) + value : value;
-    }
+    });
     return { logprobs, metrics };
   }
 
   async forward(data: readonly TrainingDatum[]): Promise<TargetLogprobs> {
+    await this.settlePending();
     const zero = data.map((datum) => ({ weights: new Float32Array(Math.max(0, datum.tokens.length - 1)) }));
-    return (await this.lossRequests('/forward', data, 'cross_entropy', zero)).logprobs;
+    return (await this.lossResults(await this.submitLoss(true, data, 'cross_entropy', zero))).logprobs;
   }
 
   async forwardBackward(data: readonly TrainingDatum[], loss: TokenLossFunction | BuiltinLoss): Promise<ForwardBackwardResult> {
+    await this.settlePending();
     if (typeof loss !== 'function') {
       const wire = builtinToWire(loss, data);
-      const { logprobs, metrics } = await this.lossRequests('/forward_backward', data, wire.name, wire.inputs, wire.config);
-      return { loss: metrics['loss:sum'] ?? Number.NaN, logprobs, metrics };
+      const { logprobs, metrics } = await this.lossResults(await this.submitLoss(false, data, wire.name, wire.inputs, wire.config));
+      let value = reportedLoss(metrics);
+      if (value === null) {
+        // SkyRL's JAX backend reports no loss: the same definition over the returned (pre-update) log-probs.
+        value = tinkerLoss(wire.name, wire.inputs, wire.config)(logprobs).loss;
+        metrics['loss:sum'] = value;
+        this.warn('loss', `the Tinker server at ${this.options.baseUrl} reports no summed loss (loss:sum, total_loss:sum); cir computes it from the returned log-probs`);
+      }
+      return { loss: value, logprobs, metrics };
     }
     // forward_backward_custom: exact gradient of any loss of the log-probs via weighted cross-entropy.
     const logprobs = await this.forward(data);
@@ -276,24 +444,47 @@ export class TinkerPolicy implements PolicyBackend {
       if (!gradient_T || gradient_T.length !== datum.tokens.length - 1) throw new InputError(`the loss returned ${gradient_T?.length ?? 0} gradients for datum ${d} of ${datum.tokens.length - 1} targets`, 'loss');
       return { weights: gradient_T.map((g, t) => -g * (datum.lossMask[t] ?? 0)) };
     });
-    const backward = await this.lossRequests('/forward_backward', data, 'cross_entropy', weights);
-    return { loss: result.loss, logprobs, metrics: { ...result.metrics, 'surrogate_loss:sum': backward.metrics['loss:sum'] ?? Number.NaN } };
+    // Submitted, not awaited: optimStep follows right behind it and awaits both.
+    this.pending.push(...(await this.submitLoss(false, data, 'cross_entropy', weights)).map((entry) => entry.request));
+    return { loss: result.loss, logprobs, metrics: result.metrics };
   }
 
   async optimStep(params: AdamParams): Promise<{ gradNorm: number }> {
-    const output = await this.training('/optim_step', { adam_params: adamToWire(params), type: 'optim_step' });
+    const pending = this.pending;
+    this.pending = [];
+    const step = await this.submitTraining('/optim_step', { adam_params: adamToWire(params), type: 'optim_step' });
+    const [output] = await Promise.all([this.result(step), ...pending.map((request) => this.result(request))]);
     this.weightsChanged = true;
     this.sampler = null;
-    const metrics = isRecord(output) && isRecord(output['metrics']) ? output['metrics'] : {};
-    // The hosted service may not report the norm; NaN says "unknown" rather than inventing 0.
-    const gradNorm = metrics['grad_norm'] ?? metrics['grad_norm:mean'] ?? metrics['optim/grad_norm'];
-    return { gradNorm: typeof gradNorm === 'number' ? gradNorm : Number.NaN };
+    const gradNorm = reportedGradNorm(isRecord(output) && isRecord(output['metrics']) ? output['metrics'] : {});
+    if (gradNorm === null) this.warn('grad_norm', `the Tinker server at ${this.options.baseUrl} reports no gradient norm (grad_norm, skyrl.ai/grad_norm); it is logged as NaN ("unknown")`);
+    return { gradNorm: gradNorm ?? Number.NaN };
   }
 
-  /** Saves weights and optimizer state; returns the `tinker://…/weights/<name>` path to resume from. */
+  /**
+   * Saves weights and optimizer state; returns the `tinker://…/weights/<name>` path to resume from.
+   * A 409 "already exists" after an attempt whose answer was lost is this client's own save having
+   * succeeded (the SDK likewise returned the expected path, training_client.py @ 15cfa77); on a
+   * first attempt it is a name taken by another run and stays an error.
+   */
   async save(name: string): Promise<string> {
-    const output = await this.training('/save_weights', { path: name, overwrite: true, type: 'save_weights' });
+    await this.settlePending();
+    let output: unknown;
+    try {
+      output = await this.result(await this.submitTraining('/save_weights', { path: name, type: 'save_weights' }));
+    } catch (error) {
+      if (error instanceof TinkerApiError && error.status === 409 && /already exists/i.test(error.detail)) {
+        if (error.afterUncertainAttempt) {
+          const path = formatTinkerPath({ modelId: this.modelId, kind: 'weights', name });
+          this.lastCheckpoint = path;
+          return path;
+        }
+        throw new TinkerApiError(`Tinker checkpoint name ${JSON.stringify(name)} is already taken (${error.detail}); choose another name`, 409, error.endpoint, error.detail, false, error.requestId);
+      }
+      throw error;
+    }
     if (!isRecord(output) || typeof output['path'] !== 'string') throw new TinkerApiError('Tinker save_weights returned no path', 200, 'POST /save_weights', 'malformed', false);
+    this.lastCheckpoint = output['path'];
     return output['path'];
   }
 
@@ -302,20 +493,25 @@ export class TinkerPolicy implements PolicyBackend {
    * model that has already trained is replaced by a fresh one first.
    */
   async load(path: string): Promise<void> {
+    await this.settlePending();
     if (this.nextSeq > 1) {
       await this.guard(() => this.client.submit('/unload_model', { model_id: this.modelId, type: 'unload_model' }));
       await this.createModel();
     }
     await this.training('/load_weights', { path, optimizer: true, type: 'load_weights' });
+    this.lastCheckpoint = path;
     this.weightsChanged = true;
     this.sampler = null;
   }
 
+  /** A sampling session on a temporary snapshot of the current weights (none is kept once the session ends). */
   private samplerSession(): Promise<{ id: string | null }> {
     if (!this.weightsChanged) return Promise.resolve({ id: null });
     this.sampler ??= (async () => {
-      const saved = await this.training('/save_weights_for_sampler', { path: `cir-sampler-${this.samplerSaveCount++}`, type: 'save_weights_for_sampler' });
-      if (!isRecord(saved) || typeof saved['path'] !== 'string') throw new TinkerApiError('Tinker save_weights_for_sampler returned no path', 200, 'POST /save_weights_for_sampler', 'malformed', false);
+      const saved = await this.training('/save_weights_for_sampler', { sampling_session_seq_id: this.samplingSessionSeq++, type: 'save_weights_for_sampler' });
+      if (isRecord(saved) && typeof saved['sampling_session_id'] === 'string') return { id: saved['sampling_session_id'] };
+      if (!isRecord(saved) || typeof saved['path'] !== 'string') throw new TinkerApiError('Tinker save_weights_for_sampler returned neither a sampling_session_id nor a path', 200, 'POST /save_weights_for_sampler', 'malformed', false);
+      // A server that saved a snapshot but made no session: open one on it.
       const session = await this.guard(() => this.client.post('/create_sampling_session', { session_id: this.sessionId, sampling_session_seq_id: this.samplingSessionSeq++, model_path: saved['path'], type: 'create_sampling_session' }));
       if (!isRecord(session) || typeof session['sampling_session_id'] !== 'string') throw new TinkerApiError('Tinker create_sampling_session returned no id', 200, 'POST /create_sampling_session', 'malformed', false);
       return { id: session['sampling_session_id'] };
@@ -333,6 +529,7 @@ export class TinkerPolicy implements PolicyBackend {
     if (stop.clientStrings.length > 0 && !this.options.tokenizer) {
       throw new UnsupportedError('Tinker takes stop strings or stop token ids per request, not both; pass a tokenizer to TinkerPolicy to apply the strings client-side');
     }
+    await this.settlePending();
     const sampler = await this.samplerSession();
     const body: Partial<SampleRequestWire> & Record<string, unknown> = {
       num_samples: request.n ?? 1,
@@ -349,7 +546,8 @@ export class TinkerPolicy implements PolicyBackend {
       body['sampling_session_id'] = sampler.id;
       body['seq_id'] = seq;
     }
-    const output = await this.guard(() => this.client.submit('/asample', body, request.signal));
+    const answer = await this.guard(() => this.client.submit('/asample', body, request.signal, true));
+    const output = answer instanceof Uint8Array ? decodeSampleResponse(answer) : answer;
     const sequences = isRecord(output) && Array.isArray(output['sequences']) ? (output['sequences'] as unknown[]) : null;
     if (!sequences) throw new TinkerApiError('Tinker asample returned no sequences', 200, 'POST /asample', 'malformed', false);
     const stopIds = new Set(params.stopTokenIds ?? []);
@@ -374,6 +572,11 @@ export class TinkerPolicy implements PolicyBackend {
   async close(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
+    try {
+      await this.settlePending();
+    } catch {
+      // Closing anyway; the caller saw or will see nothing more from this model.
+    }
     try {
       await this.client.submit('/unload_model', { model_id: this.modelId, type: 'unload_model' });
     } catch {

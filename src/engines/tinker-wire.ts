@@ -6,6 +6,7 @@
 import { InputError } from '../core/errors.js';
 import type { AdamParams, TrainingDatum } from '../core/policy.js';
 import type { FinishReason } from '../core/sampling.js';
+import type { TinkerLossName } from '../core/builtin-losses.js';
 
 export interface TensorDataWire {
   data: number[];
@@ -27,8 +28,6 @@ export interface DatumWire {
   loss_fn_inputs: Record<string, TensorDataWire>;
 }
 
-export type TinkerLossName = 'cross_entropy' | 'importance_sampling' | 'ppo';
-export const TINKER_LOSS_NAMES: readonly TinkerLossName[] = ['cross_entropy', 'importance_sampling', 'ppo'];
 
 export interface ForwardBackwardInputWire {
   data: DatumWire[];
@@ -80,7 +79,8 @@ export interface SampledSequenceWire {
 export interface SampleResponseWire {
   type: 'sample';
   sequences: SampledSequenceWire[];
-  prompt_logprobs: null;
+  /** One entry per prompt token; null where undefined (the first token). */
+  prompt_logprobs: Array<number | null> | null;
   topk_prompt_logprobs: null;
 }
 

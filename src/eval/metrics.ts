@@ -4,6 +4,7 @@
  */
 import { EXECUTION_OUTCOME_KINDS, type ExecutionOutcomeKind } from '../core/execution.js';
 import type { Trajectory, TrajectoryStatus } from '../core/trajectory.js';
+import { seededRandom } from '../core/rng.js';
 
 /** Binomial coefficient ratio form of the unbiased pass@k estimator: 1 - C(n-c, k) / C(n, k). */
 export function passAtK(n: number, c: number, k: number): number {
@@ -60,17 +61,6 @@ export function mean(values: readonly number[]): number {
   return sum / values.length;
 }
 
-/** Mulberry32: a small seeded generator so intervals are reproducible run to run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Interval {
   estimate: number;

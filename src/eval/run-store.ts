@@ -3,10 +3,12 @@
  * sample, appended with a single write each). A kill at any moment leaves at most one torn final line,
  * which reading ignores and resuming cuts off, so no finished sample is lost and none is written twice.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, writeSync } from 'node:fs';
+import { openRegularFile, readRegularFile, writeFileSafely } from '../core/files.js';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Trajectory } from '../core/trajectory.js';
+import { configDifferences, describeDifference } from '../core/config-diff.js';
 import type { TrajectoryStats } from './metrics.js';
 import type { EvalSettings } from './protocol.js';
 
@@ -68,7 +70,7 @@ export interface ReadResults {
 /** Reads results; a malformed complete line is an error naming it, a torn last line is skipped. */
 export function readResults(path: string): ReadResults {
   if (!existsSync(path)) return { records: [], tornBytes: 0, validBytes: 0, duplicates: 0 };
-  const bytes = readFileSync(path);
+  const bytes = readRegularFile(path);
   const lastNewline = bytes.lastIndexOf(0x0a);
   const validBytes = lastNewline + 1;
   const text = bytes.subarray(0, validBytes).toString('utf8');
@@ -119,7 +121,8 @@ export class ResultsWriter {
   private readonly fd: number;
 
   constructor(readonly path: string, validBytes: number) {
-    this.fd = openSync(path, existsSync(path) ? 'r+' : 'w');
+    // A symlink planted as results.jsonl is refused, never written through.
+    this.fd = openRegularFile(path, 'update');
     // Cut a torn last line left by a kill, then write from the end of the complete lines.
     ftruncateSync(this.fd, validBytes);
     this.position = validBytes;
@@ -170,7 +173,7 @@ export function openRun(dir: string, settings: EvalSettings, options: OpenRunOpt
       throw new InputError(`already holds ${existing.records.length} results: pass --resume to continue it, or choose another --out`, dir);
     }
     if (options.resume) {
-      const differences = diffSettings(stored.settings, settings);
+      const differences = configDifferences(stored.settings, settings, 'settings').map(describeDifference);
       if (differences.length > 0) {
         throw new InputError(`--resume with different settings than the run was started with: ${differences.join('; ')}`, dir);
       }
@@ -191,7 +194,7 @@ export function readConfig(dir: string): RunConfig {
   if (!existsSync(path)) throw new InputError(`no ${CONFIG_FILE}: not a run directory`, dir);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(readRegularFile(path).toString('utf8'));
   } catch (error) {
     throw new InputError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`, path);
   }
@@ -202,17 +205,6 @@ export function readConfig(dir: string): RunConfig {
   return { environment: {}, resumedAt: [], createdAt: '', ...config } as RunConfig;
 }
 
-/** Paths (dotted) where two settings objects differ, with both values. */
-export function diffSettings(a: unknown, b: unknown, path = 'settings'): string[] {
-  if (JSON.stringify(a) === JSON.stringify(b)) return [];
-  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null && Array.isArray(a) === Array.isArray(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((key) => diffSettings((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`));
-  }
-  return [`${path}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`];
-}
-
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileSafely(path, `${JSON.stringify(value, null, 2)}\n`);
 }

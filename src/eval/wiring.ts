@@ -102,7 +102,9 @@ export function createGrader(settings: Pick<EvalSettings, 'lenientGrading'> & Pa
       });
     }
     const multipleChoice = problem.choices !== undefined && problem.choices.length > 0;
-    const options = { ...(multipleChoice ? { multipleChoice, choices: problem.choices } : {}) };
+    // Evaluation reads answers in the grader's `answer` mode (box, answer tag, "final answer", Answer: line),
+    // plus the paper's last-number fallback when lenient; `free-text` is for `cir grade --extract`.
+    const options = { extraction: 'answer' as const, ...(multipleChoice ? { multipleChoice, choices: problem.choices } : {}) };
     const strict = gradeResponse(problem.answer, response, options);
     const result = settings.lenientGrading && !strict.correct ? gradeResponse(problem.answer, response, { ...options, lenient: true }) : strict;
     return {

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isEquivalent } from './equivalence.js';
-import { labelledCases } from './labelled-cases.js';
+import { answerCases } from './testing/labelled.js';
 
-const cases = labelledCases();
+const cases = answerCases();
 const sections = [...new Set(cases.map((c) => c.section))];
 
 test('the labelled suite has at least 400 cases, with negatives in every benchmark style', () => {

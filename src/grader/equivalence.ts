@@ -4,9 +4,11 @@
  * intervals, matrices, relations) → scalars (exact rationals, then complex evaluation, with
  * random points for variables). Every step is bounded by a deadline; nothing throws.
  */
+import { seededRandom } from '../core/rng.js';
 import { children, hasDecimal, show, variables, type Node } from './ast.js';
 import { complexValue, exactValue, type Complex, type Rational } from './evaluate.js';
 import { bindConstants, parseLatex } from './latex-parser.js';
+import type { ExtractionMethod } from './extract.js';
 import { normalizeAnswer } from './normalize.js';
 
 export type VerdictReason =
@@ -26,6 +28,8 @@ export interface Verdict {
   correct: boolean;
   reason: VerdictReason;
   detail?: string;
+  /** When the answer was read from a response: the extraction step that found it (extract.ts). */
+  extracted_by?: ExtractionMethod;
 }
 
 export interface EquivalenceOptions {
@@ -101,7 +105,9 @@ function decide(gold: string, predicted: string, options: EquivalenceOptions): V
       return { correct: predChoice[1] === goldChoice[1], reason: 'choice', detail: `gold ${goldChoice[1] ?? ''}, predicted ${predChoice[1] ?? ''}` };
     }
   }
-  if (isWords(g) && isWords(p)) {
+  // Two words in \text{} are words even when short (`\text{yes}`): compare them case-insensitively.
+  const bothText = /^\s*\\text\{[A-Za-z\s-]+\}\s*$/.test(gold) && /^\s*\\text\{[A-Za-z\s-]+\}\s*$/.test(predicted);
+  if ((isWords(g) && isWords(p)) || bothText) {
     return { correct: g.toLowerCase() === p.toLowerCase(), reason: 'string' };
   }
   if (g.length > MAX_INPUT || p.length > MAX_INPUT) {
@@ -436,7 +442,7 @@ function compareRelations(a: Node & { type: 'rel' }, b: Node & { type: 'rel' }, 
 /** Equations/inequalities are the same when their differences are proportional (positively for inequalities). */
 function proportional(a: Node, b: Node, symmetric: boolean, context: Context): Decision {
   const names = [...variables(b, variables(a))].sort();
-  const random = mulberry32(7919);
+  const random = seededRandom(7919);
   let ratio: number | null = null;
   let valid = 0;
   for (let attempt = 0; attempt < 12 && valid < 5; attempt += 1) {
@@ -549,7 +555,7 @@ function compareScalars(a: Node, b: Node, context: Context): Decision {
     }
     return { equal: false, reason: 'numeric' };
   }
-  const random = mulberry32(104729);
+  const random = seededRandom(104729);
   // Floors, factorials and binomials are about integers: sample integers, or real points miss the difference.
   const integers = usesIntegerFunctions(a) || usesIntegerFunctions(b);
   let valid = 0;
@@ -570,16 +576,4 @@ function compareScalars(a: Node, b: Node, context: Context): Decision {
 function usesIntegerFunctions(node: Node): boolean {
   if (node.type === 'func' && ['floor', 'ceil', 'factorial', 'binom'].includes(node.name)) return true;
   return children(node).some(usesIntegerFunctions);
-}
-
-/** A small seeded PRNG: verdicts must not change from run to run. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -92,7 +92,8 @@ test('requests follow the /run_code format; responses map to typed outcomes', as
 });
 
 test('infrastructure failures are retried once, then reported as infra_error', async () => {
-  const executor = new SandboxFusionExecutor({ url });
+  const quick = { initialMs: 1, maxMs: 1, jitter: 0 };
+  const executor = new SandboxFusionExecutor({ url, backoff: quick });
   failuresLeft = 1;
   const before = received.length;
   assert.equal((await executor.execute('print(1)')).kind, 'ok');
@@ -102,7 +103,7 @@ test('infrastructure failures are retried once, then reported as infra_error', a
   assert.deepEqual(failed.kind === 'infra_error' && failed.reason, 'SandboxFusion HTTP 500');
   const broken = await executor.execute('BROKEN');
   assert.equal(broken.kind, 'infra_error');
-  const unreachable = new SandboxFusionExecutor({ url: 'http://127.0.0.1:1' });
+  const unreachable = new SandboxFusionExecutor({ url: 'http://127.0.0.1:1', backoff: quick });
   assert.equal((await unreachable.execute('print(1)')).kind, 'infra_error');
 });
 

@@ -5,6 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import { InputError, UnsupportedError } from '../core/errors.js';
 import type { CodeExecutor, ExecuteOptions, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
+import { isRetryableStatus, retryAfterMs, retryDelayMs, sleep, type BackoffOptions } from '../core/retry.js';
+import { Semaphore } from '../core/semaphore.js';
 import { parseErrorRecord } from './outcome.js';
 
 export interface SandboxFusionOptions {
@@ -17,6 +19,8 @@ export interface SandboxFusionOptions {
   maxOutputBytes?: number;
   /** Extra time allowed for the HTTP round trip beyond the run timeout. */
   httpSlackMs?: number;
+  /** Wait before the one retry of an infrastructure failure (the project's retry policy, `core/retry.ts`). */
+  backoff?: BackoffOptions;
   /** Injectable for tests. */
   fetch?: typeof fetch;
 }
@@ -73,9 +77,7 @@ export class SandboxFusionExecutor implements CodeExecutor {
   readonly name = 'sandbox-fusion';
   private readonly endpoint: string;
   private readonly fetcher: typeof fetch;
-  private readonly concurrency: number;
-  private inFlight = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: Semaphore;
   private readonly controllers = new Set<AbortController>();
   private closed = false;
 
@@ -89,24 +91,10 @@ export class SandboxFusionExecutor implements CodeExecutor {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(`must be http(s), got ${url.protocol}`, 'url');
     this.endpoint = url.pathname.endsWith('/run_code') ? url.href : new URL('run_code', url.href.endsWith('/') ? url.href : `${url.href}/`).href;
     this.fetcher = options.fetch ?? fetch;
-    this.concurrency = options.concurrency ?? 10;
+    this.slots = new Semaphore(options.concurrency ?? 10);
   }
 
-  private async acquire(): Promise<void> {
-    if (this.inFlight < this.concurrency) {
-      this.inFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.inFlight--;
-  }
-
-  private async once(code: string, options: ExecuteOptions | undefined, limits: { timeoutMs: number; memoryMb: number; maxOutputBytes: number }): Promise<{ outcome: ExecutionOutcome; retry: boolean }> {
+  private async once(code: string, options: ExecuteOptions | undefined, limits: { timeoutMs: number; memoryMb: number; maxOutputBytes: number }): Promise<{ outcome: ExecutionOutcome; retry: boolean; serverDelayMs?: number | null }> {
     const started = performance.now();
     const controller = new AbortController();
     this.controllers.add(controller);
@@ -131,8 +119,8 @@ export class SandboxFusionExecutor implements CodeExecutor {
       });
       const elapsed = performance.now() - started;
       if (!response.ok) {
-        const retry = response.status >= 500 || response.status === 429 || response.status === 408;
-        return { outcome: { kind: 'infra_error', reason: `SandboxFusion HTTP ${response.status}`, durationMs: elapsed }, retry };
+        const retry = isRetryableStatus(response.status);
+        return { outcome: { kind: 'infra_error', reason: `SandboxFusion HTTP ${response.status}`, durationMs: elapsed }, retry, serverDelayMs: retryAfterMs(response.headers) };
       }
       const body = (await response.json()) as RunCodeResponse;
       const outcome = fusionOutcome(body, limits, elapsed);
@@ -154,14 +142,17 @@ export class SandboxFusionExecutor implements CodeExecutor {
       maxOutputBytes: options?.maxOutputBytes ?? this.options.maxOutputBytes ?? 1 << 20,
     };
     if (options?.signal?.aborted) return { kind: 'infra_error', reason: 'aborted', durationMs: 0 };
-    await this.acquire();
-    try {
+    return this.slots.run(async () => {
       const first = await this.once(code, options, limits);
       if (!first.retry) return first.outcome;
-      return (await this.once(code, options, limits)).outcome; // infrastructure failures: one retry
-    } finally {
-      this.release();
-    }
+      // Infrastructure failures get one retry, after the policy's wait.
+      try {
+        await sleep(retryDelayMs(0, { serverDelayMs: first.serverDelayMs, backoff: this.options.backoff, random: Math.random }), options?.signal);
+      } catch {
+        return { kind: 'infra_error', reason: 'aborted', durationMs: first.outcome.durationMs } satisfies ExecutionOutcome;
+      }
+      return (await this.once(code, options, limits)).outcome;
+    });
   }
 
   openSession(): Promise<ExecutionSession> {

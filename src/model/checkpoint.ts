@@ -4,7 +4,8 @@
  * `optimizer.safetensors` (AdamW moments). Loading checks the magic and version and says how to
  * regenerate the checkpoint when they do not match.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { writeFileSafely } from '../core/files.js';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { fromHfConfig, parameterLayout, toHfConfig, type ModelConfig } from './config.js';
@@ -31,12 +32,12 @@ export function saveCheckpoint(dir: string, contents: CheckpointContents): strin
     data: contents.params.subarray(spec.offset, spec.offset + spec.size),
   }));
   const metadata = { format: CHECKPOINT_MAGIC, version: String(CHECKPOINT_VERSION) };
-  writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(tensors, metadata));
+  writeFileSafely(join(dir, 'model.safetensors'), encodeSafetensors(tensors, metadata));
   const config = { ...toHfConfig(contents.config), cir: { format: CHECKPOINT_MAGIC, version: CHECKPOINT_VERSION, tokenizer: 'cir-char-ascii', ...contents.info } };
-  writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSafely(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
   if (contents.optimizer) {
     const { m, v, step } = contents.optimizer;
-    writeFileSync(
+    writeFileSafely(
       join(dir, 'optimizer.safetensors'),
       encodeSafetensors(
         [

@@ -14,7 +14,7 @@ import { DEFAULT_MODEL_CONFIG, type ModelConfig } from './config.js';
 import { Decoder } from './decode.js';
 import { referenceMatmul } from './kernels/matmul.js';
 import { WasmMatmul } from './kernels/matmul-wasm.js';
-import { builtinLoss, isBuiltinLoss } from './losses.js';
+import { builtinLossFunction, isBuiltinLoss } from '../core/builtin-losses.js';
 import { Scheduler } from './scheduler.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { charTokenizer, streamingTokenizer, type StreamingTokenizer } from './tokenizer.js';
@@ -188,7 +188,7 @@ export class EmbeddedPolicy implements PolicyBackend {
       this.collect(data, batch, this.forwardBatch(data, batch), logprobs);
       if (batches.length > 1) await yieldToEventLoop();
     }
-    const result = isBuiltinLoss(loss) ? builtinLoss(loss, logprobs) : loss(logprobs);
+    const result = (isBuiltinLoss(loss) ? builtinLossFunction(loss, data.map((datum) => datum.lossMask)) : loss)(logprobs);
     if (result.gradients.length !== data.length) throw new InputError(`returned ${result.gradients.length} gradient arrays for ${data.length} data`, 'loss function');
     for (const batch of batches) {
       if (batches.length > 1) this.forwardBatch(data, batch);

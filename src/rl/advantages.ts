@@ -32,10 +32,12 @@ export interface AdvantageOptions {
 /** Per-token advantages, row b aligned with `responseMask_B_T[b]`; zero off the response mask. */
 export type AdvantageEstimator = (input: AdvantageInput, options: AdvantageOptions) => Float32Array[];
 
-export const ADVANTAGE_ESTIMATOR_NAMES = ['reinforce_plus_plus_baseline', 'grpo', 'rloo', 'dr_grpo', 'reinforce'] as const;
-export type AdvantageEstimatorName = (typeof ADVANTAGE_ESTIMATOR_NAMES)[number];
-
 const registry = new Map<string, AdvantageEstimator>();
+
+/** The registered estimators' names, in registration order (the built-ins first): what `--advantage` accepts. */
+export function advantageEstimatorNames(): string[] {
+  return [...registry.keys()];
+}
 
 /** Registers an estimator; re-registering a name for a different function is an error. */
 export function registerAdvantageEstimator(name: string, estimator: AdvantageEstimator): void {

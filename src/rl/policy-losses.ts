@@ -2,13 +2,12 @@
  * Policy losses, KL penalties and the entropy term, as per-token functions of the CURRENT
  * log-probability with their exact derivatives. Each registered policy loss maps a batch to a
  * per-token loss matrix, its derivative w.r.t. each log-prob, and the clip region of each token;
- * `computePolicyLoss` aggregates that into `{ loss, metrics }`, and `token-loss.ts` turns the same
- * matrices into the backend's `TokenLossFunction`.
+ * `token-loss.ts` (`computeRlLoss`, the one entry point) aggregates them into the objective, its
+ * gradient and metrics, and wraps that as the backend's `TokenLossFunction`.
  *
  * Notation per token: A advantage, r = exp(logp − logp_old) the importance ratio.
  */
 import { InputError } from '../core/errors.js';
-import { aggregateLoss, type AggregationOptions, type LossAggregationMode } from './aggregation.js';
 import { assertBinaryMask, assertFiniteNumber, assertFiniteWhereMasked, assertSameShape, type Ragged } from './shapes.js';
 
 export interface PolicyLossInput {
@@ -44,10 +43,12 @@ export interface PolicyLossTerms {
 
 export type PolicyLossFn = (input: PolicyLossInput, clip: ClipConfig) => PolicyLossTerms;
 
-export const POLICY_LOSS_NAMES = ['ppo_clip', 'vanilla', 'importance_sampling'] as const;
-export type PolicyLossName = (typeof POLICY_LOSS_NAMES)[number];
-
 const registry = new Map<string, PolicyLossFn>();
+
+/** The registered losses' names, in registration order (the built-ins first): what `--loss` accepts. */
+export function policyLossNames(): string[] {
+  return [...registry.keys()];
+}
 
 export function registerPolicyLoss(name: string, loss: PolicyLossFn): void {
   const existing = registry.get(name);
@@ -235,20 +236,4 @@ export function policyLossMetrics(input: PolicyLossInput, terms: PolicyLossTerms
     /** mean(logp_old − logp): how far the policy moved from the sampler (verl `ppo_kl`). */
     'policy/approxKlOld': fraction(approxKlSum),
   };
-}
-
-/** A policy loss aggregated to one number, with its metrics (`policy/loss` included). */
-export function computePolicyLoss(
-  name: string,
-  input: PolicyLossInput,
-  clip: ClipConfig,
-  aggregation: LossAggregationMode,
-  aggregationOptions: AggregationOptions = {},
-): { loss: number; metrics: Record<string, number> } {
-  const lossFn = getPolicyLoss(name);
-  validateClipConfig(clip);
-  validatePolicyLossInput(input);
-  const terms = lossFn(input, clip);
-  const loss = aggregateLoss(terms.loss_B_T, input.lossMask_B_T, aggregation, aggregationOptions);
-  return { loss, metrics: { 'policy/loss': loss, ...policyLossMetrics(input, terms) } };
 }

@@ -6,6 +6,7 @@
  */
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { Tokenizer } from '../core/tokenizer.js';
+import { seededRandom } from '../core/rng.js';
 import { RolloutEngine } from './engine.js';
 import { roundSyncRollout } from './round-sync.js';
 import { ScriptedEngine, type LatencyModel } from './scripted-engine.js';
@@ -43,18 +44,6 @@ export interface RolloutBenchReport {
   max_tool_calls: number;
 }
 
-/** Small deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = 'we compute the value of each term then check the sum carefully so that every case is counted once and the result follows from the identity above'.split(' ');
 const SNIPPETS = [
   'print(sum(i * i for i in range(1000)))',
@@ -80,9 +69,9 @@ export function benchScript(maxToolCalls: number) {
     const tag = Number(/\[problem (\d+)\]/.exec(promptText)?.[1] ?? 0);
     const sample = Math.floor((seed ?? 0) / 1000);
     const turn = promptText.split('```output').length - 1;
-    const plan = random(tag * 7919 + sample * 104729 + 1);
+    const plan = seededRandom(tag * 7919 + sample * 104729 + 1);
     const tools = Math.floor(plan() * (maxToolCalls + 1));
-    const rng = random(tag * 7919 + sample * 104729 + turn * 15485863 + 7);
+    const rng = seededRandom(tag * 7919 + sample * 104729 + turn * 15485863 + 7);
     if (turn >= tools) return `${prose(rng, 20, 250)}. The answer is \\boxed{${Math.floor(rng() * 1000)}}.`;
     const code = SNIPPETS[Math.floor(rng() * SNIPPETS.length)] as string;
     return `${prose(rng, 20, 250)}:\n\`\`\`python\n${code}\n\`\`\`\n\`\`\`output\n${Math.floor(rng() * 100)}\n\`\`\`\n${prose(rng, 40, 300)}.`;

@@ -6,13 +6,13 @@
  */
 import { InputError } from '../core/errors.js';
 import type { CodeExecutor, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
-import type { SamplingParams } from '../core/sampling.js';
+import type { SamplingEngine, SamplingParams } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment, ToolCall, Trajectory, TrajectoryStatus } from '../core/trajectory.js';
 import { formatFeedback as formatInterpreterFeedback, type FeedbackOptions } from '../interpreter/index.js';
 import { findCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
-import { Limiter } from './limiter.js';
-import { generateSegment, type RolloutSamplingEngine } from './segment.js';
+import { Semaphore } from '../core/semaphore.js';
+import { generateSegment } from './segment.js';
 
 export type BudgetPolicy = 'finish' | 'notify';
 export type InterpreterMode = 'stateless' | 'session';
@@ -27,7 +27,7 @@ export interface RolloutSampling {
 }
 
 export interface RolloutConfig {
-  engine: RolloutSamplingEngine;
+  engine: SamplingEngine;
   tokenizer: Tokenizer;
   /** Required unless `toolsEnabled` is false. */
   executor?: CodeExecutor;
@@ -68,8 +68,6 @@ export interface RolloutConfig {
 export interface RolloutCall {
   /** Index of the policy segment this call produced. */
   segmentIndex: number;
-  /** Ids the engine returned and we kept, recorded apart from the segment for the token check. */
-  sampled: number[];
   dropped: number;
   engineCalls: number;
 }
@@ -127,7 +125,7 @@ export function toolText(policyText: string, cut: number, feedback: string): str
  * "<|im_end|>" are encoded as ordinary characters, never as the special id.
  */
 export function encodeUntrusted(tokenizer: Tokenizer, text: string): number[] {
-  const specials = (tokenizer as Tokenizer & { specialTokens?: readonly string[] }).specialTokens ?? [];
+  const specials = tokenizer.specialTokens ?? [];
   const present = specials.filter((special) => special.length > 1 && text.includes(special));
   if (present.length === 0) return tokenizer.encode(text);
   const ids: number[] = [];
@@ -158,8 +156,8 @@ interface ResolvedConfig extends Required<Omit<RolloutConfig, 'executor' | 'form
 
 export class RolloutEngine {
   private readonly config: ResolvedConfig;
-  private readonly engineLimiter: Limiter;
-  private readonly executorLimiter: Limiter;
+  private readonly engineLimiter: Semaphore;
+  private readonly executorLimiter: Semaphore;
   private nextId = 0;
   readonly stats: RolloutStats = { engineWorkMs: 0, engineCalls: 0, executions: 0, droppedTokens: 0 };
 
@@ -198,8 +196,8 @@ export class RolloutEngine {
     if (this.config.budgetPolicy !== 'finish' && this.config.budgetPolicy !== 'notify') {
       throw new InputError(`must be "finish" or "notify", got ${JSON.stringify(this.config.budgetPolicy)}`, 'budgetPolicy');
     }
-    this.engineLimiter = new Limiter(this.config.engineConcurrency);
-    this.executorLimiter = new Limiter(this.config.executorConcurrency);
+    this.engineLimiter = new Semaphore(this.config.engineConcurrency);
+    this.executorLimiter = new Semaphore(this.config.executorConcurrency);
   }
 
   /** Rolls out `n` trajectories for one prompt; each advances on its own. */
@@ -321,7 +319,6 @@ export class RolloutEngine {
         trajectory.segments.push(policySegment);
         trajectory.calls.push({
           segmentIndex: trajectory.segments.length - 1,
-          sampled: [...segment.tokens],
           dropped: segment.droppedTokens,
           engineCalls: segment.calls,
         });

@@ -27,8 +27,7 @@ export class IncrementalDecoder {
   private readonly asciiText: Map<number, string | null>;
 
   constructor(private readonly tokenizer: Tokenizer) {
-    const withBytes = tokenizer as Tokenizer & { tokenBytes?: (id: number) => Uint8Array | null };
-    this.tokenBytes = typeof withBytes.tokenBytes === 'function' ? withBytes.tokenBytes.bind(tokenizer) : null;
+    this.tokenBytes = tokenizer.tokenBytes ? tokenizer.tokenBytes.bind(tokenizer) : null;
     let cache = ASCII_TEXT.get(tokenizer);
     if (!cache) ASCII_TEXT.set(tokenizer, (cache = new Map()));
     this.asciiText = cache;

@@ -13,17 +13,9 @@ export type {
   BudgetPolicy,
   InterpreterMode,
 } from './engine.js';
-export type { RolloutSamplingEngine } from './segment.js';
 export {
   trajectoryText,
   responseText,
-  trajectoryTokens,
-  lossMask,
-  samplingLogprobs,
-  trainingDatum,
-  assertTrainedEqualsSampled,
-  TokenMismatchError,
 } from './trajectory-tools.js';
-export { Limiter } from './limiter.js';
 export { IncrementalDecoder } from './incremental-decoder.js';
 export { ScriptedEngine, type ScriptedEngineOptions, type LatencyModel } from './scripted-engine.js';

@@ -5,15 +5,15 @@
  * as `RolloutEngine`, so the two produce identical trajectories from a deterministic model.
  */
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
+import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment } from '../core/trajectory.js';
 import { scanForCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
 import { encodeUntrusted, toolText, type RolloutSampling } from './engine.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
-import type { RolloutSamplingEngine } from './segment.js';
 
 export interface RoundSyncConfig {
-  engine: RolloutSamplingEngine;
+  engine: SamplingEngine;
   tokenizer: Tokenizer;
   executor: CodeExecutor;
   formatFeedback: (outcome: ExecutionOutcome) => string;

@@ -9,11 +9,8 @@ import type { Tokenizer } from '../core/tokenizer.js';
 import { scanForCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
 
-/** Engines may declare that their ids are a re-encoding of text (servers without token ids). */
-export type RolloutSamplingEngine = SamplingEngine & { readonly tokenExact?: boolean };
-
 export interface SegmentRequest {
-  engine: RolloutSamplingEngine;
+  engine: SamplingEngine;
   tokenizer: Tokenizer;
   context: readonly number[];
   params: SamplingParams;

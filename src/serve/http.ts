@@ -22,8 +22,8 @@ export function toHttpError(error: unknown): HttpError {
   return new HttpError(500, error instanceof Error ? error.message : String(error));
 }
 
-/** Reads a JSON body, refusing more than `maxBytes` (413) and malformed JSON (400). */
-export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+/** Reads a body as bytes, refusing more than `maxBytes` (413). */
+export async function readBodyBytes(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
     request.resume();
@@ -39,9 +39,15 @@ export async function readJsonBody(request: IncomingMessage, maxBytes: number): 
     }
     parts.push(part);
   }
-  if (size === 0) return {};
+  return Buffer.concat(parts);
+}
+
+/** Reads a JSON body, refusing more than `maxBytes` (413) and malformed JSON (400). */
+export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const body = await readBodyBytes(request, maxBytes);
+  if (body.length === 0) return {};
   try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error) {
     throw new HttpError(400, `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }

@@ -11,9 +11,9 @@ import { resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { PolicyBackend } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { HttpError, ReadWriteLock, hasApiKey, isLoopbackHost, readJsonBody, sendJson, toHttpError } from './http.js';
+import { HttpError, ReadWriteLock, hasApiKey, isLoopbackHost, readBodyBytes, readJsonBody, sendJson, toHttpError } from './http.js';
 import { handleCompletions, modelsResponse, parseCompletionRequest, type CompletionContext, type CompletionLimits } from './openai-api.js';
-import { TinkerService, type TinkerLimits } from './tinker-api.js';
+import { TinkerService, type TinkerCaps, type TinkerLimits } from './tinker-api.js';
 
 export interface ServeLimits extends CompletionLimits, TinkerLimits {
   maxBodyBytes: number;
@@ -33,6 +33,12 @@ export interface ServeOptions {
   apiKey?: string;
   limits?: Partial<ServeLimits>;
   sessionTimeoutMs?: number;
+  /** Makes the backend of each further Tinker model (a KL reference, a second run); without it one model at a time. */
+  createBackend?: () => Promise<PolicyBackend>;
+  /** Tinker models loaded at once (default 2). */
+  maxModels?: number;
+  /** Size caps of the Tinker service's maps (sessions, futures, sampling sessions). */
+  tinkerCaps?: Partial<TinkerCaps>;
   futureHoldMs?: number;
   futureTtlMs?: number;
   /** Clock for session expiry and future retention (injectable for tests). */
@@ -72,6 +78,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const completions: CompletionContext = { backend: options.backend, tokenizer: options.tokenizer, modelName: options.modelName, limits, lock };
   const tinker = new TinkerService({
     backend: options.backend,
+    ...(options.createBackend ? { createBackend: options.createBackend } : {}),
+    ...(options.maxModels !== undefined ? { maxModels: options.maxModels } : {}),
+    ...(options.tinkerCaps ? { caps: options.tinkerCaps } : {}),
+    maxBodyBytes: limits.maxBodyBytes,
     tokenizer: options.tokenizer,
     modelName: options.modelName,
     checkpointDir,
@@ -92,10 +102,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       if (options.apiKey && !hasApiKey(request, options.apiKey)) throw new HttpError(401, 'missing or wrong API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
       const method = request.method ?? 'GET';
       if (tinkerRoute) {
-        const body = method === 'POST' ? await readJsonBody(request, limits.maxBodyBytes) : {};
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(422, 'request body must be a JSON object');
-        const answer = await tinker.handle(method, path.slice('/api/v1'.length), body as Record<string, unknown>);
-        sendJson(response, answer.status, answer.body);
+        const body = method === 'POST' ? await readBodyBytes(request, limits.maxBodyBytes) : Buffer.alloc(0);
+        const answer = await tinker.handleHttp({ method, path: path.slice('/api/v1'.length), headers: request.headers, body });
+        if (answer.bytes) {
+          response.writeHead(answer.status, { 'content-type': 'application/x-protobuf', 'content-length': answer.bytes.byteLength });
+          response.end(answer.bytes);
+        } else sendJson(response, answer.status, answer.body);
         return;
       }
       if (method === 'GET' && path === '/health') {
@@ -150,7 +162,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();
-      }),
+      }).then(() => tinker.close()),
   };
 }
 

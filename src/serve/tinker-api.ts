@@ -1,26 +1,31 @@
 /**
- * The subset of the Tinker REST API the trainer uses (protocols.md §1), over one PolicyBackend:
- * sessions with heartbeats and expiry, one trainable model at a time, training requests executed
- * in `seq_id` order with replay de-duplication (as SkyRL does), futures with long-poll
- * `retrieve_future` (408 while running, 400 `{"detail"}` on failure, 404 unknown), sampling
- * sessions, and checkpoints confined to one folder.
+ * The subset of the Tinker REST API the trainer and the SDK use, over PolicyBackends: sessions with
+ * heartbeats and expiry, up to `maxModels` trainable models (one backend each), training requests
+ * executed in `seq_id` order with replay de-duplication (as SkyRL does), futures with long-poll
+ * `retrieve_future` (408 while running; failures in the hosted shape, HTTP 200
+ * `{"error","category"}`), forward_backward as JSON or protobuf (zstd-compressed or not), results
+ * as protobuf when the SDK asks for them, temporary per-sampling-session sampler snapshots, and
+ * checkpoints confined to one folder. Checked against thinking-machines-lab/tinker @ d595dc2 and
+ * 6b02536 and NovaSky-AI/SkyRL @ a956457 (skyrl/tinker/api.py); docs/serve.md has the table.
  *
- * Differences from the hosted service, by design: the server holds ONE set of weights, so
- * sampling always uses the current weights (a sampler saved before a later optim_step is refused
- * as stale rather than silently served), LoRA settings are accepted and recorded but training
- * updates the full model, and targets must be the input shifted by one.
+ * Differences from the hosted service, by design: each model trains a full backend (LoRA settings
+ * are accepted and recorded, not applied), so a sampler snapshot is served only while its model's
+ * weights are unchanged (a stale one is refused rather than silently served); sampling a
+ * `base_model` samples the first backend's current weights; targets must be the input shifted by
+ * one; checkpoint names share one folder (a name any model has taken is 409 "already exists").
+ * Every map this service owns (sessions, models, futures, sampling sessions) has a size cap.
  */
 import { randomBytes } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute, resolve } from 'node:path';
-import { InputError } from '../core/errors.js';
+import { decompress as zstdDecompress } from 'fzstd';
 import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { SamplingParams } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { tinkerLoss, type LossInputs } from '../engines/tinker-losses.js';
+import { TINKER_LOSS_NAMES, tinkerLoss, type LossInputs, type TinkerLossName } from '../core/builtin-losses.js';
+import { PROTOBUF_CONTENT_TYPE, decodeForwardBackwardRequest, encodeForwardBackwardOutput, encodeSampleResponse } from '../engines/tinker-proto.js';
 import {
   CHECKPOINT_NAME_PATTERN,
-  TINKER_LOSS_NAMES,
   adamFromWire,
   decodeDatum,
   formatTinkerPath,
@@ -31,7 +36,6 @@ import {
   tensor,
   type ForwardBackwardOutputWire,
   type SampleResponseWire,
-  type TinkerLossName,
 } from '../engines/tinker-wire.js';
 import { HttpError, toHttpError, type ReadWriteLock } from './http.js';
 
@@ -42,24 +46,48 @@ export interface TinkerLimits {
   maxPromptTokens: number;
 }
 
+/** Size caps of the maps the service owns; past a cap the oldest finished entry goes, or the request is refused (429). */
+export interface TinkerCaps {
+  maxSessions: number;
+  maxFutures: number;
+  maxSamplingSessions: number;
+}
+
+/** seq_ids per model remembered for replay de-duplication. */
+const ACCEPTED_SEQ_IDS_KEPT = 1024;
+
+export const DEFAULT_TINKER_CAPS: TinkerCaps = { maxSessions: 256, maxFutures: 10_000, maxSamplingSessions: 4096 };
+
 export interface TinkerServiceOptions {
+  /** The first model's backend (also the one the completions API samples). */
   backend: PolicyBackend;
+  /** Makes the backend of each further model (same starting weights, same checkpoint folder); without it one model at a time. */
+  createBackend?: () => Promise<PolicyBackend>;
+  /** Models loaded at once (default 2: a policy and its KL reference). */
+  maxModels?: number;
   tokenizer: Tokenizer;
   modelName: string;
   /** Folder every checkpoint path over the API resolves into. */
   checkpointDir: string;
   lock: ReadWriteLock;
   limits: TinkerLimits;
+  caps?: Partial<TinkerCaps>;
+  /** Largest forward_backward body once decompressed. */
+  maxBodyBytes?: number;
   /** A session with no request for this long expires and its model is unloaded (SkyRL: 300 s). */
   sessionTimeoutMs: number;
-  /** How long `retrieve_future` holds the call before answering 408 (SkyRL: 300 s). */
+  /** How long `retrieve_future` holds the call before answering 408 (SkyRL: 300 s; the SDK waits 45 s). */
   futureHoldMs: number;
   /** How long finished futures are kept. */
   futureTtlMs: number;
   now: () => number;
 }
 
+/** Results the SDK asks for in protobuf (`Accept: application/x-protobuf`). */
+type FutureKind = 'forward_backward' | 'sample' | 'other';
+
 interface Future {
+  kind: FutureKind;
   state: 'pending' | 'done' | 'failed';
   result?: unknown;
   error?: HttpError;
@@ -78,10 +106,21 @@ interface TrainingRequest {
   run: () => Promise<unknown>;
 }
 
+/** A backend that one model at a time trains. */
+interface Slot {
+  backend: PolicyBackend;
+  /** Bumped on every weight change, so sampler snapshots know when they went stale. */
+  weightsVersion: number;
+  modelId: string | null;
+  /** Trained before: reset to the starting weights when the next model takes it. */
+  used: boolean;
+}
+
 interface Model {
   id: string;
   sessionId: string;
   loraRank: number;
+  slot: Slot;
   nextSeq: number;
   pending: Map<number, TrainingRequest>;
   /** seq_id → request already accepted (for replay de-duplication). */
@@ -91,9 +130,25 @@ interface Model {
 
 interface SamplingSession {
   sessionId: string;
-  /** Weights version the session samples, or null for "whatever is current" (base_model sessions). */
-  weightsVersion: number | null;
+  /** The weights sampled: a slot at a version, or null for the base model ("whatever is current" on the first backend). */
+  slot: Slot | null;
+  weightsVersion: number;
   modelPath: string | null;
+}
+
+/** A request as the HTTP layer hands it over: the body undecoded, so forward_backward can be protobuf. */
+export interface TinkerHttpRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Uint8Array;
+}
+
+/** An answer: JSON, or protobuf bytes. */
+export interface TinkerHttpAnswer {
+  status: number;
+  body?: unknown;
+  bytes?: Uint8Array;
 }
 
 function id(prefix: string): string {
@@ -108,26 +163,91 @@ function field<T>(body: Record<string, unknown>, key: string, check: (value: unk
 const isString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0;
 
+const header = (headers: TinkerHttpRequest['headers'], name: string): string => {
+  const value = headers[name];
+  return (Array.isArray(value) ? value.join(',') : (value ?? '')).toLowerCase();
+};
+
+/** Routes this server implements, for the error that names what it does not. */
+const IMPLEMENTED = 'healthz, get_server_capabilities, client/config, create_session, session_heartbeat, create_model, get_info, unload_model, forward, forward_backward, optim_step, save_weights, save_weights_for_sampler, load_weights, weights_info, create_sampling_session, samplers/{id}, asample, retrieve_future, telemetry';
+
 export class TinkerService {
   private readonly sessions = new Map<string, Session>();
   private readonly models = new Map<string, Model>();
   private readonly futures = new Map<string, Future>();
   private readonly samplingSessions = new Map<string, SamplingSession>();
-  /** Persistent sampler saves: name → weights version at save time. */
-  private readonly samplerWeights = new Map<string, number>();
-  private weightsVersion = 0;
+  /** Persistent sampler saves: name → the weights they captured. */
+  private readonly samplerWeights = new Map<string, { slot: Slot; weightsVersion: number }>();
+  /** Training checkpoints this server wrote: name → the LoRA rank of the model that saved it. */
+  private readonly checkpointRanks = new Map<string, number>();
+  /** Checkpoint names being written (a second save of the same name is 409 at once). */
+  private readonly savesInFlight = new Set<string>();
+  private readonly slots: Slot[];
+  private readonly caps: TinkerCaps;
   private baseSnapshot: string | null = null;
-  private modelsCreated = 0;
 
-  constructor(private readonly options: TinkerServiceOptions) {}
+  constructor(private readonly options: TinkerServiceOptions) {
+    this.slots = [{ backend: options.backend, weightsVersion: 0, modelId: null, used: false }];
+    this.caps = { ...DEFAULT_TINKER_CAPS, ...options.caps };
+  }
+
+  private get maxModels(): number {
+    return this.options.createBackend ? Math.max(1, this.options.maxModels ?? 2) : 1;
+  }
 
   /** Saves the starting weights so a later create_model starts from them, as a fresh LoRA would. */
   async init(): Promise<void> {
-    this.baseSnapshot = await this.savedInside('.base');
+    this.baseSnapshot = await this.savedInside(this.options.backend, '.base');
   }
 
-  /** Routes one POST/GET under /api/v1; returns the JSON answer and its status. */
-  async handle(method: string, path: string, body: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
+  /** Closes the backends this service made (the first one belongs to the caller). */
+  async close(): Promise<void> {
+    await Promise.all(this.slots.slice(1).map(async (slot) => (slot.backend as PolicyBackend & { close?: () => Promise<void> }).close?.()));
+  }
+
+  /** Decodes one HTTP request (JSON, or a protobuf forward_backward, zstd-compressed or not) and answers it. */
+  async handleHttp(request: TinkerHttpRequest): Promise<TinkerHttpAnswer> {
+    let body = request.body;
+    const encoding = header(request.headers, 'content-encoding').trim();
+    if (encoding === 'zstd') {
+      try {
+        body = zstdDecompress(body);
+      } catch (error) {
+        throw new HttpError(422, `failed to zstd-decompress the request body: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (this.options.maxBodyBytes !== undefined && body.byteLength > this.options.maxBodyBytes) throw new HttpError(413, `the decompressed body of ${body.byteLength} bytes exceeds the limit of ${this.options.maxBodyBytes} bytes`);
+    } else if (encoding !== '' && encoding !== 'identity') {
+      throw new HttpError(415, `Content-Encoding ${JSON.stringify(encoding)} is not supported (zstd or none)`);
+    }
+    const wantsProtobuf = header(request.headers, 'accept').includes(PROTOBUF_CONTENT_TYPE);
+    if (header(request.headers, 'content-type').includes(PROTOBUF_CONTENT_TYPE)) {
+      if (request.method !== 'POST' || request.path !== '/forward_backward') throw new HttpError(415, `only POST /forward_backward takes ${PROTOBUF_CONTENT_TYPE}; ${request.path} takes JSON`);
+      let decoded: ReturnType<typeof decodeForwardBackwardRequest>;
+      try {
+        decoded = decodeForwardBackwardRequest(body);
+      } catch (error) {
+        throw new HttpError(422, `invalid protobuf forward_backward body: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const { request: fb, forwardOnly } = decoded;
+      const json: Record<string, unknown> = { model_id: fb.model_id, seq_id: fb.seq_id };
+      if (forwardOnly) json['forward_input'] = fb.forward_backward_input;
+      else json['forward_backward_input'] = fb.forward_backward_input;
+      return this.handle('POST', forwardOnly ? '/forward' : '/forward_backward', json, wantsProtobuf);
+    }
+    let json: unknown = {};
+    if (body.byteLength > 0) {
+      try {
+        json = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as unknown;
+      } catch (error) {
+        throw new HttpError(400, `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (!isRecord(json)) throw new HttpError(422, 'request body must be a JSON object');
+    return this.handle(request.method, request.path, json, wantsProtobuf);
+  }
+
+  /** Routes one POST/GET under /api/v1; returns the answer and its status. */
+  async handle(method: string, path: string, body: Record<string, unknown>, wantsProtobuf = false): Promise<TinkerHttpAnswer> {
     this.sweep();
     const ok = (value: unknown) => ({ status: 200, body: value });
     if (method === 'GET' && path === '/healthz') return ok({ status: 'ok' });
@@ -143,24 +263,38 @@ export class TinkerService {
     if (method !== 'POST') throw new HttpError(405, `${method} ${path} is not supported`);
     switch (path) {
       case '/client/config':
-        return ok({ pjwt_auth_enabled: false });
+        // ClientConfigResponse @ d595dc2: what this server takes. Bodies are accepted compressed or not.
+        return ok({
+          pjwt_auth_enabled: false,
+          credential_default_source: 'api_key',
+          proto_write_fwdbwd: true,
+          proto_compress_fwdbwd: false,
+          fwd_via_fwdbwd: true,
+          fwdbwd_max_chunk_len: this.options.limits.maxDatums,
+          fwdbwd_max_chunk_bytes_count: Math.min(5_000_000, this.options.maxBodyBytes ?? 5_000_000),
+          parallel_fwdbwd_chunks: true,
+          sample_no_retries: false,
+        });
       case '/create_session': {
+        this.makeRoom(this.sessions, this.caps.maxSessions, 'sessions', () => this.oldestSession());
         const sessionId = id('session_');
         this.sessions.set(sessionId, { lastSeen: this.options.now() });
-        return ok({ session_id: sessionId });
+        return ok({ type: 'create_session', session_id: sessionId });
       }
       case '/session_heartbeat':
         this.touchSession(field(body, 'session_id', isString, 'a session id'));
         return ok({ type: 'session_heartbeat' });
+      case '/telemetry':
+        return ok({ status: 'accepted' });
       case '/create_model':
         return ok(this.createModel(body));
       case '/get_info': {
         const model = this.model(field(body, 'model_id', isString, 'a model id'));
-        return ok({ model_id: model.id, status: 'ready', model_data: { base_model: this.options.modelName, arch: this.options.backend.name, model_name: this.options.modelName, tokenizer_id: this.options.tokenizer.name, lora_config: { rank: model.loraRank } }, is_lora: false, lora_rank: model.loraRank, model_name: this.options.modelName });
+        return ok({ model_id: model.id, status: 'ready', model_data: { base_model: this.options.modelName, arch: model.slot.backend.name, model_name: this.options.modelName, tokenizer_id: this.options.tokenizer.name, lora_config: { rank: model.loraRank } }, is_lora: false, lora_rank: model.loraRank, model_name: this.options.modelName });
       }
       case '/unload_model': {
         const model = this.model(field(body, 'model_id', isString, 'a model id'));
-        this.models.delete(model.id);
+        this.unload(model);
         return ok(this.resolved({ model_id: model.id, type: 'unload_model' }, model.id));
       }
       case '/forward':
@@ -169,15 +303,17 @@ export class TinkerService {
       case '/save_weights':
       case '/save_weights_for_sampler':
       case '/load_weights':
-        return ok(this.training(path.slice(1), body));
+        return ok(await this.training(path.slice(1), body));
+      case '/weights_info':
+        return ok(await this.weightsInfo(body));
       case '/create_sampling_session':
-        return ok({ sampling_session_id: this.createSamplingSession(body) });
+        return ok({ type: 'create_sampling_session', sampling_session_id: this.createSamplingSession(body) });
       case '/asample':
         return ok(this.sample(body));
       case '/retrieve_future':
-        return this.retrieve(field(body, 'request_id', isString, 'a request id'));
+        return this.retrieve(field(body, 'request_id', isString, 'a request id'), wantsProtobuf);
       default:
-        throw new HttpError(404, `${path} is not part of the Tinker subset this server speaks`);
+        throw new HttpError(404, `${path} is not implemented by cir serve (it implements: ${IMPLEMENTED})`);
     }
   }
 
@@ -186,13 +322,38 @@ export class TinkerService {
     const now = this.options.now();
     for (const [sessionId, session] of this.sessions) {
       if (now - session.lastSeen <= this.options.sessionTimeoutMs) continue;
-      this.sessions.delete(sessionId);
-      for (const [modelId, model] of this.models) if (model.sessionId === sessionId) this.models.delete(modelId);
-      for (const [samplerId, sampler] of this.samplingSessions) if (sampler.sessionId === sessionId) this.samplingSessions.delete(samplerId);
+      this.dropSession(sessionId);
     }
     for (const [requestId, future] of this.futures) {
       if (future.finishedAt !== undefined && now - future.finishedAt > this.options.futureTtlMs) this.futures.delete(requestId);
     }
+  }
+
+  private dropSession(sessionId: string): void {
+    this.sessions.delete(sessionId);
+    for (const model of [...this.models.values()]) if (model.sessionId === sessionId) this.unload(model);
+    for (const [samplerId, sampler] of this.samplingSessions) if (sampler.sessionId === sessionId) this.samplingSessions.delete(samplerId);
+  }
+
+  private oldestSession(): string | null {
+    let oldest: [string, number] | null = null;
+    for (const [sessionId, session] of this.sessions) if (!oldest || session.lastSeen < oldest[1]) oldest = [sessionId, session.lastSeen];
+    return oldest?.[0] ?? null;
+  }
+
+  /** Keeps a map under its cap: drops what `evictable` names, or refuses with 429 when nothing may go. */
+  private makeRoom(map: Map<string, unknown>, cap: number, what: string, evictable: () => string | null): void {
+    while (map.size >= cap) {
+      const victim = evictable();
+      if (victim === null) throw new HttpError(429, `this server holds at most ${cap} ${what}; try again later`);
+      if (map === this.sessions) this.dropSession(victim);
+      else map.delete(victim);
+    }
+  }
+
+  private unload(model: Model): void {
+    this.models.delete(model.id);
+    if (model.slot.modelId === model.id) model.slot.modelId = null;
   }
 
   private touchSession(sessionId: string): void {
@@ -208,9 +369,13 @@ export class TinkerService {
     return model;
   }
 
-  private newFuture(): { requestId: string; future: Future } {
+  private newFuture(kind: FutureKind): { requestId: string; future: Future } {
+    this.makeRoom(this.futures, this.caps.maxFutures, 'futures', () => {
+      for (const [requestId, future] of this.futures) if (future.state !== 'pending') return requestId;
+      return null;
+    });
     const requestId = id('req_');
-    const future: Future = { state: 'pending', waiters: new Set() };
+    const future: Future = { kind, state: 'pending', waiters: new Set() };
     this.futures.set(requestId, future);
     return { requestId, future };
   }
@@ -228,8 +393,8 @@ export class TinkerService {
     future.waiters.clear();
   }
 
-  private run(work: () => Promise<unknown>, modelId?: string): { request_id: string; model_id?: string } {
-    const { requestId, future } = this.newFuture();
+  private run(kind: FutureKind, work: () => Promise<unknown>, modelId?: string): { request_id: string; model_id?: string } {
+    const { requestId, future } = this.newFuture(kind);
     work().then(
       (result) => this.settle(future, { result }),
       (error: unknown) => this.settle(future, { error }),
@@ -238,10 +403,14 @@ export class TinkerService {
   }
 
   private resolved(result: unknown, modelId: string): { request_id: string; model_id: string } {
-    return this.run(async () => result, modelId) as { request_id: string; model_id: string };
+    return this.run('other', async () => result, modelId) as { request_id: string; model_id: string };
   }
 
-  private async retrieve(requestId: string): Promise<{ status: number; body: unknown }> {
+  /**
+   * Long-polls a future. Failures answer in the hosted shape, HTTP 200 `{"error","category"}` (a 5xx
+   * here would send the SDK into an immediate endless re-poll, api_future_impl.py @ d595dc2).
+   */
+  private async retrieve(requestId: string, wantsProtobuf: boolean): Promise<TinkerHttpAnswer> {
     const future = this.futures.get(requestId);
     if (!future) throw new HttpError(404, 'Future not found');
     if (future.state === 'pending') {
@@ -257,11 +426,13 @@ export class TinkerService {
         future.waiters.add(wake);
       });
     }
-    if (future.state === 'pending') return { status: 408, body: { detail: 'Timeout waiting for result' } };
+    if (future.state === 'pending') return { status: 408, body: { type: 'try_again', request_id: requestId, queue_state: 'active', detail: 'Timeout waiting for result' } };
     if (future.state === 'failed') {
       const error = future.error as HttpError;
-      return { status: error.status >= 500 ? 500 : 400, body: { detail: error.message } };
+      return { status: 200, body: { error: error.message, category: error.status >= 500 ? 'server' : 'user' } };
     }
+    if (wantsProtobuf && future.kind === 'forward_backward') return { status: 200, bytes: encodeForwardBackwardOutput(future.result as ForwardBackwardOutputWire) };
+    if (wantsProtobuf && future.kind === 'sample') return { status: 200, bytes: encodeSampleResponse(future.result as SampleResponseWire) };
     return { status: 200, body: future.result };
   }
 
@@ -273,24 +444,39 @@ export class TinkerService {
     const lora = body['lora_config'];
     const rank = isRecord(lora) && lora['rank'] !== undefined ? lora['rank'] : 32;
     if (!isCount(rank) || rank < 1) throw new HttpError(422, `lora_config.rank must be a positive integer, got ${JSON.stringify(rank)}`, 'lora_config.rank');
-    const live = [...this.models.values()][0];
-    if (live) throw new HttpError(409, `this server trains one model at a time and ${live.id} is loaded; unload it or let its session expire`);
+    if (this.models.size >= this.maxModels) {
+      const live = [...this.models.keys()].join(', ');
+      throw new HttpError(409, `this server holds at most ${this.maxModels} model${this.maxModels === 1 ? '' : 's'} at a time (${live} loaded); unload one, let its session expire, or start cir serve with a larger --max-models`);
+    }
     const modelId = id('model_');
-    this.models.set(modelId, { id: modelId, sessionId, loraRank: rank, nextSeq: 1, pending: new Map(), accepted: new Map(), draining: false });
-    const fresh = this.modelsCreated++ > 0;
-    return this.run(async () => {
-      // A new training client starts from the starting weights, as a fresh adapter would.
-      if (fresh && this.baseSnapshot) {
+    const free = this.slots.find((slot) => slot.modelId === null);
+    // A slot is claimed now (so concurrent create_models cannot share one); a new backend is made in the future.
+    const slot: Slot = free ?? { backend: this.options.backend, weightsVersion: 0, modelId: null, used: false };
+    slot.modelId = modelId;
+    const model: Model = { id: modelId, sessionId, loraRank: rank, slot, nextSeq: 1, pending: new Map(), accepted: new Map(), draining: false };
+    this.models.set(modelId, model);
+    return this.run('other', async () => {
+      if (!free) {
+        try {
+          slot.backend = await (this.options.createBackend as () => Promise<PolicyBackend>)();
+        } catch (error) {
+          this.unload(model);
+          throw error;
+        }
+        this.slots.push(slot);
+      } else if (slot.used && this.baseSnapshot) {
+        // A new training client starts from the starting weights, as a fresh adapter would.
         const snapshot = this.baseSnapshot;
-        await this.options.lock.write(() => this.options.backend.load(snapshot));
-        this.weightsVersion++;
+        await this.options.lock.write(() => slot.backend.load(snapshot));
       }
+      slot.used = true;
+      slot.weightsVersion++;
       return { model_id: modelId, type: 'create_model' };
     }, modelId) as { request_id: string; model_id: string };
   }
 
   /** Queues a training request in seq_id order; a replay with the same body returns the same future. */
-  private training(kind: string, body: Record<string, unknown>): { request_id: string; model_id: string } {
+  private async training(kind: string, body: Record<string, unknown>): Promise<{ request_id: string; model_id: string }> {
     const model = this.model(field(body, 'model_id', isString, 'a model id'));
     const seqId = field(body, 'seq_id', (v): v is number => isCount(v) && v >= 1, 'an integer >= 1');
     const bodyKey = JSON.stringify(body);
@@ -299,9 +485,9 @@ export class TinkerService {
       if (previous.bodyKey === bodyKey) return { request_id: previous.requestId, model_id: model.id };
       throw new HttpError(409, `Training request sequence number was reused: seq_id ${seqId} of ${model.id} already names another request`, 'seq_id');
     }
-    if (seqId < model.nextSeq) throw new HttpError(409, `seq_id ${seqId} is behind the next expected ${model.nextSeq}`, 'seq_id');
-    const work = this.trainingWork(kind, body, model, seqId);
-    const { requestId, future } = this.newFuture();
+    if (seqId < model.nextSeq) throw new HttpError(409, `Training request sequence number was reused: seq_id ${seqId} is behind the next expected ${model.nextSeq}`, 'seq_id');
+    const work = await this.trainingWork(kind, body, model, seqId);
+    const { requestId, future } = this.newFuture(kind === 'forward' || kind === 'forward_backward' ? 'forward_backward' : 'other');
     model.accepted.set(seqId, { bodyKey, requestId });
     model.pending.set(seqId, {
       seqId,
@@ -324,6 +510,8 @@ export class TinkerService {
       for (let next = model.pending.get(model.nextSeq); next; next = model.pending.get(model.nextSeq)) {
         model.pending.delete(model.nextSeq);
         model.nextSeq++;
+        // Replays only ever repeat recent requests: older seq_ids are forgotten (a replay of one is then 409 "behind").
+        model.accepted.delete(model.nextSeq - 1 - ACCEPTED_SEQ_IDS_KEPT);
         await next.run();
       }
     } finally {
@@ -331,22 +519,28 @@ export class TinkerService {
     }
   }
 
-  /** Validates now (so a malformed request fails its future with the field named) and returns the work. */
-  private trainingWork(kind: string, body: Record<string, unknown>, model: Model, seqId: number): () => Promise<unknown> {
-    const { backend, lock } = this.options;
+  /** Validates now (so a malformed request is refused with the field named) and returns the work. */
+  private async trainingWork(kind: string, body: Record<string, unknown>, model: Model, seqId: number): Promise<() => Promise<unknown>> {
+    const { lock } = this.options;
+    const slot = model.slot;
     switch (kind) {
       case 'forward':
       case 'forward_backward': {
         const key = kind === 'forward' ? 'forward_input' : 'forward_backward_input';
         const { data, inputs, lossName, config } = this.parseLossInput(body[key], key);
-        const loss = tinkerLoss(lossName, inputs, config);
+        let loss: ReturnType<typeof tinkerLoss>;
+        try {
+          loss = tinkerLoss(lossName, inputs, config);
+        } catch (error) {
+          throw toHttpError(error);
+        }
         return () =>
           lock.write(async () => {
             if (kind === 'forward') {
-              const logprobs = await backend.forward(data);
+              const logprobs = await slot.backend.forward(data);
               return lossOutput(logprobs, loss(logprobs).metrics);
             }
-            const result = await backend.forwardBackward(data, loss);
+            const result = await slot.backend.forwardBackward(data, loss);
             return lossOutput(result.logprobs, result.metrics);
           });
       }
@@ -354,33 +548,43 @@ export class TinkerService {
         const adam = adamFromWire(body['adam_params'], 'adam_params');
         return () =>
           lock.write(async () => {
-            const { gradNorm } = await backend.optimStep(adam);
-            this.weightsVersion++;
+            const { gradNorm } = await slot.backend.optimStep(adam);
+            slot.weightsVersion++;
             return { metrics: { grad_norm: gradNorm }, type: 'optim_step' };
           });
       }
       case 'save_weights': {
         const name = checkpointName(body['path']);
         const target = join(this.options.checkpointDir, name);
-        const overwrite = body['overwrite'] === true;
+        // As SkyRL (create_checkpoint, api.py @ a956457): a taken name is 409 at once; the hosted API's `overwrite: true` replaces it.
+        if (body['overwrite'] !== true && (this.savesInFlight.has(name) || (await exists(target)))) {
+          throw new HttpError(409, `Checkpoint '${name}' already exists; pass overwrite: true to replace it`, 'path');
+        }
+        this.savesInFlight.add(name);
         return async () => {
-          if (!overwrite && (await exists(target))) throw new InputError(`checkpoint ${name} exists; pass overwrite:true to replace it`, 'path');
-          await lock.write(() => this.savedInside(name));
-          return { path: formatTinkerPath({ modelId: model.id, kind: 'weights', name }), type: 'save_weights' };
+          try {
+            await lock.write(() => this.savedInside(slot.backend, name));
+            this.checkpointRanks.set(name, model.loraRank);
+            return { path: formatTinkerPath({ modelId: model.id, kind: 'weights', name }), type: 'save_weights' };
+          } finally {
+            this.savesInFlight.delete(name);
+          }
         };
       }
       case 'save_weights_for_sampler': {
         if (body['path'] === undefined || body['path'] === null) {
-          const sessionSeq = field(body, 'sampling_session_seq_id', isCount, 'an integer >= 0');
+          // The SDK's temporary snapshot: a sampling session on the current weights, nothing written.
+          const sessionSeq = field(body, 'sampling_session_seq_id', isCount, 'an integer >= 0 (or give a path)');
+          this.roomForSamplingSession();
           return async () => {
-            const samplerId = `${model.sessionId}:sample:${sessionSeq}:${id('')}`;
-            this.samplingSessions.set(samplerId, { sessionId: model.sessionId, weightsVersion: this.weightsVersion, modelPath: null });
-            return { path: null, sampling_session_id: samplerId };
+            const samplerId = `sampling_${id('')}_${sessionSeq}`;
+            this.samplingSessions.set(samplerId, { sessionId: model.sessionId, slot, weightsVersion: slot.weightsVersion, modelPath: null });
+            return { path: null, sampling_session_id: samplerId, type: 'save_weights_for_sampler' };
           };
         }
         const name = checkpointName(body['path']);
         return async () => {
-          this.samplerWeights.set(name, this.weightsVersion);
+          this.samplerWeights.set(name, { slot, weightsVersion: slot.weightsVersion });
           return { path: formatTinkerPath({ modelId: model.id, kind: 'sampler_weights', name }), type: 'save_weights_for_sampler' };
         };
       }
@@ -390,8 +594,8 @@ export class TinkerService {
         if (path.kind !== 'weights') throw new HttpError(400, 'load_weights needs a tinker://…/weights/<name> path, not sampler weights', 'path');
         return async () => {
           const target = await this.confinedCheckpoint(path.name);
-          await lock.write(() => backend.load(target));
-          this.weightsVersion++;
+          await lock.write(() => slot.backend.load(target));
+          slot.weightsVersion++;
           return { path: formatTinkerPath(path), model_id: model.id, type: 'load_weights' };
         };
       }
@@ -400,16 +604,36 @@ export class TinkerService {
     }
   }
 
+  /** `POST /weights_info` (rest_client.py @ d595dc2): what the SDK needs to create a model from a checkpoint. */
+  private async weightsInfo(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    let path: ReturnType<typeof parseTinkerPath>;
+    try {
+      path = parseTinkerPath(body['tinker_path'], 'tinker_path');
+    } catch (error) {
+      throw toHttpError(error);
+    }
+    if (path.kind !== 'weights') throw new HttpError(400, 'Invalid tinker path format. Expected: tinker://model_id/weights/checkpoint_id', 'tinker_path');
+    await this.confinedCheckpoint(path.name);
+    // The SDK asserts is_lora with a rank; the rank is the saving model's (32, the create_model default, when saved before a restart).
+    const rank = this.checkpointRanks.get(path.name) ?? 32;
+    return { base_model: this.options.modelName, is_lora: true, lora_rank: rank, train_unembed: true, train_mlp: true, train_attn: true };
+  }
+
   private parseLossInput(value: unknown, where: string): { data: TrainingDatum[]; inputs: LossInputs[]; lossName: TinkerLossName; config: Record<string, number> } {
     if (!isRecord(value)) throw new HttpError(422, `${where} must be an object`, where);
     const lossName = value['loss_fn'];
     if (typeof lossName !== 'string' || !(TINKER_LOSS_NAMES as readonly string[]).includes(lossName)) {
-      throw new HttpError(400, `${where}.loss_fn ${JSON.stringify(lossName)} is not supported (supported: ${TINKER_LOSS_NAMES.join(', ')})`, `${where}.loss_fn`);
+      throw new HttpError(400, `${where}.loss_fn ${JSON.stringify(lossName)} is not implemented by cir serve (it implements: ${TINKER_LOSS_NAMES.join(', ')})`, `${where}.loss_fn`);
     }
     const rawData = value['data'];
     if (!Array.isArray(rawData) || rawData.length === 0) throw new HttpError(422, `${where}.data must be a non-empty array`, `${where}.data`);
     if (rawData.length > this.options.limits.maxDatums) throw new HttpError(400, `${where}.data has ${rawData.length} datums; the limit per request is ${this.options.limits.maxDatums}`, `${where}.data`);
-    const decoded = rawData.map((datum: unknown, index) => decodeDatum(datum, `${where}.data[${index}]`));
+    let decoded: ReturnType<typeof decodeDatum>[];
+    try {
+      decoded = rawData.map((datum: unknown, index) => decodeDatum(datum, `${where}.data[${index}]`));
+    } catch (error) {
+      throw toHttpError(error);
+    }
     for (const [index, { datum }] of decoded.entries()) {
       if (datum.tokens.length > this.options.backend.contextWindow) throw new HttpError(400, `${where}.data[${index}] has ${datum.tokens.length} tokens; the context window is ${this.options.backend.contextWindow}`, `${where}.data`);
       const outside = datum.tokens.find((token) => token >= this.options.tokenizer.vocabSize);
@@ -427,11 +651,11 @@ export class TinkerService {
   }
 
   /**
-   * Saves through the backend (which writes `name` in its own checkpoint folder) and insists that
+   * Saves through a backend (which writes `name` in its own checkpoint folder) and insists that
    * folder is this server's, so load can find what save wrote.
    */
-  private async savedInside(name: string): Promise<string> {
-    const written = await this.options.backend.save(name);
+  private async savedInside(backend: PolicyBackend, name: string): Promise<string> {
+    const written = await backend.save(name);
     const inside = relative(resolve(this.options.checkpointDir), resolve(written));
     if (inside !== name) throw new HttpError(500, `the backend saved ${name} to ${written}, outside the server's checkpoint folder ${this.options.checkpointDir}; start the backend with the same checkpoint folder`);
     return written;
@@ -453,27 +677,38 @@ export class TinkerService {
     return real;
   }
 
+  private roomForSamplingSession(): void {
+    this.makeRoom(this.samplingSessions, this.caps.maxSamplingSessions, 'sampling sessions', () => this.samplingSessions.keys().next().value ?? null);
+  }
+
   private createSamplingSession(body: Record<string, unknown>): string {
     const sessionId = field(body, 'session_id', isString, 'a session id');
     this.touchSession(sessionId);
     field(body, 'sampling_session_seq_id', isCount, 'an integer >= 0');
-    const samplerId = `${sessionId}:sample:${id('')}`;
-    this.samplingSessions.set(samplerId, this.samplerFor(body));
+    const sampler = this.samplerFor(body, sessionId);
+    this.roomForSamplingSession();
+    const samplerId = `sampling_${id('')}`;
+    this.samplingSessions.set(samplerId, sampler);
     return samplerId;
   }
 
   private samplerFor(body: Record<string, unknown>, sessionId = typeof body['session_id'] === 'string' ? body['session_id'] : ''): SamplingSession {
     const hasPath = body['model_path'] !== undefined && body['model_path'] !== null;
     const hasBase = body['base_model'] !== undefined && body['base_model'] !== null;
-    if (hasPath === hasBase) throw new HttpError(400, 'give exactly one of model_path and base_model', 'model_path');
+    if (hasPath === hasBase) throw new HttpError(400, 'Exactly one of base_model or model_path must be provided', 'model_path');
     if (hasBase) {
       if (body['base_model'] !== this.options.modelName) throw new HttpError(400, `base_model ${JSON.stringify(body['base_model'])} is not served here; this server serves ${JSON.stringify(this.options.modelName)}`, 'base_model');
-      return { sessionId, weightsVersion: null, modelPath: null };
+      return { sessionId, slot: null, weightsVersion: 0, modelPath: null };
     }
-    const path = parseTinkerPath(body['model_path'], 'model_path');
-    const version = path.kind === 'sampler_weights' ? this.samplerWeights.get(path.name) : undefined;
-    if (version === undefined) throw new HttpError(404, `sampler weights ${formatTinkerPath(path)} not found on this server`, 'model_path');
-    return { sessionId, weightsVersion: version, modelPath: formatTinkerPath(path) };
+    let path: ReturnType<typeof parseTinkerPath>;
+    try {
+      path = parseTinkerPath(body['model_path'], 'model_path');
+    } catch (error) {
+      throw toHttpError(error);
+    }
+    const saved = path.kind === 'sampler_weights' ? this.samplerWeights.get(path.name) : undefined;
+    if (saved === undefined) throw new HttpError(404, `sampler weights ${formatTinkerPath(path)} not found on this server`, 'model_path');
+    return { sessionId, slot: saved.slot, weightsVersion: saved.weightsVersion, modelPath: formatTinkerPath(path) };
   }
 
   private sample(body: Record<string, unknown>): { request_id: string } {
@@ -486,9 +721,14 @@ export class TinkerService {
     } else {
       sampler = this.samplerFor(body);
     }
-    const { limits, tokenizer, backend } = this.options;
+    const { limits, tokenizer } = this.options;
+    const backend = sampler.slot?.backend ?? this.options.backend;
     const numSamples = body['num_samples'] ?? 1;
     if (!isCount(numSamples) || numSamples < 1 || numSamples > limits.maxSamples) throw new HttpError(400, `num_samples must be an integer in [1, ${limits.maxSamples}]`, 'num_samples');
+    const topk = body['topk_prompt_logprobs'] ?? 0;
+    if (!isCount(topk)) throw new HttpError(400, 'topk_prompt_logprobs must be an integer >= 0', 'topk_prompt_logprobs');
+    if (topk > 0) throw new HttpError(400, 'topk_prompt_logprobs is not implemented by cir serve (prompt_logprobs is)', 'topk_prompt_logprobs');
+    const wantsPromptLogprobs = body['prompt_logprobs'] === true;
     let prompt: number[];
     try {
       prompt = modelInputTokens(body['prompt'], 'prompt');
@@ -500,19 +740,23 @@ export class TinkerService {
     if (outside !== undefined) throw new HttpError(400, `prompt token ${outside} is outside the vocabulary of ${tokenizer.vocabSize}`, 'prompt');
     const params = samplingParamsFromWire(body['sampling_params'], limits.maxTokens);
     if (prompt.length + params.maxTokens > backend.contextWindow) throw new HttpError(400, `prompt (${prompt.length}) + max_tokens (${params.maxTokens}) exceeds the context window of ${backend.contextWindow}`, 'sampling_params.max_tokens');
-    if (sampler.weightsVersion !== null && sampler.weightsVersion !== this.weightsVersion) {
-      throw new HttpError(409, `sampler weights ${sampler.modelPath ?? ''} are stale: the weights changed after they were saved, and this server keeps only the current weights; save weights for the sampler again`, 'sampling_session_id');
+    if (sampler.slot !== null && sampler.weightsVersion !== sampler.slot.weightsVersion) {
+      throw new HttpError(409, `sampler weights ${sampler.modelPath ?? '(temporary snapshot)'} are stale: the weights changed after they were saved, and this server keeps only each model's current weights; save weights for the sampler again`, 'sampling_session_id');
     }
-    return this.run(async () => {
-      const sequences = await this.options.lock.read(() => backend.sample({ promptTokens: prompt, params, n: numSamples }));
-      const response: SampleResponseWire = {
-        type: 'sample',
-        sequences: sequences.map((sequence) => ({ stop_reason: sequence.finishReason === 'stop' ? 'stop' : 'length', tokens: sequence.tokens, logprobs: sequence.logprobs })),
-        prompt_logprobs: null,
-        topk_prompt_logprobs: null,
-      };
-      return response;
-    });
+    return this.run('sample', () =>
+      this.options.lock.read(async () => {
+        const sequences = await backend.sample({ promptTokens: prompt, params, n: numSamples });
+        // Prompt log-probs: one per prompt token, undefined (null) for the first.
+        const promptLogprobs = wantsPromptLogprobs ? (prompt.length > 1 ? [null, ...Array.from((await backend.forward([{ tokens: prompt, lossMask: new Float32Array(prompt.length - 1) }]))[0] ?? [])] : [null]) : null;
+        const response: SampleResponseWire = {
+          type: 'sample',
+          sequences: sequences.map((sequence) => ({ stop_reason: sequence.finishReason === 'stop' ? 'stop' : 'length', tokens: sequence.tokens, logprobs: sequence.logprobs })),
+          prompt_logprobs: promptLogprobs,
+          topk_prompt_logprobs: null,
+        };
+        return response;
+      }),
+    );
   }
 }
 

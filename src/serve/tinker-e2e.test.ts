@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { AdamParams, TokenLossFunction, TrainingDatum } from '../core/policy.js';
 import { createTinkerPolicy, type TinkerPolicyOptions } from '../engines/tinker-policy.js';
 import { TinkerApiError, TinkerSessionExpiredError, type FetchFunction } from '../engines/tinker-client.js';
-import { tinkerLoss } from '../engines/tinker-losses.js';
+import { tinkerLoss } from '../core/builtin-losses.js';
 import { postJson, startBigramServer, type BigramServer } from './testing/support.js';
 
 const adam: AdamParams = { learningRate: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, gradClip: 0 };
@@ -195,8 +195,10 @@ test('checkpoint paths are confined to the checkpoint folder: traversal and syml
     await symlink(join(outside, 'secret'), join(setup.checkpointDir, 'linked'));
     const future = (await postJson(`${base}/api/v1/load_weights`, { model_id: modelId, seq_id: 1, path: 'tinker://m/weights/linked', optimizer: true })).json as { request_id: string };
     const answer = await postJson(`${base}/api/v1/retrieve_future`, { request_id: future.request_id });
-    assert.equal(answer.status, 400);
-    assert.match((answer.json as { detail: string }).detail, /resolves outside the checkpoint folder/);
+    // A failed future in the hosted shape (api_future_impl.py @ d595dc2): 200 with error and category.
+    assert.equal(answer.status, 200);
+    assert.equal((answer.json as { category: string }).category, 'user');
+    assert.match((answer.json as { error: string }).error, /resolves outside the checkpoint folder/);
   });
 });
 
@@ -228,9 +230,10 @@ test('training requests run in seq_id order; a replay returns the same future, a
       assert.ok(((optim.json as { metrics: { grad_norm: number } }).metrics.grad_norm ?? 0) > 0);
       const unknown = await postJson(`${base}/api/v1/retrieve_future`, { request_id: 'req_nope' });
       assert.equal(unknown.status, 404);
-      // A second training client is refused while one is loaded.
+      // With --max-models 1 a second training client is refused while one is loaded.
       const other = await postJson(`${base}/api/v1/create_model`, { session_id: session.session_id, base_model: 'bigram-test' });
       assert.equal(other.status, 409);
+      assert.match((other.json as { detail: string }).detail, /at most 1 model .*--max-models/);
       const fresh = await postJson(`${base}/api/v1/asample`, { base_model: 'bigram-test', num_samples: 2, prompt: { chunks: [{ type: 'encoded_text', tokens: [1] }] }, sampling_params: { max_tokens: 3, stop: [0] } });
       assert.equal(fresh.status, 200);
       const mixed = await postJson(`${base}/api/v1/asample`, { base_model: 'bigram-test', prompt: { chunks: [{ type: 'encoded_text', tokens: [1] }] }, sampling_params: { max_tokens: 3, stop: [0, 'x'] } });
@@ -238,6 +241,6 @@ test('training requests run in seq_id order; a replay returns the same future, a
       const missingMax = await postJson(`${base}/api/v1/asample`, { base_model: 'bigram-test', prompt: { chunks: [{ type: 'encoded_text', tokens: [1] }] }, sampling_params: {} });
       assert.equal(missingMax.status, 400);
     },
-    { futureHoldMs: 20 },
+    { futureHoldMs: 20, maxModels: 1 },
   );
 });

@@ -5,7 +5,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CirError, InputError } from '../core/errors.js';
+import { InputError, RemoteError } from '../core/errors.js';
 import { loadHfTokenizer, type HfTokenizer, type HfTokenizerOptions } from './hf-tokenizer.js';
 
 export interface HubDownloadOptions {
@@ -22,16 +22,9 @@ export interface HubDownloadOptions {
   timeoutMs?: number;
 }
 
-export class HubDownloadError extends CirError {
+/** A tokenizer file could not be downloaded from the Hub. */
+export class HubDownloadError extends RemoteError {
   override readonly name: string = 'HubDownloadError';
-  constructor(
-    message: string,
-    readonly url: string,
-    readonly status: number | null,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 const REQUIRED_FILES = ['tokenizer.json', 'tokenizer_config.json'] as const;

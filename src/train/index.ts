@@ -22,10 +22,10 @@ export { evaluateHeldOut, type AccuracyFigure, type EvalResult, type EvaluateOpt
 export { rolloutGroups, type GradedTrajectory, type GroupRolloutOptions, type RolloutDeps } from './rollouts.js';
 export { heldOutTasks, promptsForStep, trainingPool } from './problems.js';
 export { encodePrompt, epochBatch, loadTrainingData, overlapKey, type DatasetProblem, type PromptEncoder, type TrainingData, type TrainingProblem, type ValidationSet } from './data.js';
-export { RunStore, firstDifference, type EvaluationRecord, type MetricsLine, type RunState, type StepRecord } from './run-store.js';
+export { RunStore, type EvaluationRecord, type MetricsLine, type RunState, type StepRecord } from './run-store.js';
 export { buildSummary, summarizeEvaluation, type RunSummary, type SummaryEvaluation } from './summary.js';
 export { renderHtml, renderMarkdown, renderPlots } from './report.js';
-export { accuracyInterval, intervalsDisjoint, wilsonInterval } from './stats.js';
+export { accuracyInterval, intervalsDisjoint } from './stats.js';
 export { deriveSeed, SEED_PURPOSE } from './seeds.js';
 export { ABLATIONS, ablationRow, ablationTable, finalBudget, findAblation, type Ablation, type AblationArm, type AblationRow } from './ablation.js';
 export { planRun, type RunPlan } from './plan.js';

@@ -7,6 +7,7 @@
  * per step; checkpoints that `resume` continues from with the same result as an uninterrupted run.
  */
 import { InputError } from '../core/errors.js';
+import { configDifferences, describeDifference } from '../core/config-diff.js';
 import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
 import { formatFeedback, withReferenceSemantics } from '../interpreter/index.js';
 import {
@@ -30,7 +31,7 @@ import { encodePrompt, epochBatch, type PromptEncoder, type TrainingData, type T
 import { heldOutTasks, promptsForStep, trainingPool } from './problems.js';
 import { fitToContext, rolloutGroups, type RolloutDeps } from './rollouts.js';
 import { validate, type ValidationRecord } from './validation.js';
-import { firstDifference, RunStore, type EvaluationLabel, type EvaluationRecord, type RunState, type StepRecord } from './run-store.js';
+import { RunStore, type EvaluationLabel, type EvaluationRecord, type RunState, type StepRecord } from './run-store.js';
 import { renderHtml, renderMarkdown } from './report.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
 import { buildDatasetSummary, buildSummary, renderDatasetMarkdown, type DatasetRunSummary, type RunSummary } from './summary.js';
@@ -101,9 +102,9 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
   const previous = options.resume ? store.readState() : null;
   if (previous) {
     const stored = store.readConfig();
-    const difference = firstDifference(stored, JSON.parse(JSON.stringify(config)));
-    if (difference !== null) {
-      throw new InputError(`the run was started with a different configuration (${difference} differs); resume with the same flags`, store.path('config.json'));
+    const differences = configDifferences(stored, JSON.parse(JSON.stringify(config)));
+    if (differences.length > 0) {
+      throw new InputError(`the run was started with a different configuration (${differences.map(describeDifference).join('; ')}); resume with the same flags`, store.path('config.json'));
     }
     state = previous;
     if (state.checkpoint !== null) await deps.backend.load(state.checkpoint);

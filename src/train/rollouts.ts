@@ -5,14 +5,15 @@
  * (run seed, step, prompt, sample, turn) and not on scheduling.
  */
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
+import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment, Trajectory } from '../core/trajectory.js';
 import { trainingReward } from '../grader/index.js';
-import { createRolloutEngine, responseText, type RolloutSamplingEngine, type RolloutTrajectory } from '../rollout/index.js';
+import { createRolloutEngine, responseText, type RolloutTrajectory } from '../rollout/index.js';
 import type { TrainingProblem } from './data.js';
 
 export interface RolloutDeps {
-  engine: RolloutSamplingEngine;
+  engine: SamplingEngine;
   tokenizer: Tokenizer;
   /** Required when `tools` is on. */
   executor?: CodeExecutor;

@@ -1,5 +1,5 @@
 /** `cir ablate`: the paper's comparisons at this scale, each arm a full `cir train` run with the same seed. */
-import { writeFileSync } from 'node:fs';
+import { writeFileSafely } from '../../core/files.js';
 import { join } from 'node:path';
 import { formatFeedback } from '../../interpreter/index.js';
 import { ABLATIONS, ablationRow, ablationTable, findAblation, runTraining, type AblationRow } from '../../train/index.js';
@@ -56,7 +56,7 @@ export const ablateCommand: Command = {
       }
     }
     const table = ablationTable(rows);
-    writeFileSync(join(parent, 'ablation.json'), `${JSON.stringify({ ablation: ablation.name, question: ablation.question, rows }, null, 2)}\n`);
+    writeFileSafely(join(parent, 'ablation.json'), `${JSON.stringify({ ablation: ablation.name, question: ablation.question, rows }, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify({ ablation: ablation.name, rows })}\n`);
     else process.stdout.write(`${ablation.question}\n\n${table}\n`);
     return 0;

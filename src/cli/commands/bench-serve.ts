@@ -2,7 +2,8 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { openPolicyBackend } from '../../backends/index.js';
+import { DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
 import { benchServe } from '../../serve/bench.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -47,13 +48,14 @@ export const benchServeCommand: Command = {
     const checkpoint = values.checkpoint ?? DEFAULT_CHECKPOINT_PATH;
     const useCheckpoint = !values['random-init'] && existsSync(checkpoint);
     if (values.checkpoint !== undefined && !useCheckpoint) throw new UsageError(`--checkpoint ${values.checkpoint}: not found`);
-    const backend = useCheckpoint ? await loadEmbeddedPolicy(checkpoint, { checkpointDir }) : createEmbeddedPolicy({}, { checkpointDir });
+    const opened = await openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: !useCheckpoint });
+    const { backend, tokenizer } = opened;
     const progress = new ProgressBar({ label: 'bench serve', total: concurrency.length * 2, silent: Boolean(values.json) });
     const prompts = Array.from({ length: 16 }, (_, i) => `Q: What is ${17 + i * 13} * ${23 + i * 7}?\nA: `);
     try {
       const report = await benchServe({
         backend,
-        tokenizer: backend.tokenizer,
+        tokenizer,
         modelName: 'cir-embedded',
         checkpointDir,
         concurrency,
@@ -63,7 +65,7 @@ export const benchServeCommand: Command = {
         onProgress: (done) => progress.update(done),
       });
       progress.finish();
-      const output = { ...report, checkpoint: useCheckpoint ? checkpoint : 'random-init', kernels: backend.kernelName };
+      const output = { ...report, checkpoint: useCheckpoint ? checkpoint : 'random-init', kernels: opened.description['kernels'] };
       if (values.json) process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
       else {
         process.stdout.write(`model ${output.checkpoint} (${output.kernels}), ${report.max_tokens} tokens per completion, same tokens on both paths: ${report.same_tokens}\n`);
@@ -74,7 +76,7 @@ export const benchServeCommand: Command = {
       }
       return 0;
     } finally {
-      await backend.close();
+      await opened.close();
     }
   },
 };

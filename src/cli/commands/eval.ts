@@ -1,25 +1,21 @@
 /** `cir eval`: runs benchmarks under a protocol into a run directory, resumable, with live accuracy. */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { renderPrompt as renderTaskPrompt } from '../../tasks/index.js';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { CodeExecutor } from '../../core/execution.js';
-import type { SamplingEngine } from '../../core/sampling.js';
-import type { Tokenizer } from '../../core/tokenizer.js';
-import { OpenAICompatibleEngine } from '../../engines/openai-compatible.js';
+import { ENGINE_GRAMMAR, formatSandboxSpec, openExecutor, openSamplingEngine, parseEngineSpec, parseSandboxSpec, SANDBOX_GRAMMAR } from '../../backends/index.js';
 import { loadBenchmark, type Benchmark, type PresetOptions } from '../../datasets/index.js';
 import { presetSettings } from '../../eval/presets.js';
 import { PROTOCOLS, resolveSettings, toolBudget, type SettingsOverrides } from '../../eval/protocol.js';
+import type { ChatMessage } from '../../prompts/index.js';
 import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
 import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS } from '../../eval/wiring.js';
-import { createSandboxExecutor } from '../../interpreter/index.js';
-import { loadHfTokenizer, loadHfTokenizerFromHub, type HfTokenizer } from '../../tokenizers/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
-const help = `Usage: cir eval --engine URL --model NAME --benchmark NAME|PATH[,...] --out DIR [options]
+const help = `Usage: cir eval --engine ENGINE [--model NAME] --benchmark NAME|PATH[,...] --out DIR [options]
 
 Evaluates a model on benchmarks with code-integrated reasoning (or text only), appending one
 record per finished sample to DIR/results.jsonl (problem_id, sample, correct, full trajectory,
@@ -49,12 +45,19 @@ ${Object.entries(PROTOCOLS)
   .map(([name, p]) => `  ${name.padEnd(10)} ${p.description}`)
   .join('\n')}
 
+Engines (--engine):
+${ENGINE_GRAMMAR.replace(/^/gm, '  ')}
+
+Sandboxes (--sandbox):
+${SANDBOX_GRAMMAR.replace(/^/gm, '  ')}
+
 Options:
-  --engine URL[,URL]    OpenAI-compatible /v1/completions server(s) (vLLM, SGLang, llama.cpp)
-  --model NAME          served model name
+  --engine ENGINE       the model (above)
+  --model NAME          served model name (server engines)
   --tokenizer DIR|ID    tokenizer folder or Hub id (default: --model)
-  --wire tokens|text    exact token ids via return_token_ids (default) or text for servers without
+  --wire tokens|text    exact token ids (default) or text for OpenAI-compatible servers without ids
   --context-window N    the server's max model length in tokens (default 32768)
+  --sandbox SANDBOX     where code runs (default local)
   --out DIR             run directory (required)
   --resume              continue the run in DIR (the settings must be the same)
   --benchmark LIST      comma-separated; repeatable
@@ -68,7 +71,7 @@ Options:
   --strict              no last-number fallback in grading
   --limit N             only the first N problems of each benchmark
   --concurrency N       samples in flight (default 8)
-  --sandbox-workers N   interpreter processes (default 2)
+  --sandbox-workers N   interpreter processes, or requests in flight to SandboxFusion (default 2)
   --store-confidential-text  also store GPQA prompts in results.jsonl (default: ids, lengths, hashes)
   --judge-timeout-ms N  LiveCodeBench wall-clock limit per test (default 6000)
   --judge-memory-mb N   LiveCodeBench address-space limit per test (default 2048)
@@ -78,18 +81,6 @@ Options:
   --no-report           skip writing the report at the end
   --json                print the summary as JSON
 `;
-
-async function resolveTokenizer(spec: string): Promise<HfTokenizer> {
-  if (existsSync(spec)) return loadHfTokenizer(spec);
-  if (/^[\w.-]+\/[\w.-]+$/.test(spec)) {
-    return loadHfTokenizerFromHub(spec, {
-      cacheDir: join(homedir(), '.cache', 'cir', 'tokenizers'),
-      ...(process.env['HF_ENDPOINT'] ? { endpoint: process.env['HF_ENDPOINT'] } : {}),
-      ...(process.env['HF_TOKEN'] ? { token: process.env['HF_TOKEN'] } : {}),
-    });
-  }
-  throw new InputError('not a folder and not a Hub id (owner/name)', spec);
-}
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -124,6 +115,7 @@ export const evalCommand: Command = {
         limit: { type: 'string' },
         concurrency: { type: 'string' },
         'sandbox-workers': { type: 'string' },
+        sandbox: { type: 'string' },
         'no-report': { type: 'boolean' },
         'store-confidential-text': { type: 'boolean' },
         'judge-timeout-ms': { type: 'string' },
@@ -136,8 +128,9 @@ export const evalCommand: Command = {
       false,
     );
     if (!values.out) throw new UsageError('--out DIR is required');
-    if (!values.engine) throw new UsageError('--engine URL is required');
-    if (!values.model) throw new UsageError('--model NAME is required');
+    if (!values.engine) throw new UsageError(`--engine is required, one of:\n${ENGINE_GRAMMAR}`);
+    const engineSpec = parseEngineSpec(values.engine);
+    const sandboxSpec = parseSandboxSpec(values.sandbox ?? 'local');
     const specs = (values.benchmark ?? []).flatMap((b) => b.split(',')).map((b) => b.trim()).filter(Boolean);
     if (specs.length === 0) throw new UsageError('--benchmark is required');
     const wire = values.wire ?? 'tokens';
@@ -186,27 +179,27 @@ export const evalCommand: Command = {
     }
     const needsExecutor = settings.mode === 'code' || benchmarks.some((b) => b.preset?.needsExecutor === true);
 
-    const tokenizer = await resolveTokenizer(values.tokenizer ?? values.model);
-    if (settings.promptFormat === 'chat' && tokenizer.chatTemplate === null) {
-      throw new InputError('--chat needs a tokenizer with a chat template', values.tokenizer ?? values.model);
-    }
-    const engine: SamplingEngine = new OpenAICompatibleEngine({
-      endpoints: values.engine.split(','),
-      model: values.model,
-      mode: wire,
-      tokenizer,
+    const opened = await openSamplingEngine(engineSpec, {
+      ...(values.model !== undefined ? { model: values.model } : {}),
+      ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+      wire,
       contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 16, 1e8),
-      ...(process.env['OPENAI_API_KEY'] ? { apiKey: process.env['OPENAI_API_KEY'] } : {}),
     });
+    const { engine, tokenizer, chatTokenizer } = opened;
+    if (opened.trainedPromptFormat === 'tasks' && settings.promptFormat === 'raw') {
+      // A model trained by cir (embedded, or exported and loaded elsewhere) knows only the generated
+      // tasks' compact prompt, which the export records: ask it in that format, not the paper's.
+      settings.promptTemplate = renderTaskPrompt({ problem: '{question}' });
+    }
+    if (settings.promptFormat === 'chat' && chatTokenizer?.chatTemplate == null) {
+      await opened.close();
+      throw new InputError('--chat needs a tokenizer with a chat template', values.tokenizer ?? values.model ?? values.engine);
+    }
     const run = openRun(values.out, settings, {
       resume: Boolean(values.resume),
       environment: {
-        engine: engine.name,
-        endpoints: values.engine.split(','),
-        model: values.model,
-        tokenizer: (tokenizer as Tokenizer).name,
-        wire,
-        executor: needsExecutor ? 'sandbox' : null,
+        ...opened.description,
+        executor: needsExecutor ? formatSandboxSpec(sandboxSpec) : null,
         benchmarks: benchmarks.map((b) => ({
           name: b.name,
           source: b.source,
@@ -220,9 +213,10 @@ export const evalCommand: Command = {
     // The sandbox starts only after the run directory is accepted, so a refused run exits at once.
     let executor: CodeExecutor | undefined;
     try {
-      executor = needsExecutor ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-workers'], 'sandbox-workers', 2, 1, 256) }) : undefined;
+      executor = needsExecutor ? await openExecutor(sandboxSpec, { concurrency: numberFlag(values['sandbox-workers'], 'sandbox-workers', 2, 1, 256) }) : undefined;
     } catch (error) {
       run.writer.close();
+      await opened.close();
       throw error;
     }
     const json = Boolean(values.json);
@@ -241,7 +235,7 @@ export const evalCommand: Command = {
             engine,
             tokenizer,
             ...(executor ? { executor } : {}),
-            encodeChat: (messages) => tokenizer.encodeChat(messages, { enableThinking: Boolean(values.thinking) }),
+            ...(chatTokenizer ? { encodeChat: (messages: ChatMessage[]) => chatTokenizer.encodeChat(messages, { enableThinking: Boolean(values.thinking) }) } : {}),
           },
           settings,
         ),
@@ -262,6 +256,7 @@ export const evalCommand: Command = {
       process.off('SIGTERM', onSignal);
       run.writer.close();
       await executor?.close();
+      await opened.close();
     }
     if (interrupted) {
       process.stderr.write(`cir eval: interrupted; finished samples are in ${join(values.out, 'results.jsonl')}. Continue with the same command and --resume.\n`);

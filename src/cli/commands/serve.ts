@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, DEFAULT_MODEL_CONFIG, loadEmbeddedPolicy } from '../../model/index.js';
-import { loadHfTokenizer } from '../../tokenizers/index.js';
+import { openPolicyBackend } from '../../backends/index.js';
+import { DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
 import { startServer, type RunningServer } from '../../serve/server.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -38,6 +38,8 @@ Options:
   --max-tokens N           largest max_tokens (default: the context window)
   --max-prompt-tokens N    longest prompt (default: the context window)
   --session-timeout S      Tinker sessions idle this long expire (default 300)
+  --max-models N           Tinker models trained at once, each on its own copy of the model
+                           (default 2: a policy and its KL reference)
   --json                   print the ready line as JSON
 `;
 
@@ -63,6 +65,7 @@ export const serveCommand: Command = {
         'max-tokens': { type: 'string' },
         'max-prompt-tokens': { type: 'string' },
         'session-timeout': { type: 'string' },
+        'max-models': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -83,14 +86,23 @@ export const serveCommand: Command = {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
     if (values['context-length'] !== undefined && !values['random-init']) throw new UsageError('--context-length sizes a --random-init model; a checkpoint has its own');
-    const contextLength = numberFlag(values['context-length'], 'context-length', DEFAULT_MODEL_CONFIG.contextLength, 8, 32768);
-    if (!Number.isInteger(contextLength)) throw new UsageError('--context-length must be an integer');
-    const tokenizer = values.tokenizer !== undefined ? await loadHfTokenizer(values.tokenizer) : undefined;
-    const backend = values['random-init']
-      ? tokenizer
-        ? createEmbeddedPolicyForTokenizer(tokenizer, { contextLength }, { checkpointDir })
-        : createEmbeddedPolicy({ contextLength }, { checkpointDir })
-      : await loadEmbeddedPolicy(checkpoint, { checkpointDir, ...(tokenizer ? { tokenizer } : {}) });
+    const contextLength = values['context-length'] !== undefined ? numberFlag(values['context-length'], 'context-length', 384, 8, 32768) : undefined;
+    if (contextLength !== undefined && !Number.isInteger(contextLength)) throw new UsageError('--context-length must be an integer');
+    const openBackend = () =>
+      openPolicyBackend(
+        { kind: 'embedded', checkpoint },
+        {
+          checkpointDir,
+          randomInit: Boolean(values['random-init']),
+          ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+          ...(contextLength !== undefined ? { contextLength } : {}),
+        },
+      );
+    const maxModels = numberFlag(values['max-models'], 'max-models', 2, 1, 16);
+    const opened = await openBackend();
+    const { backend, tokenizer } = opened;
+    // Further models of the Tinker API (up to --max-models) are fresh copies of the same weights.
+    const makeBackend = async () => (await openBackend()).backend;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
     if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);
@@ -101,7 +113,7 @@ export const serveCommand: Command = {
     try {
       server = await startServer({
       backend,
-      tokenizer: backend.tokenizer,
+      tokenizer,
       modelName,
       checkpointDir,
       port,
@@ -109,9 +121,11 @@ export const serveCommand: Command = {
       ...(apiKey !== undefined ? { apiKey } : {}),
       limits,
       sessionTimeoutMs: numberFlag(values['session-timeout'], 'session-timeout', 300, 1) * 1000,
+      createBackend: makeBackend,
+      maxModels,
       });
     } catch (error) {
-      await backend.close();
+      await opened.close();
       throw error;
     }
     const ready = { url: server.url, model: modelName, context_window: backend.contextWindow, checkpoint: values['random-init'] ? null : checkpoint, checkpoint_dir: checkpointDir, auth: apiKey !== undefined };
@@ -122,7 +136,7 @@ export const serveCommand: Command = {
       process.once('SIGTERM', stop);
     });
     await server.close();
-    await backend.close();
+    await opened.close();
     return 0;
   },
 };

@@ -1,21 +1,15 @@
 /** `cir solve "PROBLEM"`: one code-integrated trajectory, printed live as the model writes it. */
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
-import type { SamplingEngine } from '../../core/sampling.js';
-import type { Tokenizer } from '../../core/tokenizer.js';
 import { instructedQuestion } from '../../prompts/index.js';
-import { OpenAICompatibleEngine } from '../../engines/openai-compatible.js';
-import { createSandboxExecutor } from '../../interpreter/index.js';
-import { loadEmbeddedPolicy } from '../../model/index.js';
+import { ENGINE_GRAMMAR, openExecutor, openSamplingEngine, parseEngineSpec, parseSandboxSpec, SANDBOX_GRAMMAR } from '../../backends/index.js';
 import { renderPrompt } from '../../tasks/index.js';
 import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
-import { HfTokenizer, loadHfTokenizer, loadHfTokenizerFromHub } from '../../tokenizers/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { ProgressBar } from '../progress.js';
+import { untrustedTextPrinter } from '../terminal.js';
 
-const help = `Usage: cir solve "PROBLEM" --engine URL --model NAME [--tokenizer DIR|HUB_ID] [options]
-       cir solve "PROBLEM" --engine embedded [--checkpoint DIR]
+const help = `Usage: cir solve "PROBLEM" --engine ENGINE [--model NAME] [--tokenizer DIR|HUB_ID] [options]
+       cir solve "PROBLEM" --engine embedded[:CHECKPOINT]
 
 Solves one problem with code-integrated reasoning: the model writes prose and python blocks; each
 block is run in the sandbox as soon as it closes and its output is fed back, until the model
@@ -24,13 +18,16 @@ finishes or the tool budget is spent. Prints the model's text live, with code ou
 The prompt is the CIR instruction + "\\n" + PROBLEM, wrapped in the tokenizer's chat template
 (--raw sends it without a template, as the paper's Qwen2.5-Math evaluation does).
 
+Engines (--engine):
+${ENGINE_GRAMMAR.replace(/^/gm, '  ')}
+
 Options:
-  --engine URL|embedded   an OpenAI-compatible server (vLLM, SGLang, llama.cpp; comma-separate several
-                          to balance load) or the embedded model
-  --model NAME            served model name (URL engines)
+  --engine ENGINE         the model (above)
+  --model NAME            served model name (server engines)
   --tokenizer DIR|ID      local folder with tokenizer.json + tokenizer_config.json, or a Hub id
                           (downloaded to ~/.cache/cir/tokenizers); default: --model if it is a Hub id
-  --mode tokens|text      tokens (default): exact ids via return_token_ids; text for servers without
+  --mode tokens|text      tokens (default): exact ids; text for OpenAI-compatible servers without ids
+  --sandbox SANDBOX       where code runs: local (default) | fusion:URL (a SandboxFusion service)
   --max-tool-calls N      tool budget (default 5, the paper's evaluation budget)
   --budget-policy P       finish (paper: continue without executing) | notify (tell the model)
   --max-tokens N          new tokens per model call (default 4096)
@@ -41,19 +38,13 @@ Options:
   --no-stream             use stop strings + verification instead of streaming
   --raw                   no chat template
   --thinking              Qwen3: enable_thinking=true (default false, as the paper's Qwen3 runs)
-  --checkpoint DIR        embedded model checkpoint (default: the committed warm start)
+  --checkpoint DIR        same as --engine embedded:DIR
   --json                  print the full trajectory record (segments with token ids) as JSON
+  --raw-output            print model and program text as it is; by default control characters and
+                          escape sequences (which could drive the terminal) are shown as \\xNN escapes
 `;
 
 const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
-
-async function resolveTokenizer(spec: string): Promise<HfTokenizer> {
-  if (existsSync(spec)) return loadHfTokenizer(spec);
-  if (/^[\w.-]+\/[\w.-]+$/.test(spec)) {
-    return loadHfTokenizerFromHub(spec, { cacheDir: join(homedir(), '.cache', 'cir', 'tokenizers'), ...(process.env['HF_ENDPOINT'] ? { endpoint: process.env['HF_ENDPOINT'] } : {}), ...(process.env['HF_TOKEN'] ? { token: process.env['HF_TOKEN'] } : {}) });
-  }
-  throw new InputError('not a folder and not a Hub id (owner/name)', spec);
-}
 
 export const solveCommand: Command = {
   name: 'solve',
@@ -78,44 +69,61 @@ export const solveCommand: Command = {
       raw: { type: 'boolean' },
       thinking: { type: 'boolean' },
       checkpoint: { type: 'string' },
+      sandbox: { type: 'string' },
       json: { type: 'boolean' },
+      'raw-output': { type: 'boolean' },
     });
+    const shown = untrustedTextPrinter(values['raw-output'] ?? false);
     if (positionals.length !== 1 || !positionals[0]?.trim()) throw new UsageError('give exactly one PROBLEM (quote it)');
     const problem = positionals[0];
-    if (!values.engine) throw new UsageError('--engine is required (a server URL or "embedded")');
+    if (values.checkpoint !== undefined && values.engine !== undefined && values.engine !== 'embedded') throw new UsageError('--checkpoint DIR goes with --engine embedded (or write --engine embedded:DIR)');
+    const engineText = values.checkpoint !== undefined ? `embedded:${values.checkpoint}` : values.engine;
+    if (!engineText) throw new UsageError(`--engine is required, one of:\n${ENGINE_GRAMMAR}`);
+    const engineSpec = parseEngineSpec(engineText);
+    const sandboxSpec = parseSandboxSpec(values.sandbox ?? 'local');
+    if (values.session && sandboxSpec.kind !== 'local') throw new UsageError(`--session keeps Python state between blocks, which needs --sandbox local (SandboxFusion runs each block in a fresh process)\n${SANDBOX_GRAMMAR}`);
     const budgetPolicy = values['budget-policy'] ?? 'finish';
     if (budgetPolicy !== 'finish' && budgetPolicy !== 'notify') throw new UsageError('--budget-policy must be finish or notify');
     const mode = values.mode ?? 'tokens';
     if (mode !== 'tokens' && mode !== 'text') throw new UsageError('--mode must be tokens or text');
 
-    let engine: SamplingEngine;
-    let tokenizer: Tokenizer;
+    const loading = new ProgressBar({ label: 'loading model', total: 100, silent: Boolean(values.json) });
+    const opened = await openSamplingEngine(engineSpec, {
+      ...(values.model !== undefined ? { model: values.model } : {}),
+      ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+      wire: mode,
+      onLoadProgress: (fraction) => (fraction < 1 ? loading.update(Math.round(fraction * 100)) : loading.finish()),
+    });
+    const { engine, tokenizer, chatTokenizer } = opened;
     let promptTokens: number[];
     const text = instructedQuestion(problem, 'code');
-    if (values.engine === 'embedded') {
-      const policy = await loadEmbeddedPolicy(...(values.checkpoint ? [values.checkpoint] : []));
-      engine = policy;
-      tokenizer = policy.tokenizer;
+    if (opened.trainedPromptFormat === 'tasks') {
       // The embedded model was trained on the generated tasks' compact prompt, not the paper's long one.
       promptTokens = tokenizer.encode(renderPrompt({ problem }));
     } else {
-      if (!values.model) throw new UsageError('--model is required with a server engine');
-      const spec = values.tokenizer ?? values.model;
-      const hf = await resolveTokenizer(spec);
-      tokenizer = hf;
-      engine = new OpenAICompatibleEngine({ endpoints: values.engine.split(','), model: values.model, mode, tokenizer: hf, ...(process.env['OPENAI_API_KEY'] ? { apiKey: process.env['OPENAI_API_KEY'] } : {}) });
-      promptTokens = values.raw || hf.chatTemplate === null ? hf.encode(text) : hf.encodeChat([{ role: 'user', content: text }], { enableThinking: Boolean(values.thinking) });
+      promptTokens = values.raw || chatTokenizer?.chatTemplate == null ? tokenizer.encode(text) : chatTokenizer.encodeChat([{ role: 'user', content: text }], { enableThinking: Boolean(values.thinking) });
     }
 
-    const executor = await createSandboxExecutor({ concurrency: 1 });
+    if (promptTokens.length >= engine.contextWindow) {
+      await opened.close();
+      throw new InputError(`the prompt is ${promptTokens.length} tokens; the model's context window is ${engine.contextWindow} tokens, which leaves no room for an answer`, 'PROBLEM');
+    }
+
+    let executor;
+    try {
+      executor = await openExecutor(sandboxSpec, { concurrency: 1 });
+    } catch (error) {
+      await opened.close();
+      throw error;
+    }
     const json = Boolean(values.json);
     const print = (event: RolloutEvent) => {
       if (json) return;
-      if (event.type === 'text') process.stdout.write(event.text);
+      if (event.type === 'text') process.stdout.write(shown(event.text));
       else if (event.type === 'tool' || event.type === 'notice') {
         const body = event.type === 'tool' ? event.feedback : event.text.trim();
         const label = event.type === 'tool' ? `output of block ${event.callIndex + 1} (${event.outcome.kind}, ${Math.round('durationMs' in event.outcome ? event.outcome.durationMs : 0)} ms)` : 'budget notice';
-        process.stdout.write(`\n${color(36, `┌─ ${label}`)}\n${body.split('\n').map((line) => `${color(36, '│')} ${line}`).join('\n')}\n${color(36, '└─')}\n`);
+        process.stdout.write(`\n${color(36, `┌─ ${label}`)}\n${shown(body).split('\n').map((line) => `${color(36, '│')} ${line}`).join('\n')}\n${color(36, '└─')}\n`);
       } else if (event.type === 'retry') process.stderr.write(color(33, `[interpreter retry ${event.attempt}: ${event.reason}]\n`));
     };
     try {
@@ -150,12 +158,13 @@ export const solveCommand: Command = {
         const policyTokens = trajectory.segments.filter((s) => s.origin === 'policy').reduce((n, s) => n + s.tokens.length, 0);
         process.stdout.write('\n');
         process.stderr.write(
-          color(2, `[${trajectory.status}${trajectory.error ? `: ${trajectory.error}` : ''} · ${trajectory.toolCalls.length} tool call(s) · ${policyTokens} model tokens · ${(trajectory.wallMs / 1000).toFixed(1)} s${trajectory.tokenExact ? '' : ' · text mode (not token-exact)'}]`) + '\n',
+          color(2, `[${trajectory.status}${trajectory.error ? `: ${shown(trajectory.error)}` : ''} · ${trajectory.toolCalls.length} tool call(s) · ${policyTokens} model tokens · ${(trajectory.wallMs / 1000).toFixed(1)} s${trajectory.tokenExact ? '' : ' · text mode (not token-exact)'}]`) + '\n',
         );
       }
       return trajectory.status === 'error' ? 1 : 0;
     } finally {
       await executor.close();
+      await opened.close();
     }
   },
 };

@@ -3,21 +3,20 @@ import { join, resolve } from 'node:path';
 import type { CodeExecutor } from '../../core/execution.js';
 import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
-import { createTinkerPolicy } from '../../engines/tinker-policy.js';
-import { createSandboxExecutor, DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
-import { DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../../model/index.js';
+import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
+import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
 import {
-  ADVANTAGE_ESTIMATOR_NAMES,
+  advantageEstimatorNames,
   fixedBudgetSchedule,
   KL_ESTIMATORS,
   LOSS_AGGREGATION_MODES,
   paperBudgetSchedule,
-  POLICY_LOSS_NAMES,
+  policyLossNames,
   switchingBudgetSchedule,
   type KlEstimator,
   type LossAggregationMode,
 } from '../../rl/index.js';
-import { loadHfTokenizer } from '../../tokenizers/index.js';
+import { HfTokenizer, loadHfTokenizer } from '../../tokenizers/index.js';
 import {
   loadTrainingData,
   PAPER_BUDGET_SWITCH_STEPS,
@@ -27,11 +26,11 @@ import {
   RECIPES,
   runTraining,
   validateTrainConfig,
+  type PromptEncoder,
   type RecipeName,
+  type RunPlan,
   type TrainConfig,
   type TrainEvent,
-  type PromptEncoder,
-  type RunPlan,
   type TrainResult,
 } from '../../train/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -94,11 +93,15 @@ export const TRAIN_FLAGS = {
   'text-only': { type: 'boolean' },
   thinking: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  engine: { type: 'string' },
+  sandbox: { type: 'string' },
   init: { type: 'string' },
   backend: { type: 'string' },
   'base-url': { type: 'string' },
   'base-model': { type: 'string' },
   tokenizer: { type: 'string' },
+  'lora-rank': { type: 'string' },
+  'context-window': { type: 'string' },
   threads: { type: 'string' },
   'sandbox-concurrency': { type: 'string' },
   json: { type: 'boolean' },
@@ -157,8 +160,8 @@ Algorithm (defaults = the paper's):
   --budgets 2,3,4 --budget-steps 100,200   budgets switching at absolute steps ([paper] these)
   --budget progressive|fixed   [demo]: 2 → 3 → 4 at 1/3 and 2/3 of the run (default), or fixed
   --fixed-budget K        fixed budget K (implies --budget fixed; default K 4)
-  --advantage NAME        ${ADVANTAGE_ESTIMATOR_NAMES.join(' | ')} (default reinforce_plus_plus_baseline)
-  --loss NAME             ${POLICY_LOSS_NAMES.join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
+  --advantage NAME        ${advantageEstimatorNames().join(' | ')} (default reinforce_plus_plus_baseline)
+  --loss NAME             ${policyLossNames().join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
   --aggregation MODE      ${LOSS_AGGREGATION_MODES.join(' | ')} (default token-mean)
   --kl-coef X, --kl k1|k2|k3   KL penalty to the starting policy (default 0)
   --entropy-coef X        entropy bonus (default 0)
@@ -173,14 +176,22 @@ Evaluation (held-out test split; start, periodic, end):
   --eval-budget K         tool budget of every evaluation (default 5, the paper's evaluation)
   --no-text-eval          skip the extra start/end evaluation with the interpreter off
 Policy and tools:
-  --init DIR              embedded checkpoint whose weights to start from, with fresh AdamW moments
-                          (default: the committed warm start)
-  --backend embedded|tinker    the policy backend (default embedded)
-  --base-url URL, --base-model NAME, --tokenizer DIR   Tinker backend (API key from TINKER_API_KEY);
-                          the tokenizer is a Hugging Face tokenizer.json directory (its chat template
-                          renders dataset prompts; --dry-run needs it too)
+  --engine embedded[:CHECKPOINT] | tinker:URL
+                          the policy: the embedded model starting from a checkpoint's weights with
+                          fresh AdamW moments (default: the committed warm start), or a Tinker server
+                          (API key from TINKER_API_KEY; needs --base-model and --tokenizer)
+  --base-model NAME, --tokenizer DIR|ID   Tinker: the base model and its Hugging Face tokenizer (its chat
+                          template renders dataset prompts; --dry-run of a dataset run needs it too)
+  --lora-rank N           Tinker LoRA rank (default 32)
+  --context-window N      Tinker prompt + completion limit (default: the server's; required for SkyRL,
+                          which reports none)
+  --init DIR              same as --engine embedded:DIR
+  --backend tinker --base-url URL         same as --engine tinker:URL (older spelling)
+  --sandbox local|fusion:URL   where code runs: this machine's sandbox (default) or a SandboxFusion
+                          service (stateless blocks, as the paper)
   --threads 1|2           embedded matmul threads (default 2)
-  --sandbox-concurrency N snippets run at once (default ${DEFAULT_CONCURRENCY}, the interpreter's measured best on 2 cores)
+  --sandbox-concurrency N snippets run at once (default ${DEFAULT_CONCURRENCY}, the interpreter's measured best on 2 cores;
+                          with fusion:URL, requests in flight)
   --checkpoint-every N    checkpoint every N steps (default 10; always at the end)
   --json                  print summary.json to stdout at the end
   --quiet                 no progress on stderr`;
@@ -259,8 +270,8 @@ export function configFromFlags(values: Values): TrainConfig {
     oneOf(values.budget, 'budget', ['progressive', 'fixed'] as const, 'progressive');
     rl.budget = paperBudgetSchedule(steps);
   }
-  rl.advantageEstimator = oneOf(values.advantage, 'advantage', ADVANTAGE_ESTIMATOR_NAMES, rl.advantageEstimator as (typeof ADVANTAGE_ESTIMATOR_NAMES)[number]);
-  rl.loss.policyLoss = oneOf(values.loss, 'loss', POLICY_LOSS_NAMES, rl.loss.policyLoss as (typeof POLICY_LOSS_NAMES)[number]);
+  rl.advantageEstimator = oneOf(values.advantage, 'advantage', advantageEstimatorNames(), rl.advantageEstimator);
+  rl.loss.policyLoss = oneOf(values.loss, 'loss', policyLossNames(), rl.loss.policyLoss);
   rl.loss.aggregation = oneOf<LossAggregationMode>(values.aggregation, 'aggregation', LOSS_AGGREGATION_MODES, rl.loss.aggregation);
   rl.loss.clipLow = numberFlag(values['clip-low'], 'clip-low', rl.loss.clipLow, 0, 1);
   rl.loss.clipHigh = numberFlag(values['clip-high'], 'clip-high', rl.loss.clipHigh, 0, 100);
@@ -313,8 +324,8 @@ export function configFromFlags(values: Values): TrainConfig {
 }
 
 export interface TrainingResources {
-  backend: PolicyBackend & { close?: () => Promise<void> };
-  reference?: PolicyBackend & { close?: () => Promise<void> };
+  backend: PolicyBackend;
+  reference?: PolicyBackend;
   tokenizer: Tokenizer;
   /** The policy's Hugging Face tokenizer, whose chat template renders dataset prompts. */
   promptEncoder?: PromptEncoder;
@@ -322,45 +333,59 @@ export interface TrainingResources {
   close(): Promise<void>;
 }
 
-/** Builds the backend (embedded or Tinker), the reference policy for KL, and the sandbox. */
+/** The policy `--engine` names, with the older `--init` and `--backend tinker --base-url` spellings. */
+export function trainEngineSpec(values: Pick<Values, 'engine' | 'init' | 'backend' | 'base-url'>): EngineSpec {
+  const backend = oneOf(values.backend, 'backend', ['embedded', 'tinker'] as const, 'embedded');
+  const spellings = [values.engine !== undefined, values.init !== undefined, values.backend !== undefined || values['base-url'] !== undefined].filter(Boolean).length;
+  if (spellings > 1) throw new UsageError('name the policy once: --engine, or --init DIR, or --backend tinker --base-url URL');
+  if (values.engine !== undefined) return parseEngineSpec(values.engine);
+  if (backend === 'tinker' || values['base-url'] !== undefined) {
+    if (backend !== 'tinker') throw new UsageError('--base-url goes with --backend tinker (or write --engine tinker:URL)');
+    if (!values['base-url']) throw new UsageError('--backend tinker needs --base-url URL (or write --engine tinker:URL)');
+    return parseEngineSpec(`tinker:${values['base-url']}`, '--base-url');
+  }
+  return values.init !== undefined ? parseEngineSpec(`embedded:${values.init}`, '--init') : { kind: 'embedded', checkpoint: null };
+}
+
+/** Builds the policy (embedded or Tinker), the reference policy for KL, and the sandbox. */
 export async function openResources(values: Values, config: TrainConfig, out: string): Promise<TrainingResources> {
-  const backendName = oneOf(values.backend, 'backend', ['embedded', 'tinker'] as const, 'embedded');
+  const spec = trainEngineSpec(values);
+  if (spec.kind === 'tinker' && (!values['base-model'] || !values.tokenizer)) throw new UsageError('a Tinker policy needs --base-model NAME and --tokenizer DIR|ID');
+  const sandbox = parseSandboxSpec(values.sandbox ?? 'local');
   const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
-  const init = values.init ?? DEFAULT_CHECKPOINT_PATH;
-  let backend: TrainingResources['backend'];
-  let reference: TrainingResources['reference'];
-  let tokenizer: Tokenizer;
-  let promptEncoder: PromptEncoder | undefined;
-  if (backendName === 'embedded') {
-    const policy = await loadEmbeddedPolicy(init, { threads, checkpointDir: join(resolve(out), 'checkpoints') });
+  const common = {
+    ...(values['base-model'] !== undefined ? { model: values['base-model'] } : {}),
+    ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+    ...(values['lora-rank'] !== undefined ? { loraRank: numberFlag(values['lora-rank'], 'lora-rank', 32, 1, 1024) } : {}),
+    ...(values['context-window'] !== undefined ? { contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 2, 10_000_000) } : {}),
+    modelFlag: '--base-model',
+  };
+  const opened: OpenedPolicy[] = [];
+  try {
     // RL starts from the weights only: moments saved by `cir pretrain` belong to another objective and
     // lr. (`--resume` then loads the run's own checkpoint, moments included.)
-    policy.resetOptimizer();
-    backend = policy;
-    tokenizer = policy.tokenizer;
-    if (config.rl.loss.klCoef > 0) reference = await loadEmbeddedPolicy(init, { threads: 1 });
-  } else {
-    if (!values['base-url'] || !values['base-model'] || !values.tokenizer) throw new UsageError('--backend tinker needs --base-url, --base-model and --tokenizer');
-    const hf = await loadHfTokenizer(values.tokenizer);
-    tokenizer = hf;
-    if (hf.chatTemplate !== null) promptEncoder = hf;
-    const options = { baseUrl: values['base-url'], baseModel: values['base-model'], tokenizer, ...(process.env['TINKER_API_KEY'] ? { apiKey: process.env['TINKER_API_KEY'] } : {}) };
-    backend = await createTinkerPolicy(options);
-    if (config.rl.loss.klCoef > 0) reference = await createTinkerPolicy(options);
+    const policy = await openPolicyBackend(spec, { ...common, threads, checkpointDir: join(resolve(out), 'checkpoints'), freshOptimizer: true });
+    opened.push(policy);
+    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
+    const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1, role: 'reference' }) : undefined;
+    if (reference) opened.push(reference);
+    const executor = config.tools ? await openExecutor(sandbox, { concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
+    return {
+      backend: policy.backend,
+      ...(reference ? { reference: reference.backend } : {}),
+      tokenizer: policy.tokenizer,
+      // The policy's chat template renders dataset prompts (a Hugging Face tokenizer that has one).
+      ...(policy.tokenizer instanceof HfTokenizer && policy.tokenizer.chatTemplate !== null ? { promptEncoder: policy.tokenizer } : {}),
+      ...(executor ? { executor } : {}),
+      async close() {
+        await executor?.close();
+        for (const each of opened) await each.close();
+      },
+    };
+  } catch (error) {
+    for (const each of opened) await each.close();
+    throw error;
   }
-  const executor = config.tools ? await createSandboxExecutor({ concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
-  return {
-    backend,
-    ...(reference ? { reference } : {}),
-    tokenizer,
-    ...(promptEncoder ? { promptEncoder } : {}),
-    ...(executor ? { executor } : {}),
-    async close() {
-      await executor?.close();
-      await backend.close?.();
-      await reference?.close?.();
-    },
-  };
 }
 
 /** Live progress on stderr: a bar over steps with the latest figures, and one per evaluation. */

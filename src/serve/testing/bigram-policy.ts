@@ -8,48 +8,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError } from '../../core/errors.js';
+import { seededRandom } from '../../core/rng.js';
 import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, TargetLogprobs, TokenLossFunction, TrainingDatum } from '../../core/policy.js';
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, StreamRequest } from '../../core/sampling.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
-import { tinkerLoss } from '../../engines/tinker-losses.js';
-
-/** Characters as tokens; id 0 is `<eos>` (special). */
-export class CharTokenizer implements Tokenizer {
-  readonly name = 'char';
-  readonly eosTokenId = 0;
-  readonly vocabSize: number;
-  private readonly ids = new Map<string, number>();
-
-  constructor(readonly alphabet: string) {
-    [...alphabet].forEach((char, index) => this.ids.set(char, index + 1));
-    this.vocabSize = this.ids.size + 1;
-  }
-
-  encode(text: string): number[] {
-    return [...text].map((char) => {
-      const id = this.ids.get(char);
-      if (id === undefined) throw new InputError(`character ${JSON.stringify(char)} is not in the alphabet`, 'text');
-      return id;
-    });
-  }
-
-  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string {
-    const chars = [...this.alphabet];
-    return ids.map((id) => (id === 0 ? (options?.skipSpecialTokens ? '' : '<eos>') : (chars[id - 1] ?? '\uFFFD'))).join('');
-  }
-}
-
-/** Deterministic 32-bit generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = state;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { builtinLossFunction } from '../../core/builtin-losses.js';
 
 /** The sampling distribution over the vocabulary after temperature, top-k and top-p (probabilities, 0 where cut). */
 export function samplingDistribution(logits_V: ArrayLike<number>, params: Pick<SamplingParams, 'temperature' | 'topK' | 'topP'>): Float64Array {
@@ -115,7 +78,7 @@ export class BigramPolicy implements PolicyBackend {
     this.size = tokenizer.vocabSize;
     this.contextWindow = options.contextWindow ?? 512;
     this.checkpointDir = options.checkpointDir ?? join('runs', 'checkpoints');
-    const next = random(options.seed ?? 1);
+    const next = seededRandom(options.seed ?? 1);
     this.logits_V_V = Float32Array.from({ length: this.size * this.size }, () => (next() - 0.5) * 0.1);
     this.gradients_V_V = new Float32Array(this.size * this.size);
     this.moment1_V_V = new Float32Array(this.size * this.size);
@@ -146,7 +109,7 @@ export class BigramPolicy implements PolicyBackend {
 
   async *stream(request: StreamRequest): AsyncIterable<SampleChunk> {
     const { params } = request;
-    const next = random(params.seed ?? Math.floor(Math.random() * 2 ** 32));
+    const next = seededRandom(params.seed ?? Math.floor(Math.random() * 2 ** 32));
     const stopIds = new Set(params.stopTokenIds ?? []);
     const stops = params.stop ?? [];
     let previous = request.promptTokens[request.promptTokens.length - 1] ?? this.tokenizer.eosTokenId;
@@ -285,22 +248,7 @@ function logSoftmaxAt(row_V: Float32Array, index: number): number {
   return row_V[index]! - max - Math.log(sum);
 }
 
-/** The core BuiltinLoss as Tinker defines it (token sums); ppo's clipLow/clipHigh are ratio bounds (e.g. 0.8, 1.28). */
+/** The core BuiltinLoss as Tinker defines it, with each datum's mask applied. */
 export function builtinAsFunction(loss: BuiltinLoss, data: readonly TrainingDatum[]): TokenLossFunction {
-  const masked = (values: Float32Array[], d: number) => {
-    const mask = (data[d] as TrainingDatum).lossMask;
-    return (values[d] ?? new Float32Array()).map((x, t) => x * (mask[t] ?? 0));
-  };
-  switch (loss.kind) {
-    case 'cross_entropy':
-      return tinkerLoss('cross_entropy', data.map((_, d) => ({ weights: masked(loss.weights, d) })));
-    case 'importance_sampling':
-      return tinkerLoss('importance_sampling', data.map((_, d) => ({ advantages: masked(loss.advantages, d), logprobs: loss.samplingLogprobs[d] ?? new Float32Array() })));
-    case 'ppo':
-      return tinkerLoss(
-        'ppo',
-        data.map((_, d) => ({ advantages: masked(loss.advantages, d), logprobs: loss.samplingLogprobs[d] ?? new Float32Array() })),
-        { clip_low_threshold: loss.clipLow, clip_high_threshold: loss.clipHigh },
-      );
-  }
+  return builtinLossFunction(loss, data.map((datum) => datum.lossMask));
 }

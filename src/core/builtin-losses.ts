@@ -1,12 +1,16 @@
 /**
- * Tinker's built-in losses as pure functions of the learner's target log-probabilities
- * (protocols.md §1.5). All are token-level SUMS over tokens and data, as the service computes
- * them; masking is zero weights or zero advantages. `cir serve` runs them to answer
- * forward_backward exactly as Tinker defines it, and the tests use them as the reference.
+ * The one home of the built-in losses (Tinker's set: thinking-machines-lab/tinker @ d595dc2,
+ * src/tinker/types/loss_fn_type.py) as pure functions of the learner's target log-probabilities.
+ * All are token-level SUMS over tokens and data, as the hosted service computes them; masking is
+ * zero weights or zero advantages. The embedded model runs them for a core BuiltinLoss, and
+ * `cir serve` runs them to answer forward_backward by loss name.
  */
-import { InputError } from '../core/errors.js';
-import type { TokenLossFunction } from '../core/policy.js';
-import type { TinkerLossName } from './tinker-wire.js';
+import { InputError } from './errors.js';
+import type { BuiltinLoss, TokenLossFunction } from './policy.js';
+
+/** The losses both ends implement; the SDK also names cispo and dro, which are refused by name. */
+export type TinkerLossName = 'cross_entropy' | 'importance_sampling' | 'ppo';
+export const TINKER_LOSS_NAMES: readonly TinkerLossName[] = ['cross_entropy', 'importance_sampling', 'ppo'];
 
 /** Per-datum float inputs by name (`weights`, `advantages`, `logprobs`), each the length of the targets. */
 export type LossInputs = Record<string, Float32Array>;
@@ -74,8 +78,8 @@ export const LOSS_CONFIG_KEYS: Record<TinkerLossName, readonly string[]> = {
 
 /**
  * Builds the loss as a `TokenLossFunction` over the learner log-probabilities of each datum,
- * checking that every required input is present and sized. Metrics: `loss:sum`, and for ppo
- * `clip_fraction` over tokens with a non-zero advantage.
+ * checking that every required input is present and sized. Metrics: `loss:sum`, `tokens` (tokens
+ * with a non-zero weight or advantage), and for ppo `clip_fraction` over those tokens.
  */
 export function tinkerLoss(name: TinkerLossName, inputs_D: readonly LossInputs[], config: Record<string, number> = {}): TokenLossFunction {
   for (const key of Object.keys(config)) {
@@ -97,15 +101,40 @@ export function tinkerLoss(name: TinkerLossName, inputs_D: readonly LossInputs[]
         const result = term(logprobs_T[t] as number, t, inputs);
         loss += result.loss;
         gradient_T[t] = result.gradient;
-        if (name === 'ppo' && (inputs['advantages'] as Float32Array)[t] !== 0) {
+        if ((inputs[keys[0] as string] as Float32Array)[t] !== 0) {
           activeCount++;
           if (result.clipped) clippedCount++;
         }
       }
       return gradient_T;
     });
-    const metrics: Record<string, number> = { 'loss:sum': loss };
+    const metrics: Record<string, number> = { 'loss:sum': loss, tokens: activeCount };
     if (name === 'ppo') metrics['clip_fraction'] = activeCount > 0 ? clippedCount / activeCount : 0;
     return { loss, gradients, metrics };
   };
+}
+
+/**
+ * A core BuiltinLoss as the same Tinker loss (PPO's clipLow/clipHigh are ratio bounds such as 0.8
+ * and 1.28). With `masks` (each datum's lossMask) masked targets get zero weight or advantage, so
+ * they add nothing to the loss either.
+ */
+export function builtinLossFunction(loss: BuiltinLoss, masks?: readonly ArrayLike<number>[]): TokenLossFunction {
+  const masked = (rows: readonly Float32Array[]) => (masks ? rows.map((row, d) => row.map((x, t) => x * (masks[d]?.[t] ?? 0))) : rows);
+  switch (loss.kind) {
+    case 'cross_entropy':
+      return tinkerLoss('cross_entropy', masked(loss.weights).map((weights) => ({ weights })));
+    case 'importance_sampling':
+      return tinkerLoss('importance_sampling', masked(loss.advantages).map((advantages, d) => ({ advantages, logprobs: loss.samplingLogprobs[d] ?? new Float32Array() })));
+    case 'ppo':
+      return tinkerLoss(
+        'ppo',
+        masked(loss.advantages).map((advantages, d) => ({ advantages, logprobs: loss.samplingLogprobs[d] ?? new Float32Array() })),
+        { clip_low_threshold: loss.clipLow, clip_high_threshold: loss.clipHigh },
+      );
+  }
+}
+
+export function isBuiltinLoss(loss: TokenLossFunction | BuiltinLoss): loss is BuiltinLoss {
+  return typeof loss !== 'function';
 }

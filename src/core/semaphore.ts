@@ -1,13 +1,14 @@
 /**
- * A FIFO concurrency limiter: at most `capacity` tasks run at once; the rest wait in arrival order.
- * Waiting callers are the back-pressure: a trajectory that cannot get a slot simply does not advance.
+ * The project's one counting semaphore: at most `capacity` tasks run at once; the rest wait in
+ * arrival order (FIFO). Waiting callers are the back-pressure: a rollout trajectory that cannot get a
+ * slot simply does not advance, a SandboxFusion request waits for one of its connections.
  */
-export class Limiter {
+export class Semaphore {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`limiter capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`semaphore capacity must be a positive integer, got ${capacity}`);
   }
 
   get active(): number {

@@ -1,5 +1,5 @@
-/** Choosing the next token from logits: temperature, top-k, top-p, seeded. */
-import type { Rng } from '../core/rng.js';
+/** Choosing the next token from logits: temperature, top-k, top-p, seeded. Shared by the embedded model and the llama.cpp engine. */
+import type { Rng } from './rng.js';
 
 export interface TokenChoice {
   token: number;
