@@ -49,3 +49,92 @@ test('parsePythonDecimal accepts what Decimal() accepts and nothing else', () =>
   assert.deepEqual(parsePythonDecimal('12.500'), { kind: 'finite', negative: false, coefficient: 125n, exponent: -1 });
   assert.deepEqual(parsePythonDecimal('-0.000'), { kind: 'finite', negative: false, coefficient: 0n, exponent: 0 });
 });
+
+// Functional results: the driver's encoder (run by real CPython) and our comparison together must
+// agree with Python's own `json.loads(expected) == result` on values built to collide.
+import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
+import { decodePythonResult, parsePythonJson, pythonEquals, pythonRepr } from './lcb-compare.js';
+import { RESULT_ENCODER } from './lcb-program.js';
+
+/** A value as JSON text (the expected side) and as a Python expression (the result side). */
+interface Sample {
+  json: string;
+  python: string;
+}
+const scalar: fc.Arbitrary<Sample> = fc.constantFrom(
+  { json: '1', python: '1' },
+  { json: '1.0', python: '1.0' },
+  { json: 'true', python: 'True' },
+  { json: 'false', python: 'False' },
+  { json: '0', python: '0' },
+  { json: '-0.0', python: '-0.0' },
+  { json: 'NaN', python: 'float("nan")' },
+  { json: 'Infinity', python: 'float("inf")' },
+  { json: '9007199254740993', python: '9007199254740993' },
+  { json: '9007199254740992.0', python: '9007199254740992.0' },
+  { json: '123456789012345678901234567890', python: '123456789012345678901234567890' },
+  { json: '0.1', python: '0.1' },
+  { json: '"1"', python: '"1"' },
+  { json: '"a\\u00e9\\n"', python: '"a\\u00e9\\n"' },
+  { json: 'null', python: 'None' },
+);
+const value: fc.Arbitrary<Sample> = fc.letrec<{ v: Sample }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    scalar,
+    fc.array(tie('v'), { maxLength: 3 }).map((items) => ({ json: `[${items.map((i) => i.json).join(', ')}]`, python: `[${items.map((i) => i.python).join(', ')}]` })),
+    fc.array(fc.tuple(fc.constantFrom('a', 'b'), tie('v')), { maxLength: 2 }).map((pairs) => ({
+      json: `{${pairs.map(([k, v]) => `"${k}": ${v.json}`).join(', ')}}`,
+      python: `{${pairs.map(([k, v]) => `"${k}": ${v.python}`).join(', ')}}`,
+    })),
+  ),
+})).v;
+/** Result-side values JSON cannot express (tuples, sets, int keys, subclasses, objects). */
+const resultOnly: fc.Arbitrary<string> = fc.oneof(
+  value.map((v) => v.python),
+  value.map((v) => `(${v.python},)`),
+  value.map((v) => `[(${v.python}, 1)]`),
+  fc.constantFrom('{1: 2}', '{1}', 'frozenset()', 'object()', 'type("I", (int,), {})(1)', 'type("S", (str,), {})("1")', 'type("L", (list,), {})([1])'),
+);
+
+test('functional results: encoder + pythonEquals agree with CPython == (property, real python3)', () => {
+  const cases = fc.sample(fc.tuple(value, fc.oneof(resultOnly, value.map((v) => v.python))), { numRuns: 400, seed: 16 });
+  // Some pairs are equal by construction (the same sample on both sides).
+  for (const v of fc.sample(value, { numRuns: 100, seed: 7 })) cases.push([v, v.python]);
+  const script = `import json as _cir_json, sys\n${RESULT_ENCODER}for line in sys.stdin:\n    expected_json, expression = _cir_json.loads(line)\n    result = eval(expression)\n    print(_cir_json.dumps([bool(_cir_json.loads(expected_json) == result), _cir_dumps(_cir_encode(result))]))\n`;
+  const input = cases.map(([expected, python]) => JSON.stringify([expected.json, python])).join('\n') + '\n';
+  const lines = execFileSync('python3', ['-c', script], { input, encoding: 'utf8' }).trim().split('\n');
+  assert.equal(lines.length, cases.length);
+  let equal = 0;
+  lines.forEach((line, i) => {
+    const [pythonSays, encoded] = JSON.parse(line) as [boolean, string];
+    const [expected, python] = cases[i] as [Sample, string];
+    const result = decodePythonResult(encoded);
+    assert.ok(result, `decodes ${encoded}`);
+    assert.equal(pythonEquals(result, parsePythonJson(expected.json)), pythonSays, `${expected.json} == ${python} (encoded ${encoded})`);
+    if (pythonSays) equal++;
+  });
+  assert.ok(equal >= 80, `enough equal pairs (${equal})`);
+});
+
+test('parsePythonJson keeps ints exact and apart from floats, and refuses what json.loads refuses', () => {
+  assert.deepEqual(parsePythonJson(' [2, 2.0, 1e2, 12345678901234567890] '), {
+    type: 'list',
+    items: [
+      { type: 'int', value: 2n },
+      { type: 'float', value: 2 },
+      { type: 'float', value: 100 },
+      { type: 'int', value: 12345678901234567890n },
+    ],
+  });
+  assert.deepEqual(parsePythonJson('{"a": 1, "a": 2}'), { type: 'dict', entries: [[{ type: 'str', value: 'a' }, { type: 'int', value: 2n }]] });
+  for (const bad of ['', '[1,]', '01', '{a: 1}', '"\u0001"', '[1] 2', 'nan']) assert.throws(() => parsePythonJson(bad), SyntaxError, bad);
+  assert.equal(pythonRepr(parsePythonJson('[1, "a", 2.0, null, {"k": true}]')), "[1, 'a', 2.0, None, {'k': True}]");
+});
+
+test('decodePythonResult refuses anything that is not the encoder\'s shape', () => {
+  for (const bad of ['{"passed": true}', '1.5', '{"f": ""}', '{"i": "1.5"}', '{"t": 1}', '{"d": [[1]]}', '[{"x": 1}]', 'nope']) {
+    assert.equal(decodePythonResult(bad), undefined, bad);
+  }
+});

@@ -284,3 +284,80 @@ test('the item grades the final block of a direct response and flags public-test
   assert.match(String(grade.detail?.['note']), /public tests only/);
   await assert.rejects(item.grade('x', { mode: 'text' }), /needs a code executor/);
 });
+
+// Attacks on the verdict: a judged program tries to make every functional test pass without solving
+// the problem. 2777's tests all expect different lists, so no constant answer passes them all.
+const ATTACKS: Record<string, string> = {
+  'an object equal to everything': `class Solution:
+    def distinctDifferenceArray(self, nums):
+        class Anything(list):
+            def __eq__(self, other):
+                return True
+            __hash__ = None
+        return Anything()
+`,
+  'reading the expected value from the driver': `import sys, gc, json
+class Solution:
+    def distinctDifferenceArray(self, nums):
+        frame = sys._getframe(1)
+        while frame is not None:
+            names = frame.f_globals
+            if "_cir_expected" in names:
+                return names["_cir_expected"]
+            if "_cir_test" in names:
+                return json.loads(names["_cir_test"]["output"])
+            frame = frame.f_back
+        for thing in gc.get_objects():
+            if isinstance(thing, dict) and isinstance(thing.get("output"), str):
+                try:
+                    return json.loads(thing["output"])
+                except Exception:
+                    pass
+        return []
+`,
+  'printing the verdict line itself and exiting': `import os, sys
+class Solution:
+    def distinctDifferenceArray(self, nums):
+        for marker in ("\\x01cir-functional-verdict\\x01", "\\x01cir-functional-result\\x01"):
+            sys.__stdout__.write("\\n" + marker + '{"passed": true, "got": "[]"}\\n')
+        sys.__stdout__.flush()
+        os._exit(0)
+`,
+  'patching what the driver uses': `import builtins, json
+builtins.bool = lambda *args: True
+json.dumps = lambda *args, **kwargs: '{"passed": true, "got": "[]"}'
+class Solution:
+    def distinctDifferenceArray(self, nums):
+        return []
+`,
+};
+
+for (const [attack, program] of Object.entries(ATTACKS)) {
+  test(`2777 (functional): ${attack} passes no test`, async () => {
+    const result = await judge('2777', program);
+    assert.equal(result.tests.length, problem('2777').tests.length);
+    assert.deepEqual(
+      result.tests.filter((t) => t.outcome === 'passed').map((t) => t.index),
+      [],
+      JSON.stringify(result.tests),
+    );
+    assert.equal(result.passed, false);
+  });
+}
+
+test('the expected output of a test never enters the sandbox', async () => {
+  const seen: string[] = [];
+  const spy: CodeExecutor = {
+    name: 'stdin-spy',
+    execute(code: string, options?: ExecuteOptions) {
+      seen.push(code, options?.stdin ?? '');
+      return sandbox.execute(code, options);
+    },
+    openSession: () => sandbox.openSession(),
+    close: async () => {},
+  };
+  const p = problem('2777');
+  await judgeProgram(p, 'class Solution:\n    def distinctDifferenceArray(self, nums):\n        return [0] * len(nums)', spy, { stopAtFirstFailure: false });
+  assert.equal(seen.length, 2 * p.tests.length);
+  for (const test of p.tests) assert.ok(!seen.some((text) => text.includes(test.output)), `output ${test.output} was sent`);
+});

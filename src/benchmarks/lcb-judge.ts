@@ -3,8 +3,8 @@
  * (so test runs share the sandbox pool with rollouts) and judges each test as LCB does.
  */
 import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
-import { compareStdout, describeMismatch } from './lcb-compare.js';
-import { functionalDriver, parseFunctionalVerdict, stdinDriver } from './lcb-program.js';
+import { compareStdout, describeMismatch, parsePythonJson, pythonEquals, pythonRepr } from './lcb-compare.js';
+import { functionalDriver, parseFunctionalResult, stdinDriver } from './lcb-program.js';
 import type { LcbProblem, LcbTest } from './livecodebench.js';
 
 export type TestOutcome =
@@ -76,11 +76,12 @@ export function judgeExecution(test: LcbTest, outcome: ExecutionOutcome, index: 
         const comparison = compareStdout(outcome.stdout, test.output);
         return { ...base, outcome: comparison.match ? 'passed' : 'wrong_answer', detail: describeMismatch(comparison) };
       }
-      const verdict = parseFunctionalVerdict(outcome.stdout);
-      if (!verdict) return { ...base, outcome: 'runtime_error', detail: 'the call returned no verdict (the program ended the process?)' };
-      return verdict.passed
+      // The verdict is decided here, outside the program's process, from the result it printed.
+      const result = parseFunctionalResult(outcome.stdout);
+      if (!result) return { ...base, outcome: 'runtime_error', detail: 'the call returned no result (the program ended the process?)' };
+      return pythonEquals(result, parsePythonJson(test.output))
         ? { ...base, outcome: 'passed', detail: 'match' }
-        : { ...base, outcome: 'wrong_answer', detail: `expected ${cut(test.output)}, got ${verdict.got}` };
+        : { ...base, outcome: 'wrong_answer', detail: `expected ${cut(test.output)}, got ${pythonRepr(result)}` };
     }
     case 'error':
       return {
@@ -131,8 +132,10 @@ export async function judgeProgram(
   let infraError = false;
   for (let index = 0; index < problem.tests.length; index++) {
     const test = problem.tests[index] as LcbTest;
-    const stdin = test.type === 'functional' ? JSON.stringify({ input: test.input, output: test.output }) : test.input;
-    const maxOutputBytes = Math.max(settings.maxOutputBytes, 2 * Buffer.byteLength(test.output) + 65536);
+    // Only the input enters the sandbox: the program never sees an expected output.
+    const stdin = test.input;
+    // Room for the answer: a functional result's tagged serialisation can be a few times its JSON.
+    const maxOutputBytes = Math.max(settings.maxOutputBytes, (test.type === 'functional' ? 4 : 2) * Buffer.byteLength(test.output) + 65536);
     let verdict: TestVerdict | undefined;
     for (let attempt = 0; attempt < Math.max(1, settings.infraAttempts); attempt++) {
       const outcome = await executor.execute(code, {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractFinalCodeBlock, extractFinalProgram, parseFunctionalVerdict, FUNCTIONAL_MARKER } from './lcb-program.js';
+import { extractFinalCodeBlock, extractFinalProgram, parseFunctionalResult, FUNCTIONAL_MARKER } from './lcb-program.js';
 
 test('direct mode takes the text between the last two lines holding ``` (LCB extract_code)', () => {
   const response = 'Idea.\n```python\nprint(1)\n```\nBetter:\n```python\nimport sys\nprint(2)\n```\nDone.';
@@ -33,9 +33,11 @@ test('code-integrated mode skips interpreter output blocks', () => {
   assert.equal(extractFinalProgram('```output\n1\n```'), '');
 });
 
-test('the functional verdict is read from the last marker line only', () => {
-  const stdout = `debug\n${FUNCTIONAL_MARKER}{"passed": false, "got": "1"}\nnoise\n${FUNCTIONAL_MARKER}{"passed": true, "got": "2"}\n`;
-  assert.deepEqual(parseFunctionalVerdict(stdout), { passed: true, got: '2' });
-  assert.equal(parseFunctionalVerdict('no marker'), undefined);
-  assert.equal(parseFunctionalVerdict(`${FUNCTIONAL_MARKER}{broken`), undefined);
+test('the functional result is read from the last marker line only, and only as a value', () => {
+  const stdout = `debug\n${FUNCTIONAL_MARKER}[1]\nnoise\n${FUNCTIONAL_MARKER}{"t":[2,{"f":"0.5"}]}\n`;
+  assert.deepEqual(parseFunctionalResult(stdout), { type: 'tuple', items: [{ type: 'int', value: 2n }, { type: 'float', value: 0.5 }] });
+  assert.equal(parseFunctionalResult('no marker'), undefined);
+  assert.equal(parseFunctionalResult(`${FUNCTIONAL_MARKER}{broken`), undefined);
+  // A verdict-shaped line is not a serialised value.
+  assert.equal(parseFunctionalResult(`${FUNCTIONAL_MARKER}{"passed": true, "got": "2"}`), undefined);
 });

@@ -2,8 +2,9 @@
  * From a model response to a runnable test: the final program is taken the way LiveCodeBench
  * takes it, and wrapped in a small Python driver that reproduces LCB's execution environment
  * (its import prelude, `__main__` handling, stdin served to every reading style, `exit()` ending
- * the run, functional calls compared with Python `==`).
+ * the run); a functional call's result is serialised for the host to compare (lcb-compare.ts).
  */
+import { decodePythonResult, type PyValue } from './lcb-compare.js';
 
 /**
  * LCB's `extract_code` for the direct mode: the text between the last two lines that contain a
@@ -128,18 +129,53 @@ except Exception:
 `;
 }
 
-/** Marks the driver's verdict line among whatever the program itself printed. */
-export const FUNCTIONAL_MARKER = '\u0001cir-functional-verdict\u0001';
+/** Marks the driver's result line among whatever the program itself printed. */
+export const FUNCTIONAL_MARKER = '\u0001cir-functional-result\u0001';
 
 /**
- * A driver for a functional (LeetCode) problem. Its stdin carries `{"input","output"}` as JSON:
- * each input line is one positional argument, the output one JSON value; the call result (a tuple
- * turned into a list) is compared with Python `==`, as LCB does. The program runs as a module
- * (`__name__` is not `__main__`, so a self-test block under it does not run, as in LCB).
+ * Serialises a call result into plain tagged JSON (decoded by `decodePythonResult` in lcb-compare.ts).
+ * Exact built-in types map directly; subclasses and numeric types (numpy scalars) are reduced to the
+ * built-in value they stand for; anything else becomes `{"o": type name}`, equal to no expected value.
+ * The names it uses are bound before the program runs. The program could still reach and change
+ * this code, but all it could make it print is some value, which it could as well have returned: it
+ * never sees the expected output, and the comparison happens on the host.
+ */
+export const RESULT_ENCODER = `import numbers as _cir_numbers
+def _cir_encode(value, _type=type, _isinstance=isinstance, _int=int, _float=float, _str=str, _list=list,
+                _tuple=tuple, _dict=dict, _bool=bool, _repr=float.__repr__, _Integral=_cir_numbers.Integral,
+                _Real=_cir_numbers.Real):
+    if value is None:
+        return None
+    kind = _type(value)
+    if kind is _bool:
+        return value
+    if _isinstance(value, _int) or (_isinstance(value, _Integral) and not _isinstance(value, _bool)):
+        value = _int(value)
+        return value if -9007199254740991 <= value <= 9007199254740991 else {"i": _str(value)}
+    if _isinstance(value, _float) or _isinstance(value, _Real):
+        return {"f": _repr(_float(value))}
+    if _isinstance(value, _str):
+        return _str.__str__(value)
+    if _isinstance(value, _list):
+        return [_cir_encode(item) for item in _list.__iter__(value)]
+    if _isinstance(value, _tuple):
+        return {"t": [_cir_encode(item) for item in _tuple.__iter__(value)]}
+    if _isinstance(value, _dict):
+        return {"d": [[_cir_encode(k), _cir_encode(v)] for k, v in _dict.items(value)]}
+    return {"o": kind.__name__ if _isinstance(kind.__name__, _str) else "object"}
+_cir_dumps = _cir_json.dumps
+`;
+
+/**
+ * A driver for a functional (LeetCode) problem. Its stdin carries only the test input, one JSON
+ * positional argument per line; the expected output never enters the sandbox. The driver calls the
+ * function, turns a top-level tuple into a list (as LCB does), and prints the result serialised on a
+ * marked line; the host compares it with Python's `==` rules (`pythonEquals`). The program runs as
+ * a module (`__name__` is not `__main__`, so a self-test block under it does not run, as in LCB).
  */
 export function functionalDriver(program: string, functionName: string): string {
   return `${driverHead(program, 'solution')}import json as _cir_json
-_cir_test = _cir_json.loads(_cir_data)
+${RESULT_ENCODER}_cir_input = _cir_data
 _cir_stdin_text = ""
 ${SERVE_STDIN}exec(compile(_cir_program, "<solution>", "exec"), _cir_g)
 _cir_name = ${pyLiteral(functionName)}
@@ -147,38 +183,22 @@ if "class Solution" in _cir_program:
     _cir_fn = getattr(_cir_g["Solution"](), _cir_name)
 else:
     _cir_fn = _cir_g[_cir_name]
-_cir_args = [_cir_json.loads(_cir_line) for _cir_line in _cir_test["input"].split("\\n")]
-_cir_expected = _cir_json.loads(_cir_test["output"])
+_cir_args = [_cir_json.loads(_cir_line) for _cir_line in _cir_input.split("\\n")]
 _cir_result = _cir_fn(*_cir_args)
 if isinstance(_cir_result, tuple):
     _cir_result = list(_cir_result)
-_cir_passed = bool(_cir_result == _cir_expected)
-_cir_shown = repr(_cir_result)
-if len(_cir_shown) > 200:
-    _cir_shown = _cir_shown[:197] + "..."
-_cir_out.write("\\n" + ${pyLiteral(FUNCTIONAL_MARKER)} + _cir_json.dumps({"passed": _cir_passed, "got": _cir_shown}) + "\\n")
+_cir_out.write("\\n" + ${pyLiteral(FUNCTIONAL_MARKER)} + _cir_dumps(_cir_encode(_cir_result), separators=(",", ":")) + "\\n")
 _cir_out.flush()
 `;
 }
 
-export interface FunctionalVerdict {
-  passed: boolean;
-  got: string;
-}
-
-/** Finds the driver's verdict line in the captured stdout (the last one wins). */
-export function parseFunctionalVerdict(stdout: string): FunctionalVerdict | undefined {
+/**
+ * The call result the driver printed (the last marked line), decoded; undefined when there is no
+ * such line or it is not a serialised value. Whatever the program printed itself is only ever read
+ * as its answer, never as a verdict.
+ */
+export function parseFunctionalResult(stdout: string): PyValue | undefined {
   const at = stdout.lastIndexOf(FUNCTIONAL_MARKER);
   if (at < 0) return undefined;
-  const line = stdout.slice(at + FUNCTIONAL_MARKER.length).split('\n')[0] ?? '';
-  try {
-    const value: unknown = JSON.parse(line);
-    if (typeof value === 'object' && value !== null && 'passed' in value && typeof value.passed === 'boolean') {
-      const got = 'got' in value && typeof value.got === 'string' ? value.got : '';
-      return { passed: value.passed, got };
-    }
-  } catch {
-    return undefined;
-  }
-  return undefined;
+  return decodePythonResult(stdout.slice(at + FUNCTIONAL_MARKER.length).split('\n')[0] ?? '');
 }

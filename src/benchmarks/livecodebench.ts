@@ -5,6 +5,7 @@
  */
 import { InputError } from '../core/errors.js';
 import { readJsonl, RecordReader, type JsonObject } from './jsonl.js';
+import { parsePythonJson } from './lcb-compare.js';
 import { judgeProgram, type JudgeOptions } from './lcb-judge.js';
 import { extractFinalCodeBlock, extractFinalProgram } from './lcb-program.js';
 import type { ReasoningMode } from '../prompts/index.js';
@@ -53,7 +54,16 @@ function parseTests(value: unknown, where: string): LcbTest[] {
     const test = new RecordReader(raw as JsonObject, at);
     const type = test.string('type');
     if (type !== 'stdin' && type !== 'functional') throw new InputError(`field "type" must be stdin or functional, got ${JSON.stringify(type)}`, at);
-    return { input: test.string('input'), output: test.string('output'), type, public: test.boolean('public', true) };
+    const output = test.string('output');
+    if (type === 'functional') {
+      // The host compares functional results with this value (lcb-compare.ts): it must be JSON as Python reads it.
+      try {
+        parsePythonJson(output);
+      } catch (error) {
+        throw new InputError(`field "output" of a functional test is not JSON: ${(error as Error).message}`, at);
+      }
+    }
+    return { input: test.string('input'), output, type, public: test.boolean('public', true) };
   });
 }
 

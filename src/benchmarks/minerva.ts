@@ -39,7 +39,7 @@ export function minervaGolds(record: MinervaRecord): string[] {
 }
 
 export function gradeMinerva(record: MinervaRecord, responseText: string): BenchmarkGrade {
-  const result = gradeResponse(minervaGolds(record), responseText, { relativeTolerance: MINERVA_RELATIVE_TOLERANCE });
+  const result = gradeResponse(minervaGolds(record), responseText, { relativeTolerance: MINERVA_RELATIVE_TOLERANCE, extraction: 'answer' });
   const grade: BenchmarkGrade = {
     correct: result.correct,
     extracted: result.extraction.answer ?? '',
@@ -65,7 +65,7 @@ export async function loadMinerva(path: string): Promise<MinervaRecord[]> {
 
 export const minerva: BenchmarkSpec = {
   name: 'minerva',
-  description: 'Minerva Math (272 OCW problems), any of the boxed answer and alt_answers accepted',
+  description: 'Minerva Math (272 OCW problems), any of the boxed answer and alt_answers accepted; answers read in the grader\'s `answer` extraction mode',
   defaultFile: 'minerva_math.jsonl',
   needsExecutor: false,
   load: async (path) => (await loadMinerva(path)).map(minervaItem),

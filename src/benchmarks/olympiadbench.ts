@@ -132,7 +132,7 @@ function answerEqual(gold: string, predicted: string, error: number | undefined)
 }
 
 export function gradeOlympiad(record: OlympiadRecord, responseText: string): BenchmarkGrade {
-  const extraction = extractAnswer(responseText);
+  const extraction = extractAnswer(responseText, { mode: 'answer' });
   if (extraction.answer === null) return { correct: false, extracted: '', reason: 'no-answer' };
   const predicted = cleanAnswer(extraction.answer);
   const pieces = record.answers.length > 1 || record.isMultipleAnswer ? splitTopLevel(predicted) : [predicted];
@@ -174,7 +174,7 @@ export async function loadOlympiad(path: string): Promise<OlympiadRecord[]> {
 
 export const olympiadbench: BenchmarkSpec = {
   name: 'olympiadbench',
-  description: 'OlympiadBench OE_TO_maths_en_COMP (675): answer types, units, all final answers must match, stated tolerance',
+  description: 'OlympiadBench OE_TO_maths_en_COMP (675): answer types, units, all final answers must match, stated tolerance; answers read in the grader\'s `answer` extraction mode',
   defaultFile: 'olympiadbench.jsonl',
   needsExecutor: false,
   load: async (path) => (await loadOlympiad(path)).map(olympiadItem),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadHfTokenizer } from '../tokenizers/index.js';
 import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import type { SampleChunk, SamplingParams } from '../core/sampling.js';
-import { InputError } from '../core/errors.js';
+import { InputError, UnsupportedError } from '../core/errors.js';
 import { startFakeVllm, type FakeFault, type FakeRequest, type FakeVllmServer } from './testing/fake-vllm.js';
 import { retryAfterMs, retryDelayMs } from '../core/retry.js';
 import { EngineRequestError } from './http-retry.js';
@@ -19,7 +19,7 @@ const servers: FakeVllmServer[] = [];
 after(async () => {
   await Promise.all(servers.map((s) => s.close()));
 });
-async function server(fault?: (request: FakeRequest) => FakeFault | null, extra: { tokenIds?: boolean } = {}) {
+async function server(fault?: (request: FakeRequest) => FakeFault | null, extra: { tokenIds?: boolean; flavour?: 'vllm' | 'sglang' | 'llamacpp-oai' } = {}) {
   const started = await startFakeVllm({ tokenizer, respond: () => ANSWER, ...(fault ? { fault } : {}), ...extra });
   servers.push(started);
   return started;
@@ -189,4 +189,36 @@ test('finish reasons and retry-after parsing', () => {
   assert.equal(retryAfterMs(new Headers({ 'retry-after': '9999' })), 60000);
   assert.equal(retryAfterMs(new Headers({ 'retry-after': new Date(10_000).toUTCString() }), 4_000), 6000);
   assert.equal(retryDelayMs(10, { serverDelayMs: null, backoff: { initialMs: 500, maxMs: 8000, jitter: 0.25 }, random: () => 1 }), 6000);
+});
+
+test('every request states the distribution: neutral penalties and min_p, ids asked both ways, stop kept both ways', async () => {
+  const fake = await server();
+  await engine(fake.url).sample({ promptTokens: prompt, params: { ...params, stop: ['```\n'] } });
+  const body = fake.requests[0]?.body ?? {};
+  assert.equal(body['repetition_penalty'], 1);
+  assert.equal(body['min_p'], 0);
+  assert.equal(body['presence_penalty'], 0);
+  assert.equal(body['frequency_penalty'], 0);
+  assert.equal(body['return_tokens_as_token_ids'], true);
+  assert.equal(body['include_stop_str_in_output'], true);
+  assert.equal(body['no_stop_trim'], true);
+});
+
+test('SGLang: the stop cause comes from matched_stop, the stop string is kept through no_stop_trim', async () => {
+  const fake = await server(undefined, { flavour: 'sglang' });
+  const [sequence] = await engine(fake.url).sample({ promptTokens: prompt, params: { ...params, stop: ['computed'] } });
+  assert.equal(sequence?.finishReason, 'stop');
+  assert.equal(sequence?.stopReason, 'computed');
+  assert.match(tokenizer.decode(sequence?.tokens ?? []), /computed$/);
+  const chunks = await collect(engine(fake.url).stream({ promptTokens: prompt, params: { ...params, stopTokenIds: [tokenizer.encode(' sum')[0] as number] } }));
+  assert.equal(chunks.at(-1)?.stopReason, tokenizer.encode(' sum')[0]);
+});
+
+test('a server that cannot be token-exact is named before any rollout, with what to use instead', async () => {
+  await engine((await server()).url, { tokenizer }).verifyTokenIds();
+  const llamacppOai = await server(undefined, { flavour: 'llamacpp-oai' });
+  await assert.rejects(engine(llamacppOai.url, { tokenizer }).verifyTokenIds(), (error: unknown) => error instanceof UnsupportedError && /returned no token ids/.test(error.message) && /llamacpp-server:URL/.test(error.message) && /--wire text/.test(error.message));
+  const ollamaLike = await server(undefined, { tokenIds: false });
+  await assert.rejects(engine(ollamaLike.url, { tokenizer }).verifyTokenIds(), (error: unknown) => error instanceof UnsupportedError && /refused a prompt of token ids/.test(error.message) && /ollama:URL/.test(error.message));
+  await engine(ollamaLike.url, { tokenizer, mode: 'text' }).verifyTokenIds();
 });

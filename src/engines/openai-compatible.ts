@@ -1,13 +1,16 @@
 /**
- * A SamplingEngine over the OpenAI-compatible `/v1/completions` endpoint (vLLM, SGLang, llama.cpp
- * server, Ollama's OpenAI layer). Token mode sends the prompt as an id array and reads the sampled ids
- * back (`return_token_ids`, or `"token_id:N"` logprob strings); text mode, for servers without ids,
- * sends decoded text and re-encodes the answer (not token-exact: documented in docs/rollout.md).
+ * A SamplingEngine over the OpenAI-compatible `/v1/completions` endpoint of vLLM and SGLang. Token mode
+ * sends the prompt as an id array and reads the sampled ids back (`return_token_ids`, or vLLM's
+ * `"token_id:N"` logprob strings under `return_tokens_as_token_ids`); text mode, for servers without
+ * ids, sends decoded text and re-encodes the answer (not token-exact: documented in docs/rollout.md).
+ * Every request states the sampling distribution in full (neutral penalties and min_p included): a
+ * field left out takes the server's default, which vLLM reads from the model's generation config, and
+ * a repetition penalty there would make the sampled distribution differ from the returned log-probs.
  * Several endpoints are balanced by in-flight count; one retry policy covers HTTP 408/409/429/5xx,
  * connection resets, timeouts and truncated streams. A stream that breaks after some tokens is
  * resumed from them, which is the same distribution as an unbroken stream.
  */
-import { InputError } from '../core/errors.js';
+import { InputError, UnsupportedError } from '../core/errors.js';
 import type { FinishReason, SampleChunk, SampledSequence, SampleRequest, SamplingEngine, SamplingParams, StreamRequest } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { isRetryableResponse, isRetryableStatus, retryAfterMs, retryDelayMs, type BackoffOptions } from '../core/retry.js';
@@ -52,10 +55,18 @@ interface WireChoice {
   token_ids?: number[] | null;
   logprobs?: { tokens?: string[]; token_logprobs?: (number | null)[] } | null;
   finish_reason?: string | null;
+  /** vLLM: the stop string or token id that ended the choice. */
   stop_reason?: string | number | null;
+  /** SGLang's name for the same. */
+  matched_stop?: string | number | null;
 }
 
-/** vLLM reports "stop", "length", "abort"; anything else is unexpected and treated as an abort. */
+/** The stop string or id that ended a choice, under vLLM's or SGLang's field name. */
+export function choiceStopReason(choice: WireChoice): string | number | null {
+  return choice.stop_reason ?? choice.matched_stop ?? null;
+}
+
+/** vLLM and SGLang report "stop", "length", "abort"; anything else is unexpected and treated as an abort. */
 export function mapFinishReason(reason: string | null | undefined): FinishReason | null {
   if (reason === null || reason === undefined) return null;
   if (reason === 'stop' || reason === 'eos') return 'stop';
@@ -91,6 +102,15 @@ function normaliseUrl(base: string): string {
   return `${url.origin}${path}/v1/completions`;
 }
 
+/**
+ * Sampling fields sent with their neutral values on every request, so no server default changes the
+ * distribution: vLLM fills unset `repetition_penalty` / `min_p` from the model's generation config
+ * (vllm-project/vllm vllm/entrypoints/openai/completion/protocol.py @ d5dba2d, `to_sampling_params`);
+ * SGLang's defaults are these values (sgl-project/sglang python/sglang/srt/entrypoints/openai/protocol.py
+ * @ 004c82e, `CompletionRequest`).
+ */
+export const NEUTRAL_SAMPLING = { repetition_penalty: 1, min_p: 0, presence_penalty: 0, frequency_penalty: 0 } as const;
+
 export class OpenAICompatibleEngine implements SamplingEngine {
   readonly name: string;
   readonly contextWindow: number;
@@ -121,6 +141,29 @@ export class OpenAICompatibleEngine implements SamplingEngine {
     this.random = options.random ?? Math.random;
   }
 
+  /**
+   * Token mode: asks every endpoint for one greedy token from a one-token id prompt and checks that ids
+   * come back, so a server that cannot be exact is named before any rollout starts. A refused id prompt
+   * (Ollama answers 400) or an answer without ids becomes an UnsupportedError saying what to use instead;
+   * an unreachable server stays an EngineRequestError naming it.
+   */
+  async verifyTokenIds(signal?: AbortSignal): Promise<void> {
+    if (!this.tokenExact) return;
+    for (const endpoint of this.endpoints) {
+      const single = new OpenAICompatibleEngine({ ...this.options, endpoints: endpoint.url.replace(/\/v1\/completions$/, ''), maxRetries: Math.min(this.options.maxRetries ?? 4, 2) });
+      const probe = { promptTokens: [this.options.tokenizer?.eosTokenId ?? 0], params: { temperature: 0, topP: 1, topK: 0, maxTokens: 1 }, ...(signal ? { signal } : {}) };
+      try {
+        await single.sample(probe);
+      } catch (error) {
+        if (error instanceof EngineRequestError && error.kind === 'protocol') throw new UnsupportedError(noTokenIdsAdvice(endpoint.url), { cause: error });
+        if (error instanceof EngineRequestError && error.kind === 'http' && (error.status === 400 || error.status === 422)) {
+          throw new UnsupportedError(`${noTokenIdsAdvice(endpoint.url)}. It refused a prompt of token ids: ${error.message}`, { cause: error });
+        }
+        throw error;
+      }
+    }
+  }
+
   /** Least in-flight among endpoints not cooling down after failures; ties go round-robin. */
   private pickEndpoint(): EndpointState {
     const now = Date.now();
@@ -146,6 +189,7 @@ export class OpenAICompatibleEngine implements SamplingEngine {
       temperature: params.temperature,
       top_p: params.topP,
       top_k: params.topK > 0 ? params.topK : -1,
+      ...NEUTRAL_SAMPLING,
       n,
       stream,
       logprobs: 0,
@@ -154,14 +198,17 @@ export class OpenAICompatibleEngine implements SamplingEngine {
     if (this.tokenExact) {
       body['prompt'] = [...promptTokens, ...continuation.tokens];
       body['return_token_ids'] = true;
+      // Older vLLM without return_token_ids still names each sampled token "token_id:N" in the log-probs.
+      body['return_tokens_as_token_ids'] = true;
     } else {
       body['prompt'] = (this.options.tokenizer as Tokenizer).decode(promptTokens) + continuation.text;
     }
     if (params.seed !== undefined) body['seed'] = params.seed;
     if (params.stop && params.stop.length > 0) {
       body['stop'] = params.stop;
-      // Our contract keeps the stop string in the output.
+      // Our contract keeps the stop string in the output (vLLM's field, then SGLang's).
       body['include_stop_str_in_output'] = true;
+      body['no_stop_trim'] = true;
     }
     if (params.stopTokenIds && params.stopTokenIds.length > 0) body['stop_token_ids'] = params.stopTokenIds;
     return body;
@@ -257,7 +304,7 @@ export class OpenAICompatibleEngine implements SamplingEngine {
     if (this.tokenExact) {
       const ids = choiceTokenIds(choice);
       if (ids === null) {
-        throw new EngineRequestError(`${url} returned no token ids (needs vLLM's return_token_ids); use text mode for this server`, 'protocol', url, 200, false);
+        throw new EngineRequestError(noTokenIdsAdvice(url), 'protocol', url, 200, false);
       }
       tokens = ids;
       logprobs = choiceLogprobs(choice, ids.length);
@@ -265,7 +312,7 @@ export class OpenAICompatibleEngine implements SamplingEngine {
       tokens = (this.options.tokenizer as Tokenizer).encode(text);
       logprobs = null;
     }
-    const sequence: SampledSequence = { tokens, logprobs, finishReason, stopReason: choice.stop_reason ?? null };
+    const sequence: SampledSequence = { tokens, logprobs, finishReason, stopReason: choiceStopReason(choice) };
     if (!this.tokenExact) sequence.text = text;
     return sequence;
   }
@@ -380,7 +427,7 @@ export class OpenAICompatibleEngine implements SamplingEngine {
     if (this.tokenExact) {
       const ids = choiceTokenIds(choice);
       if (ids === null && text.length > 0) {
-        throw new EngineRequestError(`${url} streams no token ids (needs vLLM's return_token_ids); use text mode`, 'protocol', url, 200, false);
+        throw new EngineRequestError(noTokenIdsAdvice(url), 'protocol', url, 200, false);
       }
       tokens = ids ?? [];
       logprobs = choiceLogprobs(choice, tokens.length);
@@ -393,10 +440,19 @@ export class OpenAICompatibleEngine implements SamplingEngine {
     const finish = mapFinishReason(choice.finish_reason);
     if (finish !== null) {
       chunk.finishReason = finish;
-      chunk.stopReason = choice.stop_reason ?? null;
+      chunk.stopReason = choiceStopReason(choice);
     }
     return chunk;
   }
+}
+
+/** What to do about a server that cannot be token-exact through this API. */
+export function noTokenIdsAdvice(url: string): string {
+  return (
+    `${url} returned no token ids, so it cannot be token-exact through /v1/completions (vLLM and SGLang return them ` +
+    `under return_token_ids). For llama.cpp's server use --engine llamacpp-server:URL (its native API returns ids); ` +
+    `for Ollama --engine ollama:URL; or --wire text (ids re-encoded from the text: not token-exact, never for training)`
+  );
 }
 
 function extractErrorMessage(text: string): string | null {

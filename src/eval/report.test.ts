@@ -63,3 +63,50 @@ test('compare pairs problems across runs and reports the difference with an inte
   assert.match(markdown, /\| toy \| 50\.0 \[.*\] \(6\) \| 83\.3 \[.*\] \(6\) \| \+33\.3 \[/);
   assert.throws(() => compareRuns([base]), /at least two/);
 });
+
+test('attack: symlinks planted in a run directory redirect no report write', async () => {
+  const { mkdtempSync, writeFileSync, symlinkSync, lstatSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = writeFixtureRun();
+  const victims = mkdtempSync(join(tmpdir(), 'cir-victim-'));
+  // Every name a report writes, and the temporary name the old atomic write used.
+  const names = ['report.md', 'report.html', 'summary.json', 'summary.json.tmp'];
+  for (const name of names) {
+    writeFileSync(join(victims, name), 'precious');
+    symlinkSync(join(victims, name), join(dir, name));
+  }
+  writeReport(dir, { seed: 3 });
+  for (const name of names) assert.equal(readFileSync(join(victims, name), 'utf8'), 'precious', `${name} was written through`);
+  for (const name of ['report.md', 'report.html', 'summary.json']) assert.ok(lstatSync(join(dir, name)).isFile(), `${name} is now a regular file`);
+});
+
+test('attack: status names, outcome names and model text from a results file reach the reports only as text', async () => {
+  const { appendFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { hostileTrajectory } = await import('./testing/fixtures.js');
+  const { trajectoryStats } = await import('./metrics.js');
+  const dir = writeFixtureRun({ problems: 1, samples: 1, isCorrect: () => true });
+  const trajectory = hostileTrajectory(false, false);
+  const image = '![pixel](https://evil.example/track.png)';
+  (trajectory.segments[3] as { text: string }).text = `${image} [click](https://evil.example/) \\[x\\](https://evil.example/escaped)`;
+  const record = {
+    benchmark: 'toy',
+    problem_id: 'p9',
+    sample: 0,
+    correct: false,
+    reference: '42',
+    seed: 1,
+    verdict: { correct: false, reason: 'different', extracted: image },
+    stats: { ...trajectoryStats(trajectory), status: '<img src=https://evil.example/status.png>', outcomes: { [image]: 1 } },
+    trajectory,
+    elapsed_ms: 1,
+  };
+  appendFileSync(join(dir, 'results.jsonl'), `${JSON.stringify(record)}\n`);
+  const { paths } = writeReport(dir, { seed: 3 });
+  const markdown = readFileSync(paths.markdown, 'utf8');
+  assert.doesNotMatch(markdown, /!\[|\]\(|<img/i, 'no image, link or tag survives in report.md');
+  assert.match(markdown, /evil\.example\/track\.png/, 'the text is still shown');
+  const html = readFileSync(paths.html, 'utf8');
+  assert.doesNotMatch(html, /<img|src="https?:/i);
+});

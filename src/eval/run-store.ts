@@ -3,7 +3,8 @@
  * sample, appended with a single write each). A kill at any moment leaves at most one torn final line,
  * which reading ignores and resuming cuts off, so no finished sample is lost and none is written twice.
  */
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, writeSync } from 'node:fs';
+import { openRegularFile, readRegularFile, writeFileSafely } from '../core/files.js';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { Trajectory } from '../core/trajectory.js';
@@ -64,17 +65,28 @@ export interface ReadResults {
   validBytes: number;
   /** Records that repeated an earlier (benchmark, problem, sample) and were dropped. */
   duplicates: number;
+  /**
+   * Records of samples an infrastructure failure touched (older runs wrote them): never scored, never
+   * counted as wrong; `--resume` runs their samples again. A later record for the same sample replaces one.
+   */
+  infraFailures: SampleRecord[];
+}
+
+/** True when the sandbox or the model engine failed on this sample: it has no score. */
+export function isInfraFailure(record: SampleRecord): boolean {
+  return record.stats?.infraFailure === true || record.trajectory?.infraFailure === true;
 }
 
 /** Reads results; a malformed complete line is an error naming it, a torn last line is skipped. */
 export function readResults(path: string): ReadResults {
-  if (!existsSync(path)) return { records: [], tornBytes: 0, validBytes: 0, duplicates: 0 };
-  const bytes = readFileSync(path);
+  if (!existsSync(path)) return { records: [], tornBytes: 0, validBytes: 0, duplicates: 0, infraFailures: [] };
+  const bytes = readRegularFile(path);
   const lastNewline = bytes.lastIndexOf(0x0a);
   const validBytes = lastNewline + 1;
   const text = bytes.subarray(0, validBytes).toString('utf8');
   const records: SampleRecord[] = [];
   const seen = new Set<string>();
+  const unscored = new Map<string, SampleRecord>();
   let duplicates = 0;
   const lines = text.split('\n');
   for (const [index, line] of lines.entries()) {
@@ -87,6 +99,11 @@ export function readResults(path: string): ReadResults {
     }
     const record = checkRecord(value, path, index + 1);
     const key = sampleKey(record.benchmark, record.problem_id, record.sample);
+    if (isInfraFailure(record)) {
+      if (!seen.has(key)) unscored.set(key, record);
+      continue;
+    }
+    unscored.delete(key);
     if (seen.has(key)) {
       duplicates += 1;
       continue;
@@ -94,7 +111,7 @@ export function readResults(path: string): ReadResults {
     seen.add(key);
     records.push(record);
   }
-  return { records, tornBytes: bytes.length - validBytes, validBytes, duplicates };
+  return { records, tornBytes: bytes.length - validBytes, validBytes, duplicates, infraFailures: [...unscored.values()] };
 }
 
 /** Validates one parsed results line (the fields readers rely on); errors name the file and line. */
@@ -120,7 +137,8 @@ export class ResultsWriter {
   private readonly fd: number;
 
   constructor(readonly path: string, validBytes: number) {
-    this.fd = openSync(path, existsSync(path) ? 'r+' : 'w');
+    // A symlink planted as results.jsonl is refused, never written through.
+    this.fd = openRegularFile(path, 'update');
     // Cut a torn last line left by a kill, then write from the end of the complete lines.
     ftruncateSync(this.fd, validBytes);
     this.position = validBytes;
@@ -167,8 +185,8 @@ export function openRun(dir: string, settings: EvalSettings, options: OpenRunOpt
   let config: RunConfig;
   if (existsSync(configPath)) {
     const stored = readConfig(dir);
-    if (!options.resume && (existing.records.length > 0 || existing.tornBytes > 0)) {
-      throw new InputError(`already holds ${existing.records.length} results: pass --resume to continue it, or choose another --out`, dir);
+    if (!options.resume && (existing.records.length > 0 || existing.infraFailures.length > 0 || existing.tornBytes > 0)) {
+      throw new InputError(`already holds ${existing.records.length + existing.infraFailures.length} results: pass --resume to continue it, or choose another --out`, dir);
     }
     if (options.resume) {
       const differences = configDifferences(stored.settings, settings, 'settings').map(describeDifference);
@@ -192,7 +210,7 @@ export function readConfig(dir: string): RunConfig {
   if (!existsSync(path)) throw new InputError(`no ${CONFIG_FILE}: not a run directory`, dir);
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(readRegularFile(path).toString('utf8'));
   } catch (error) {
     throw new InputError(`not valid JSON (${error instanceof Error ? error.message : String(error)})`, path);
   }
@@ -204,6 +222,5 @@ export function readConfig(dir: string): RunConfig {
 }
 
 export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(`${path}.tmp`, path);
+  writeFileSafely(path, `${JSON.stringify(value, null, 2)}\n`);
 }

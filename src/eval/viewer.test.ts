@@ -147,3 +147,23 @@ test('viewer page in headless Chromium: filters, trajectory parts set apart, hos
     await viewer.close();
   }
 });
+
+test('attack: the viewer serves regular files only, never a symlink planted under an allowed name', async () => {
+  const { symlinkSync, writeFileSync, rmSync } = await import('node:fs');
+  const dir = writeFixtureRun({ problems: 1, samples: 1 });
+  const secret = join(mkdtempSync(join(tmpdir(), 'cir-secret-')), 'id_rsa');
+  writeFileSync(secret, 'PRIVATE KEY');
+  rmSync(join(dir, 'config.json'));
+  symlinkSync(secret, join(dir, 'config.json'));
+  symlinkSync(secret, join(dir, 'report.md'));
+  const viewer = await startViewer({ dir });
+  try {
+    for (const path of ['/files/config.json', '/files/report.md']) {
+      const response = await rawGet(viewer.url, path);
+      assert.equal(response.status, 404, path);
+      assert.doesNotMatch(response.body, /PRIVATE KEY/, path);
+    }
+  } finally {
+    await viewer.close();
+  }
+});

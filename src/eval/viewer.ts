@@ -4,7 +4,8 @@
  * reachable. It listens on loopback unless the caller explicitly allows another address.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, lstatSync, readFileSync, readSync } from 'node:fs';
+import { openRegularFile, readRegularFile } from '../core/files.js';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -61,7 +62,7 @@ interface LineIndex {
 /** Builds the sample index with each record's byte span, so full records are read on demand. */
 function indexResults(path: string): LineIndex {
   if (!existsSync(path)) return { size: 0, entries: [], spans: [] };
-  const bytes = readFileSync(path);
+  const bytes = readRegularFile(path);
   const entries: IndexEntry[] = [];
   const spans: { start: number; length: number }[] = [];
   const seen = new Set<string>();
@@ -101,8 +102,9 @@ function indexResults(path: string): LineIndex {
 }
 
 function readSpan(path: string, span: { start: number; length: number }): Buffer {
-  const fd = openSync(path, 'r');
+  const fd = openRegularFile(path, 'read');
   try {
+    if (fstatSync(fd).size < span.start + span.length) throw new InputError('shrank while the viewer was reading it', path);
     const buffer = Buffer.alloc(span.length);
     readSync(fd, buffer, 0, span.length, span.start);
     return buffer;
@@ -138,7 +140,7 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
   let index = indexResults(resultsPath);
   const current = (): LineIndex => {
     // Re-index when the file grew: the viewer can watch a run in progress.
-    const size = existsSync(resultsPath) ? statSync(resultsPath).size : 0;
+    const size = existsSync(resultsPath) ? lstatSync(resultsPath).size : 0;
     if (size !== index.size) index = indexResults(resultsPath);
     return index;
   };
@@ -167,12 +169,14 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
         if (span === undefined) send(response, 404, 'text/plain', 'no such record');
         else send(response, 200, 'application/json', readSpan(resultsPath, span));
       } else if (pathname.startsWith('/files/')) {
-        // Exact names from the allowlist only: no decoding tricks or `..` can reach another file.
+        // Exact names from the allowlist only: no decoding tricks or `..` can reach another file;
+        // and only regular files: a symlink planted under an allowed name is not followed.
         const name = pathname.slice('/files/'.length);
         const type = Object.hasOwn(SERVED_FILES, name) ? SERVED_FILES[name] : undefined;
         const path = join(options.dir, name);
-        if (type === undefined || !existsSync(path)) send(response, 404, 'text/plain', 'not found');
-        else send(response, 200, type, readFileSync(path));
+        const regular = type !== undefined && existsSync(path) && lstatSync(path).isFile();
+        if (!regular) send(response, 404, 'text/plain', 'not found');
+        else send(response, 200, type, readRegularFile(path));
       } else {
         send(response, 404, 'text/plain', 'not found');
       }

@@ -8,6 +8,7 @@ import { seededRandom } from '../core/rng.js';
 import { children, hasDecimal, show, variables, type Node } from './ast.js';
 import { complexValue, exactValue, type Complex, type Rational } from './evaluate.js';
 import { bindConstants, parseLatex } from './latex-parser.js';
+import type { ExtractionMethod } from './extract.js';
 import { normalizeAnswer } from './normalize.js';
 
 export type VerdictReason =
@@ -27,6 +28,8 @@ export interface Verdict {
   correct: boolean;
   reason: VerdictReason;
   detail?: string;
+  /** When the answer was read from a response: the extraction step that found it (extract.ts). */
+  extracted_by?: ExtractionMethod;
 }
 
 export interface EquivalenceOptions {
@@ -102,7 +105,9 @@ function decide(gold: string, predicted: string, options: EquivalenceOptions): V
       return { correct: predChoice[1] === goldChoice[1], reason: 'choice', detail: `gold ${goldChoice[1] ?? ''}, predicted ${predChoice[1] ?? ''}` };
     }
   }
-  if (isWords(g) && isWords(p)) {
+  // Two words in \text{} are words even when short (`\text{yes}`): compare them case-insensitively.
+  const bothText = /^\s*\\text\{[A-Za-z\s-]+\}\s*$/.test(gold) && /^\s*\\text\{[A-Za-z\s-]+\}\s*$/.test(predicted);
+  if ((isWords(g) && isWords(p)) || bothText) {
     return { correct: g.toLowerCase() === p.toLowerCase(), reason: 'string' };
   }
   if (g.length > MAX_INPUT || p.length > MAX_INPUT) {
@@ -572,4 +577,3 @@ function usesIntegerFunctions(node: Node): boolean {
   if (node.type === 'func' && ['floor', 'ceil', 'factorial', 'binom'].includes(node.name)) return true;
   return children(node).some(usesIntegerFunctions);
 }
-

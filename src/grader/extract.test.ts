@@ -69,3 +69,48 @@ test('property: never throws on random text, and a boxed integer is always found
     { numRuns: 300 },
   );
 });
+
+test('free-text mode: box, then an answer statement, then the last math span, then a bare text, then the last number', () => {
+  const free = { mode: 'free-text' as const };
+  assert.deepEqual(extractAnswer('We get $x=2$, the answer is 7, and \\boxed{9}.', free), { answer: '9', method: 'boxed' });
+  assert.deepEqual(extractAnswer('We get $x=2$ and $y=5$; the answer is 7.', free), { answer: '7', method: 'answer-is' });
+  assert.deepEqual(extractAnswer('We get $x=2$ and then 4 more, so $y = 5$', free), { answer: 'y = 5', method: 'math-span' });
+  assert.deepEqual(extractAnswer('x = 3', free), { answer: 'x = 3', method: 'whole-text' });
+  assert.deepEqual(extractAnswer('\\text{Evelyn}', free), { answer: '\\text{Evelyn}', method: 'whole-text' });
+  assert.deepEqual(extractAnswer('There were 12, then 3 left.', free), { answer: '3', method: 'last-number' });
+  assert.equal(extractAnswer('no numbers here at all', free).method, 'none');
+  // The same texts in the default mode keep today's behaviour.
+  assert.equal(extractAnswer('We get $x=2$ and then 4 more, so $y = 5$').answer, null);
+  assert.equal(extractAnswer('There were 12, then 3 left.').answer, null);
+});
+
+test('free-text mode: inline math does not cross lines, display math does; an escaped \\$ is text', () => {
+  const free = { mode: 'free-text' as const };
+  assert.equal(extractAnswer('Answer $ \n 9 \n $', free).method, 'last-number');
+  assert.deepEqual(extractAnswer('Answer \\[ \n 9 \n \\]', free), { answer: '9', method: 'math-span' });
+  assert.deepEqual(extractAnswer('Answer $$ \n 9 \n $$', free), { answer: '9', method: 'math-span' });
+  assert.equal(extractAnswer('pay \\$5 then $\\frac{1}{2}$ of it', free).answer, '\\frac{1}{2}');
+});
+
+test('free-text mode: percent written after a box or a span stays with the answer; units and currency are read apart', () => {
+  const free = { mode: 'free-text' as const };
+  assert.equal(extractAnswer('so $\\boxed{28}$ pct', free).answer, '28\\%');
+  assert.equal(extractAnswer('so $28$ percent of them', free).answer, '28\\%');
+  assert.equal(extractAnswer('so \\boxed{28} of them', free).answer, '28');
+  assert.deepEqual(extractAnswer('the area is 1,000.99m²', free), { answer: '1000.99', method: 'last-number', unit: 'm^2' });
+  assert.deepEqual(extractAnswer('Il reste 2,74 $ après.', free), { answer: '2.74', method: 'last-number', unit: '$' });
+  assert.deepEqual(extractAnswer('The point is (1, -2).', free), { answer: '(1, -2)', method: 'last-number' });
+  assert.deepEqual(extractAnswer('AZYUK2A and x_3', free), { answer: null, method: 'none', reason: 'no box, answer statement, math span or number found' });
+});
+
+test('extraction mode boxed is boxedOnly', () => {
+  assert.equal(extractAnswer('The final answer is 5', { mode: 'boxed' }).answer, null);
+  assert.equal(extractAnswer('The final answer is \\boxed{5}', { mode: 'boxed' }).answer, '5');
+  assert.equal(extractAnswer('The answer is 5', { mode: 'free-text', boxedOnly: true }).answer, null);
+});
+
+test('free-text mode: an answer stated as a run of math spans is one list', () => {
+  const free = { mode: 'free-text' as const };
+  assert.equal(extractAnswer('Therefore, the answer is $1$, $2$ and $-2$. Then $x$ is done.', free).answer, '1, 2, -2');
+  assert.equal(extractAnswer('The answer is $3$ because $x = 1$.', free).answer, '3');
+});

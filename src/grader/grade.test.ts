@@ -58,3 +58,33 @@ test('validation reward: 1 correct, 0 otherwise', () => {
   assert.equal(validationReward(wrong, '1/2'), 0);
   assert.equal(validationReward(unboxed, '1/2'), 0);
 });
+
+test('the verdict names the extraction step (extracted_by); reason keeps its values', () => {
+  const free = { extraction: 'free-text' as const };
+  const boxed = gradeResponse('9', 'so \\boxed{9}', free).verdict;
+  assert.deepEqual([boxed.reason, boxed.extracted_by], ['string', 'boxed']);
+  assert.equal(gradeResponse('9', 'Answer \\( 9 \\)', free).verdict.extracted_by, 'math-span');
+  assert.equal(gradeResponse('1000.99', 'it is 1,000.99€', free).verdict.extracted_by, 'last-number');
+  assert.equal(gradeResponse('9', 'Answer \\( 9 \\)').correct, false);
+  assert.equal(gradeResponse('0.5', unboxed).verdict.extracted_by, 'final-answer');
+});
+
+test('goldAsText reads a worked solution on the reference side; units on both sides must agree', () => {
+  const solution = 'Each side is $\\sqrt{144} = 12$, so the perimeter is $4 \\cdot 12 = \\boxed{48}$ cm.';
+  const options = { extraction: 'free-text' as const, goldAsText: true };
+  const result = gradeResponse(solution, 'The perimeter is 48 cm.', options);
+  assert.equal(result.correct, true);
+  assert.equal(result.goldExtractions?.[0]?.answer, '48');
+  assert.equal(gradeResponse(solution, 'The perimeter is 12 cm.', options).correct, false);
+  assert.equal(gradeResponse(solution, 'The perimeter is 48 cm.', { extraction: 'free-text' }).correct, false);
+  const units = gradeResponse('The side is 12 cm.', 'The side is 12 m.', options);
+  assert.deepEqual([units.correct, units.verdict.detail], [false, 'unit cm vs m']);
+  assert.equal(gradeResponse('12', 'The side is 12 m.', options).correct, true);
+});
+
+test('training rewards keep the strict boxed-only mode whatever the text states', () => {
+  assert.equal(trainingReward('The answer is 5. Answer: 5', '5'), -1);
+  assert.equal(trainingReward('so $5$', '5'), -1);
+  assert.equal(validationReward('It is 5', '5'), 0);
+  assert.equal(trainingReward('so \\boxed{5}', '5'), 1);
+});

@@ -45,7 +45,9 @@ export function normalizeAnswer(raw: string): Normalized {
   // Row breaks of matrices first, so `\\ ` is not read as a `\ ` space.
   text = text.replace(/\\\\/g, ' \\cr ');
   // Delimiters and inline math markers; OlympiadBench keeps `$,$` between answers.
-  text = text.replace(/\\\$/g, '').replace(/\$/g, ' ');
+  // A label in words before the value (`\text{mean} = 5`) names the answer; the value is the answer.
+  text = text.replace(/^\s*\\text\s*\{[A-Za-z\s]*\}\s*=(?!=)/, '');
+  text = text.replace(/\\\$/g, '').replace(/\$/g, ' ').replace(/[€£¥₹]/g, ' ');
   text = text.replace(/\\[()[\]]/g, ' ');
   text = text
     .replace(/[−–—]/g, '-')

@@ -1,8 +1,12 @@
 /**
  * `cir bench sandbox`: snippets per second and latency for a trivial, a sympy and a realistic mixed
- * workload through the jailed fork server, beside a baseline that starts a fresh Python per snippet.
+ * workload through the jailed fork server, beside two baselines measured in the same run: the bare limit
+ * (a Python process with the same packages loaded that forks one child per snippet, no jail) and a fresh
+ * Python per snippet.
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
 import { readFileSync, readdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { ExecuteOptions, ExecutionOutcome } from '../core/execution.js';
@@ -26,6 +30,11 @@ export interface BenchCase {
 
 export interface BenchReport {
   cases: BenchCase[];
+  /** The bare limit: one Python process with the same packages preloaded forks a child per snippet, no jail, same concurrency. */
+  fork_baseline: BenchCase[];
+  /** Sandbox snippets/s over the fork baseline's, per case (the goal is 0.85). */
+  vs_fork_baseline: Record<string, number>;
+  /** Fresh python3 per snippet (imports sympy and numpy), 2 in flight. */
   baseline: BenchCase[];
   /** Private memory (USS) of an idle session: the cost of one more. */
   idle_session_mb: number;
@@ -37,7 +46,8 @@ export interface BenchReport {
   /** What the server imported before forking (SandboxOptions.preload). */
   preloaded: string[];
   server_start_ms: number;
-  machine: { cpus: number };
+  /** Load averages (1, 5, 15 min) when the run started and ended: figures from a busy machine need a quiet re-run. */
+  machine: { cpus: number; load_start: number[]; load_end: number[] };
 }
 
 export interface BenchOptions {
@@ -127,6 +137,106 @@ function freshRun(job: Job): Promise<ExecutionOutcome> {
     });
     child.stdin.end(job.code);
   });
+}
+
+/**
+ * The fork baseline's server: reads {"id","code","timeout"} lines, forks a child per snippet that runs the code
+ * with its output on a pipe, and answers {"id","status","out"}. Warmed with the benchmark's snippet kinds and its
+ * heap frozen for the collector, like the sandbox's server; no jail, uid, rlimit, cgroup or seccomp: the bare
+ * cost of forking a warm Python, which the sandbox's figures are compared with.
+ */
+const FORK_BASELINE_SERVER = `import gc, os, sys, io, json, select, signal, traceback
+sys.path.insert(0, sys.argv[1])
+for name in filter(None, sys.argv[2].split(',')):
+    __import__(name)
+protocol, sys.stdout = sys.stdout, io.StringIO()  # what the warm-up prints must not reach the protocol
+for warm in json.loads(sys.argv[3]):  # run here once, so every child inherits warm caches (as the sandbox's do)
+    try:
+        exec(compile(warm, '<warm-up>', 'exec'), {'__name__': '__warmup__'})
+    except Exception:
+        pass
+sys.stdout = protocol
+gc.collect(); gc.freeze()  # as the sandbox's server does: the collector then leaves the shared heap alone
+poller, children, pending = select.poll(), {}, b''
+poller.register(0, select.POLLIN)
+while True:
+    for fd, _ in poller.poll():
+        if fd == 0:
+            data = os.read(0, 1 << 16)
+            if not data:
+                sys.exit(0)
+            pending += data
+            while b'\\n' in pending:
+                line, pending = pending.split(b'\\n', 1)
+                req = json.loads(line)
+                r, w = os.pipe()
+                pid = os.fork()
+                if pid == 0:
+                    os.close(r); os.dup2(w, 1); os.dup2(w, 2)
+                    signal.setitimer(signal.ITIMER_REAL, req['timeout'])
+                    rc = 0
+                    try:
+                        exec(compile(req['code'], '<snippet>', 'exec'), {'__name__': '__main__'})
+                    except BaseException:
+                        traceback.print_exc(); rc = 1
+                    sys.stdout.flush(); sys.stderr.flush()
+                    os._exit(rc)
+                os.close(w)
+                children[r] = (pid, req['id'], [])
+                poller.register(r, select.POLLIN)
+        else:
+            chunk = os.read(fd, 1 << 16)
+            if chunk:
+                children[fd][2].append(chunk); continue
+            pid, rid, chunks = children.pop(fd)
+            poller.unregister(fd); os.close(fd)
+            status = os.waitpid(pid, 0)[1]
+            kind = 'ok' if status == 0 else 'timeout' if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM else 'error'
+            os.write(1, (json.dumps({'id': rid, 'status': kind, 'out': b''.join(chunks).decode('utf-8', 'replace')}) + '\\n').encode())
+`;
+
+/** Starts the fork baseline; `run` sends a snippet and resolves with its outcome. */
+function startForkBaseline(preload: readonly string[]): { run: (job: Job) => Promise<ExecutionOutcome>; close: () => Promise<void> } {
+  // Warmed with each kind of the benchmark's snippets (the sandbox's server runs its own warm-up before forking).
+  const warmUp = JSON.stringify([trivial().code, ...[0, 60, 75, 90].map((slot) => mixedJob(slot).code)]); // light, math, sympy, numpy
+  const child = spawn(DEFAULT_PYTHON, ['-S', '-E', '-s', '-c', FORK_BASELINE_SERVER, DEFAULT_SITE_PACKAGES, preload.join(','), warmUp], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { PATH: '/usr/bin:/bin', OPENBLAS_NUM_THREADS: '1', LANG: 'C.UTF-8' },
+  });
+  const waiting = new Map<number, { resolve: (outcome: ExecutionOutcome) => void; started: number }>();
+  let next = 0;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let reply: { id: number; status: string; out: string };
+    try {
+      reply = JSON.parse(line) as typeof reply;
+    } catch {
+      return; // not a reply
+    }
+    const entry = waiting.get(reply.id);
+    if (!entry) return;
+    waiting.delete(reply.id);
+    const durationMs = performance.now() - entry.started;
+    if (reply.status === 'ok') entry.resolve({ kind: 'ok', stdout: reply.out, stderr: '', durationMs });
+    else if (reply.status === 'timeout') entry.resolve({ kind: 'timeout', stdout: reply.out, stderr: '', durationMs, limitMs: 0 });
+    else entry.resolve({ kind: 'error', errorType: 'Error', message: '', lastLine: reply.out.trim().split('\n').at(-1) ?? '', stdout: '', stderr: reply.out, durationMs });
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => {
+    for (const entry of waiting.values()) entry.resolve({ kind: 'infra_error', reason: 'the fork baseline exited', durationMs: 0 });
+    waiting.clear();
+  });
+  return {
+    run: (job) =>
+      new Promise((resolve) => {
+        const id = next++;
+        waiting.set(id, { resolve, started: performance.now() });
+        child.stdin.write(`${JSON.stringify({ id, code: job.code, timeout: (job.options?.timeoutMs ?? 5000) / 1000 })}\n`);
+      }),
+    close: async () => {
+      child.stdin.end();
+      await exited;
+    },
+  };
 }
 
 /** `n` blocks over `concurrency` sessions, each session running its blocks in order (a notebook per trajectory). */
@@ -223,11 +333,13 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   const n = options.n ?? 400;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const progress = options.onProgress ?? (() => undefined);
+  const loadStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const t0 = performance.now();
   const executor = await createSandboxExecutor({ ...options.sandbox, concurrency });
   const serverStartMs = Math.round(performance.now() - t0);
   const preloaded = executor.serverInfo?.preloaded ?? [];
   const cases: BenchCase[] = [];
+  const forkBaseline: BenchCase[] = [];
   const baseline: BenchCase[] = [];
   let idleSessionMb = 0;
   let sessionCase: BenchCase | undefined;
@@ -256,6 +368,22 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   } finally {
     await executor.close();
   }
+  // Right after the sandbox, with the same packages, concurrency and snippet counts.
+  const bare = startForkBaseline(preloaded);
+  try {
+    for (let i = 0; i < 8; i++) await bare.run(sympyJob(1000 + i));
+    progress('fork baseline');
+    forkBaseline.push(await runCase('trivial', n, concurrency, trivial, bare.run));
+    forkBaseline.push(await runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, bare.run));
+    forkBaseline.push(await runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, bare.run));
+  } finally {
+    await bare.close();
+  }
+  const vsForkBaseline: Record<string, number> = {};
+  for (const bareCase of forkBaseline) {
+    const jailed = cases.find((c) => c.name === bareCase.name);
+    if (jailed && bareCase.per_s > 0) vsForkBaseline[bareCase.name] = Math.round((jailed.per_s / bareCase.per_s) * 100) / 100;
+  }
   if (options.baseline !== false) {
     const baseN = Math.max(10, Math.round(n / 20));
     const baseConcurrency = 2;
@@ -264,5 +392,5 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
     baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
   }
-  return { cases, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, preloaded, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length } };
+  return { cases, fork_baseline: forkBaseline, vs_fork_baseline: vsForkBaseline, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, preloaded, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length, load_start: loadStart, load_end: loadavg().map((x) => Math.round(x * 100) / 100) } };
 }

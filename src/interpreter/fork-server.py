@@ -24,7 +24,7 @@ for _k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXP
     os.environ[_k] = "1"
 
 OPT = {"path": [], "io_dir": None, "scratch": None, "uid_base": 61000, "uids": 256, "unsafe": False,
-       "warmup": True, "nproc": 64, "nofile": 256, "preload": ["sympy", "numpy", "scipy", "mpmath"]}
+       "warmup": True, "cgroup": None, "cgroup_version": 0, "nproc": 64, "nofile": 256, "preload": ["sympy", "numpy", "scipy", "mpmath"]}
 _args = sys.argv[1:]
 while _args:
     _a = _args.pop(0)
@@ -34,6 +34,8 @@ while _args:
     elif _a == "--uid-base": OPT["uid_base"] = int(_args.pop(0))
     elif _a == "--uids": OPT["uids"] = int(_args.pop(0))
     elif _a == "--unsafe": OPT["unsafe"] = True
+    elif _a == "--cgroup": OPT["cgroup"] = _args.pop(0)
+    elif _a == "--cgroup-version": OPT["cgroup_version"] = int(_args.pop(0))
     elif _a == "--no-warmup": OPT["warmup"] = False
     elif _a == "--preload": OPT["preload"] = [m for m in _args.pop(0).split(",") if m]
     else: raise SystemExit("fork-server: unknown argument " + _a)
@@ -111,31 +113,97 @@ class CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def build_seccomp():
-    """Deny-list filter (errno, not kill, so Python raises a readable OSError), exported as raw BPF."""
+# The system calls a snippet may make: what CPython, its C extensions (numpy, scipy's Fortran, OpenBLAS with one
+# thread) and glibc need to compute, read the read-only tree, write files in the scratch dir, run threads, fork
+# and talk over pipes and socketpairs. Everything else is refused (docs/security.md, "Snippet <-> host").
+ALLOWED_SYSCALLS = (
+    # files and descriptors
+    "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2", "pwritev2",
+    "open", "openat", "openat2", "creat", "close", "close_range", "lseek", "dup", "dup2", "dup3",
+    "stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "access", "faccessat", "faccessat2",
+    "readlink", "readlinkat", "getdents", "getdents64", "getcwd", "chdir", "fchdir", "mkdir", "mkdirat", "rmdir",
+    "unlink", "unlinkat", "rename", "renameat", "renameat2", "link", "linkat", "symlink", "symlinkat", "chmod",
+    "fchmod", "fchmodat", "fchmodat2", "fchown", "lchown", "chown", "fchownat", "truncate", "ftruncate", "fallocate",
+    "fsync", "fdatasync", "utime", "utimes", "utimensat", "futimesat", "umask", "mknod", "mknodat", "pipe", "pipe2",
+    "splice", "tee", "sendfile", "copy_file_range", "fadvise64", "readahead", "getxattr", "lgetxattr", "fgetxattr",
+    "listxattr", "llistxattr", "flistxattr", "inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+    "memfd_create", "eventfd", "eventfd2", "signalfd", "signalfd4", "timerfd_create", "timerfd_settime",
+    "timerfd_gettime", "select", "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl",
+    "epoll_wait", "epoll_pwait", "epoll_pwait2",
+    # memory
+    "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "msync", "mincore", "membarrier", "get_mempolicy",
+    "map_shadow_stack", "mseal",
+    # processes, threads, signals, time
+    "fork", "vfork", "exit", "exit_group", "wait4", "waitid", "getpid", "getppid", "gettid", "getuid", "geteuid",
+    "getgid", "getegid", "getresuid", "getresgid", "getgroups", "getpgid", "getpgrp", "setpgid", "getsid", "setsid",
+    "set_tid_address", "set_robust_list", "get_robust_list", "rseq", "futex", "futex_waitv", "futex_wake",
+    "futex_wait", "futex_requeue", "sched_yield", "sched_getaffinity", "sched_setaffinity", "sched_getparam",
+    "sched_getscheduler", "sched_get_priority_max", "sched_get_priority_min", "sched_rr_get_interval",
+    "getpriority", "setpriority", "prctl", "arch_prctl", "getrlimit", "setrlimit", "prlimit64", "getrusage",
+    "times", "uname", "sysinfo", "getcpu", "getrandom", "kill", "tkill", "tgkill", "pidfd_open",
+    "pidfd_send_signal", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "rt_sigpending",
+    "rt_sigtimedwait", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "sigaltstack", "pause", "alarm", "setitimer",
+    "getitimer", "timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete", "nanosleep",
+    "clock_nanosleep", "clock_gettime", "clock_getres", "gettimeofday", "time", "restart_syscall", "capget",
+    "uretprobe",
+    # connected sockets only (socketpair below): no socket(), bind(), connect(), listen() or setsockopt()
+    "sendmsg", "recvmsg", "sendto", "recvfrom", "sendmmsg", "recvmmsg", "shutdown", "getsockopt", "getsockname",
+    "getpeername",
+)
+# Refused with EPERM (a readable PermissionError) rather than the default ENOSYS: what code commonly tries.
+REFUSED_LOUDLY = ("execve", "execveat", "socket", "bind", "connect", "listen", "accept", "accept4", "setsockopt",
+                  "shmget", "shmat", "shmctl", "shmdt", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+                  "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+                  "mq_getsetattr", "ptrace", "unshare", "setns", "mount", "io_setup", "io_uring_setup", "bpf",
+                  "setuid", "setgid", "setresuid", "setresgid", "setreuid", "setregid", "setgroups", "capset")
+CLONE_NEW_FLAGS = 0x7E020080  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET and CLONE_NEWTIME
+CLONE_VM = 0x00000100
+TIOCSTI = 0x5412
+F_LOCK_CMDS = (5, 6, 7, 36, 37, 38, 1024)  # F_GETLK F_SETLK F_SETLKW F_OFD_GETLK F_OFD_SETLK F_OFD_SETLKW F_SETLEASE
+F_ALLOWED_CMDS = (0, 1, 2, 3, 4, 8, 9, 10, 11, 15, 16, 1025, 1030, 1031, 1032, 1033, 1034)
+
+
+def build_seccomp(allow_processes=True):
+    """The allow-list filter as raw BPF (errno, not kill, so Python raises a readable OSError). Unlisted calls get
+    ENOSYS, which glibc treats as an old kernel and falls back from. With allow_processes=False a snippet cannot
+    create a process (clone without CLONE_VM): the memory bound where no cgroup is available."""
     import seccomp as S
-    f = S.SyscallFilter(defaction=S.ALLOW)
-    eperm = S.ERRNO(errno.EPERM)
-    for name in ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "unshare", "setns",
-                 "mount", "umount2", "pivot_root", "chroot", "fsopen", "fsmount", "fsconfig", "fspick",
-                 "move_mount", "open_tree", "mount_setattr", "keyctl", "add_key", "request_key", "bpf",
-                 "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
-                 "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "reboot",
-                 "swapon", "swapoff", "acct", "quotactl", "syslog", "iopl", "ioperm", "lookup_dcookie",
-                 "name_to_handle_at", "open_by_handle_at", "sethostname", "setdomainname", "settimeofday",
-                 "clock_settime", "clock_adjtime", "adjtimex", "vhangup", "personality", "fanotify_init",
-                 "landlock_create_ruleset", "execve", "execveat", "memfd_secret", "process_madvise"):
+    f = S.SyscallFilter(defaction=S.ERRNO(errno.ENOSYS))
+    try:  # a binary tree of syscall numbers instead of a linear chain (libseccomp 2.5+)
+        f.set_attr(S.Attr.CTL_OPTIMIZE, 2)
+    except Exception:
+        pass
+    allow, eperm = S.ALLOW, S.ERRNO(errno.EPERM)
+
+    def rule(action, name, *args):
         try:
-            f.add_rule(eperm, name)
-        except Exception:  # unknown to this kernel/libseccomp
+            f.add_rule(action, name, *args)
+        except Exception:  # a name this libseccomp or architecture does not know
             pass
-    # clone3 cannot be inspected (flags live in memory): ENOSYS makes glibc fall back to clone.
-    f.add_rule(S.ERRNO(errno.ENOSYS), "clone3")
-    for flag in (0x00020000, 0x10000000, 0x20000000, 0x40000000, 0x04000000, 0x08000000, 0x02000000, 0x00000080):
-        f.add_rule(eperm, "clone", S.Arg(0, S.MASKED_EQ, flag, flag))  # CLONE_NEW*, CLONE_NEWTIME
-    f.add_rule(S.ERRNO(errno.EAFNOSUPPORT), "socket", S.Arg(0, S.NE, socket.AF_UNIX))
-    f.add_rule(S.ERRNO(errno.EAFNOSUPPORT), "socketpair", S.Arg(0, S.NE, socket.AF_UNIX))
-    f.add_rule(eperm, "ioctl", S.Arg(1, S.EQ, 0x5412))  # TIOCSTI
+    skip = set() if allow_processes else {"fork", "vfork"}
+    for name in ALLOWED_SYSCALLS:
+        if name not in skip:
+            rule(allow, name)
+    for name in REFUSED_LOUDLY + tuple(skip):
+        rule(eperm, name)
+    # clone3 keeps its flags in memory, where a filter cannot read them: ENOSYS makes glibc fall back to clone.
+    rule(S.ERRNO(errno.ENOSYS), "clone3")
+    if allow_processes:
+        rule(allow, "clone", S.Arg(0, S.MASKED_EQ, CLONE_NEW_FLAGS, 0))
+    else:  # threads (which share the address space RLIMIT_AS bounds) but no new process
+        rule(allow, "clone", S.Arg(0, S.MASKED_EQ, CLONE_NEW_FLAGS | CLONE_VM, CLONE_VM))
+        rule(eperm, "clone", S.Arg(0, S.MASKED_EQ, CLONE_VM, 0))
+    # Only connected, unnamed pairs: an AF_UNIX socket() could bind an abstract name another snippet reaches.
+    rule(allow, "socketpair", S.Arg(0, S.EQ, socket.AF_UNIX))
+    rule(S.ERRNO(errno.EAFNOSUPPORT), "socketpair", S.Arg(0, S.NE, socket.AF_UNIX))
+    rule(allow, "ioctl", S.Arg(1, S.NE, TIOCSTI))
+    rule(eperm, "ioctl", S.Arg(1, S.EQ, TIOCSTI))
+    # Locks on the shared read-only tree would be a channel between snippets running at the same time.
+    for cmd in F_ALLOWED_CMDS:
+        rule(allow, "fcntl", S.Arg(1, S.EQ, cmd))
+    for cmd in F_LOCK_CMDS:
+        rule(S.ERRNO(errno.ENOLCK), "fcntl", S.Arg(1, S.EQ, cmd))
+    rule(S.ERRNO(errno.ENOLCK), "flock")
     fd = os.memfd_create("bpf")
     with os.fdopen(fd, "w+b") as fh:
         f.export_bpf(fh)
@@ -143,13 +211,21 @@ def build_seccomp():
         return fh.read()
 
 
-SECCOMP_BPF = b""
+def seccomp_args(bpf):
+    """prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) with its arguments built once: each child only loads it."""
+    buf = ctypes.create_string_buffer(bpf, max(1, len(bpf)))
+    prog = SockFprog(len(bpf) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    KEEP.extend((buf, prog))
+    return (ctypes.c_int(PR_SET_SECCOMP),) + tuple(ctypes.c_ulong(v) for v in (2, ctypes.addressof(prog), 0, 0))
+
+
+KEEP = []  # the buffers the prctl arguments point into
+SECCOMP_BPF = SECCOMP_BPF_NO_FORK = b""
 if not UNSAFE:
     SECCOMP_BPF = build_seccomp()
-SECCOMP_BUF = ctypes.create_string_buffer(SECCOMP_BPF, max(1, len(SECCOMP_BPF)))
-SECCOMP_PROG = SockFprog(len(SECCOMP_BPF) // 8, ctypes.cast(SECCOMP_BUF, ctypes.c_void_p))
-# prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) with its arguments built once: each child only loads it.
-SECCOMP_ARGS = (ctypes.c_int(PR_SET_SECCOMP),) + tuple(ctypes.c_ulong(v) for v in (2, ctypes.addressof(SECCOMP_PROG), 0, 0))
+    SECCOMP_BPF_NO_FORK = build_seccomp(allow_processes=False)
+SECCOMP_ARGS = seccomp_args(SECCOMP_BPF)
+SECCOMP_ARGS_NO_FORK = seccomp_args(SECCOMP_BPF_NO_FORK)
 
 prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of snippets are re-parented to us and reaped
 try:
@@ -194,6 +270,8 @@ def drop_server_privileges():
         raise OSError(ctypes.get_errno(), "capget")
     for d in data:
         d.inheritable = 0
+    # CAP_SYS_ADMIN was kept by bwrap only to remount /proc (hide_other_processes, already done): gone now.
+    data[0].effective &= ~(1 << CAP_SYS_ADMIN); data[0].permitted &= ~(1 << CAP_SYS_ADMIN)
     if libc.capset(ctypes.byref(hdr), data) != 0:
         raise OSError(ctypes.get_errno(), "capset")
     os.setgroups([])
@@ -203,7 +281,21 @@ def drop_server_privileges():
         raise SystemExit("fork-server: could not drop the inheritable capability sets: %r" % (caps,))
 
 
+CAP_SYS_ADMIN = 21
+MS_NOSUID, MS_NODEV, MS_NOEXEC = 2, 4, 8
+
+
+def hide_other_processes():
+    """Mounts a /proc that shows each uid only its own processes (hidepid=invisible): a snippet sees neither the
+    server nor another snippet. The server, root, still sees all of them."""
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    if libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2") != 0:
+        err = ctypes.get_errno()
+        raise SystemExit("fork-server: cannot mount /proc with hidepid: %s" % os.strerror(err))
+
+
 if not UNSAFE:
+    hide_other_processes()
     drop_server_privileges()
 
 
@@ -265,17 +357,126 @@ def collapse_heap():
 
 HEAP_HUGE_MB = collapse_heap()
 
+
+class MemoryCgroups:
+    """The memory bound on a snippet and all its descendants: one cgroup per one-shot slot (reused, one snippet at
+    a time) and one per session, below the sandbox's own cgroup (made by Node, root-only, bound at --cgroup).
+    A child joins its cgroup itself before it drops root. v1: memory.limit_in_bytes (and memsw where swap is
+    accounted), OOM kills counted in memory.oom_control; v2: memory.max, memory.swap.max, memory.events."""
+
+    def __init__(self, root, version):
+        self.root, self.version = root, version
+        self.limits = {}      # cgroup name -> bytes currently set
+        self.oom = {}         # cgroup name -> OOM kills already attributed
+        self.doomed = set()   # removed but still busy (its processes were dying): rmdir later
+        if version == 1:
+            swap = "memory.memsw.limit_in_bytes"
+            self.limit_file, self.swap_file = "memory.limit_in_bytes", swap if os.path.exists(os.path.join(root, swap)) else None
+            self.events_file = "memory.oom_control"
+        else:
+            self.limit_file, self.swap_file, self.events_file = "memory.max", None, "memory.events"
+            self.write(os.path.join(root, "cgroup.subtree_control"), "+memory")
+
+    @staticmethod
+    def write(path, text):
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+
+    def ensure(self, name, mem_mb):
+        """The cgroup's path, made if new, its limit set to mem_mb if it differs."""
+        path = os.path.join(self.root, name)
+        if name not in self.limits:
+            self.doomed.discard(name)
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                pass
+            self.limits[name] = None
+            self.oom[name] = self.oom_kills(name)
+            if self.version == 2:
+                try:
+                    self.write(os.path.join(path, "memory.swap.max"), "0")
+                except OSError:  # no swap accounting: nothing to bound
+                    pass
+        want = mem_mb << 20
+        before = self.limits[name]
+        if before != want:
+            files = [self.limit_file] + ([self.swap_file] if self.swap_file else [])
+            if before is not None and want > before:
+                files.reverse()  # v1 keeps memsw >= limit: raise memsw first, lower it last
+            for f in files:
+                self.write(os.path.join(path, f), str(want))
+            self.limits[name] = want
+        return path
+
+    def oom_kills(self, name):
+        try:
+            with open(os.path.join(self.root, name, self.events_file), "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"oom_kill "):
+                        return int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        return 0
+
+    def had_oom(self, name):
+        """Whether a process of the cgroup was OOM-killed since the last call."""
+        count = self.oom_kills(name)
+        seen, self.oom[name] = self.oom.get(name, 0), count
+        return count > seen
+
+    def move(self, name, pid):
+        try:
+            self.write(os.path.join(self.root, name, "cgroup.procs"), str(pid))
+        except OSError:
+            pass
+
+    def remove(self, name):
+        self.limits.pop(name, None)
+        self.oom.pop(name, None)
+        self.doomed.add(name)
+        self.sweep()
+
+    def sweep(self):
+        for name in list(self.doomed):
+            try:
+                os.rmdir(os.path.join(self.root, name))
+                self.doomed.discard(name)
+            except FileNotFoundError:
+                self.doomed.discard(name)
+            except OSError:  # still populated: its processes are exiting
+                pass
+
+    def close(self):
+        for name in list(self.limits):
+            self.remove(name)
+
+
+CGROUPS = MemoryCgroups(OPT["cgroup"], OPT["cgroup_version"]) if OPT["cgroup"] and not UNSAFE else None
+# How a snippet's total memory is bounded: a cgroup; without one, a one-shot snippet cannot fork (the seccomp
+# filter refuses new processes) so RLIMIT_AS bounds it all; unsafe mode has RLIMIT_AS per process only.
+MEMORY_BOUND = ("cgroup-v%d" % OPT["cgroup_version"]) if CGROUPS else ("rlimit-per-process" if UNSAFE else "no-fork")
+
 META_FD = 250  # where the child keeps its result-record file (below RLIMIT_NOFILE)
 EXIT_ERROR, EXIT_MEMORY, EXIT_TIMEOUT, EXIT_SETUP = 201, 203, 204, 220
 
 
 # ------------------------------------------------------------------ child side
-def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize):
+def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize, cgroup=None, seccomp=SECCOMP_ARGS):
     """Runs in a fresh fork of the server, still privileged; after it the process is untrusted.
     Kept lean: every object touched here costs a copy-on-write page fault in every child. The bounding,
     ambient and inheritable capability sets, supplementary groups and no_new_privs come from the server
     (drop_server_privileges); setresuid() below clears the permitted and effective sets."""
     os.setsid()
+    if cgroup is not None:  # join the snippet's memory cgroup while still root
+        fd = os.open(cgroup + "/cgroup.procs", os.O_WRONLY)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
     setrlimit = resource.setrlimit
     setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
     setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -300,7 +501,7 @@ def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize):
         os.setresuid(uid, uid, uid)  # clears the permitted and effective capability sets
         if os.getuid() == 0 or os.geteuid() == 0:
             raise OSError("still root after setresuid")
-        if libc.prctl(*SECCOMP_ARGS) != 0:
+        if libc.prctl(*seccomp) != 0:
             raise OSError(ctypes.get_errno(), "seccomp")
     else:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
@@ -384,10 +585,11 @@ def run_code(src, ns, timeout):
     return rc
 
 
-def child_oneshot(job, uid, scratch, fds):
+def child_oneshot(job, uid, scratch, fds, cgroup):
     try:
         code = read_all(fds["py"]).decode("utf-8", "replace")  # read while privileged: /io is root-only
-        drop_privileges(uid, scratch, job["mem_mb"], job["cpu_s"], job["fsize"])
+        drop_privileges(uid, scratch, job["mem_mb"], job["cpu_s"], job["fsize"], cgroup,
+                        SECCOMP_ARGS if cgroup is not None else SECCOMP_ARGS_NO_FORK)
         bind_stdio(fds["in"], fds["out"], fds["err"], fds["meta"], ONESHOT_STDIO)
         os.closerange(3, META_FD); os.closerange(META_FD + 1, 1 << 16)
     except BaseException as e:
@@ -405,12 +607,13 @@ def child_oneshot(job, uid, scratch, fds):
     os._exit(rc)
 
 
-def session_head(sock, uid, scratch, job):
+def session_head(sock, uid, scratch, job, cgroup):
     """A session's long-lived head. Each snippet runs in a fork (the runner); if it finishes, the runner
     forks a thread-free successor that becomes the head, so timeouts and crashes roll back to the old
     state, and threads or children a snippet left behind never live on in the session."""
     try:
-        drop_privileges(uid, scratch, job["mem_mb"], 1 << 30, job["fsize"])
+        # The session's CPU limit (from its default timeout), hard included: no block can raise its own above it.
+        drop_privileges(uid, scratch, job["mem_mb"], job["cpu_s"], job["fsize"], cgroup)
         keep = sock.fileno()
         os.closerange(3, keep); os.closerange(keep + 1, 1 << 16)
     except BaseException:
@@ -477,8 +680,10 @@ def run_in_session(sock, ns, req, fds):
     if pid == 0:  # the runner
         os.close(r)
         os.setsid()
+        # The block's CPU limit; the hard one is the session's, which no process of it can raise (the counter
+        # restarts at 0 with each fork, so heads are refreshed by forking, never by raising a limit).
         hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-        resource.setrlimit(resource.RLIMIT_CPU, (min(req["cpu_s"], hard), hard))  # counter restarts at 0
+        resource.setrlimit(resource.RLIMIT_CPU, (min(req["cpu_s"], hard), hard))
         code = read_all(py_fd).decode("utf-8", "replace")
         os.close(py_fd)
         bind_stdio(in_fd, out_fd, err_fd, meta_fd)
@@ -502,7 +707,6 @@ def run_in_session(sock, ns, req, fds):
                 sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False))
                 sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False))
                 sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False))
-                resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
                 head_loop(sock, ns, {"head": True, "status": rc << 8})
                 os._exit(0)
             os.write(w, b"c")
@@ -528,7 +732,11 @@ def run_in_session(sock, ns, req, fds):
     os.close(r)
     if committed:
         os._exit(0)  # the successor is the head now
-    send_msg(sock, {"head": True, "status": status})  # rolled back: we are the head again
+    # Rolled back: a fresh fork of us (the state before the block, CPU time counted from 0) becomes the head.
+    fresh = os.fork()
+    if fresh == 0:
+        head_loop(sock, ns, {"head": True, "status": status})
+    os._exit(0)
 
 
 # ------------------------------------------------------------------ server side
@@ -650,7 +858,8 @@ def safe_name(value):
 
 
 class Job:
-    __slots__ = ("id", "job", "uid", "pid", "pidfd", "t0", "deadline", "killed", "scratch", "session", "grace")
+    __slots__ = ("id", "job", "uid", "pid", "pidfd", "t0", "deadline", "killed", "scratch", "session", "grace",
+                 "cgroup")
 
 
 class Session:
@@ -661,6 +870,7 @@ class Session:
         self.queue = []
         self.pending_fork = None
         self.dead = False
+        self.mem_mb = 2048
 
 
 class Poller:
@@ -747,16 +957,19 @@ class Server:
         fds = self.open_io(req.get("io"), req.get("stdin", True) is not False)
         uid = self.free_uids.pop(0)
         scratch = self.make_scratch(uid)
+        cgroup = "slot-%d" % uid
+        cgroup_path = CGROUPS.ensure(cgroup, params["mem_mb"]) if CGROUPS else None
         pid = os.fork()
         if pid == 0:
             try:
-                child_oneshot(params, uid, scratch, fds)
+                child_oneshot(params, uid, scratch, fds, cgroup_path)
             finally:
                 os._exit(EXIT_SETUP)
         for f in fds.values():
             os.close(f)
         j = Job()
         j.id, j.job, j.uid, j.pid, j.scratch, j.session = req.get("id"), params, uid, pid, scratch, None
+        j.cgroup = cgroup
         j.t0 = time.perf_counter(); j.deadline = j.t0 + params["timeout"] + 0.25; j.killed = False
         j.pidfd = os.pidfd_open(pid)
         TRACKED.add(pid)
@@ -781,13 +994,17 @@ class Server:
             except OSError:
                 pass
         wipe(j.scratch)
+        oom = CGROUPS.had_oom(j.cgroup) if CGROUPS else False
+        if CGROUPS and CGROUPS.doomed:
+            CGROUPS.sweep()
         self.free_uids.append(j.uid)
-        self.send(self.result(j, status, wall))
+        self.send(self.result(j, status, wall, oom))
         self.done += 1
         while self.queue and self.free_uids:
             self.safe_handle(self.queue.pop(0))
 
-    def result(self, j, status, wall):
+    def result(self, j, status, wall, oom=False):
+        """The reply for a finished snippet; `oom`: its cgroup's OOM killer ended one of its processes."""
         res = {"id": j.id, "wall_ms": round(wall, 2)}
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
@@ -798,6 +1015,8 @@ class Server:
                 res["status"] = "timeout"
             elif sig == signal.SIGXFSZ:
                 res["status"] = "output_limit"
+            elif sig == signal.SIGKILL and oom:
+                res["status"] = "memory"
             else:
                 res["status"] = "crash"
         else:
@@ -822,17 +1041,19 @@ class Server:
             return self.reply_error(req, "no free slot")
         params = self.job_params(req)
         scratch = self.make_scratch(uid, "-" + name)
+        cgroup_path = CGROUPS.ensure("sess-" + name, params["mem_mb"]) if CGROUPS else None
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         pid = os.fork()
         if pid == 0:
             try:
                 ours.close()
-                session_head(theirs, uid, scratch, params)
+                session_head(theirs, uid, scratch, params, cgroup_path)
             finally:
                 os._exit(EXIT_SETUP)
         theirs.close()
         s = Session(name, uid, ours, scratch)
+        s.mem_mb = params["mem_mb"]
         s.pending_fork = ("open", req.get("id"))
         self.sessions[name] = s
         self.families[uid] = {name}
@@ -872,6 +1093,8 @@ class Server:
             a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             a.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             pairs.append((a, b)); scratches.append(self.make_scratch(s.family, "-" + n))
+            if CGROUPS:  # each fork is its own trajectory with its own bound; moved in when it announces itself
+                CGROUPS.ensure("sess-" + n, s.mem_mb)
         try:
             socket.send_fds(s.sock, [json.dumps({"op": "fork", "scratch": scratches}).encode()],
                             [b.fileno() for _, b in pairs])
@@ -882,6 +1105,7 @@ class Server:
         for (a, b), n, d in zip(pairs, names, scratches):
             b.close()
             child = Session(n, s.family, a, d)
+            child.mem_mb = s.mem_mb
             child.pending_fork = ("child", None)
             self.sessions[n] = child
             self.families[s.family].add(n)
@@ -910,6 +1134,8 @@ class Server:
                 except OSError:
                     pass
             shutil.rmtree(s.scratch, ignore_errors=True)
+            if CGROUPS:
+                CGROUPS.remove("sess-" + s.name)
             if not family:
                 self.families.pop(s.family, None)
                 kill_uid(s.family)
@@ -981,6 +1207,8 @@ class Server:
                 return  # the runner itself cannot become the head while it runs
             s.head_pid = sender
             pin(sender, s.family)
+            if CGROUPS and s.pending_fork and s.pending_fork[0] == "child":
+                CGROUPS.move("sess-" + s.name, sender)
             if j is not None:
                 s.running = None
                 status = m.get("status")
@@ -1019,7 +1247,7 @@ class Server:
         if status is None:
             res = {"id": j.id, "wall_ms": round(wall, 2), "status": "timeout" if j.killed else "crash"}
         else:
-            res = self.result(j, status, wall)
+            res = self.result(j, status, wall, CGROUPS.had_oom("sess-" + s.name) if CGROUPS else False)
         self.send(res)
         self.sweep_family(s.family)
 
@@ -1098,7 +1326,8 @@ class Server:
     def loop(self):
         self.send({"ready": True, "pid": os.getpid(), "import_ms": round(T_IMPORT * 1000),
                    "warmup_ms": round(T_WARM * 1000), "preloaded": PRELOADED, "seccomp": bool(SECCOMP_BPF),
-                   "unsafe": UNSAFE, "python": sys.version.split()[0], "heap_huge_mb": HEAP_HUGE_MB})
+                   "unsafe": UNSAFE, "python": sys.version.split()[0], "heap_huge_mb": HEAP_HUGE_MB,
+                   "memory_bound": MEMORY_BOUND})
         eof = False
         while not eof:
             for kind, obj in self.sel.poll(self.next_timeout()):
@@ -1134,6 +1363,9 @@ class Server:
         for uid in range(OPT["uid_base"], OPT["uid_base"] + OPT["uids"]):
             if uid not in self.free_uids:
                 kill_uid(uid)
+        if CGROUPS:
+            reap()
+            CGROUPS.close()
 
 
 if __name__ == "__main__":

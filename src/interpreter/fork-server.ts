@@ -6,6 +6,7 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { CirError } from '../core/errors.js';
+import type { MemoryBound } from './cgroup.js';
 import { serverCommand, type JailOptions } from './jail.js';
 import type { ServerReply } from './outcome.js';
 
@@ -19,6 +20,8 @@ export interface ReadyInfo {
   python: string;
   /** MiB of the warm heap on 2 MiB pages (MADV_COLLAPSE; 0 on kernels before 6.1): cheaper forks. */
   heap_huge_mb?: number;
+  /** How a snippet's memory is bounded with all its descendants (cgroup.ts, MemoryBound). */
+  memory_bound?: MemoryBound;
 }
 
 /** The server could not be started or died; requests in flight get `server_died`. */

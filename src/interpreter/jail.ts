@@ -4,6 +4,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { SandboxCgroup } from './cgroup.js';
 
 export const SERVER_SCRIPT = fileURLToPath(new URL('./fork-server.py', import.meta.url));
 /** Debian's interpreter: its sympy/numpy/scipy come from apt, so CI can always reinstall them. */
@@ -27,6 +28,8 @@ export interface JailOptions {
   hostScratch: string;
   /** Packages the server imports once (and warms up) before forking snippets. */
   preload: readonly string[];
+  /** The sandbox's memory cgroup (bound at /cgroup); without it one-shot snippets cannot fork. */
+  cgroup?: SandboxCgroup;
 }
 
 /** What the server preloads unless told otherwise: what model-written maths code imports. */
@@ -54,6 +57,7 @@ export function serverCommand(options: JailOptions): string[] {
     String(options.uids),
     '--preload',
     options.preload.join(','),
+    ...(inJail && options.cgroup ? ['--cgroup', '/cgroup', '--cgroup-version', String(options.cgroup.version)] : []),
   ];
   if (!inJail) return [...python, '--unsafe'];
   return [
@@ -79,10 +83,15 @@ export function serverCommand(options: JailOptions): string[] {
     ...['--ro-bind', SERVER_SCRIPT, '/sandbox/fork-server.py'],
     ...['--size', String(options.scratchMb * 1024 * 1024), '--tmpfs', '/scratch'],
     ...['--bind', options.ioDir, '/io'],
-    // bwrap run as root keeps every capability unless told otherwise: keep only what the server needs
-    // to create slot directories and switch each child to its slot uid.
+    ...(options.cgroup ? ['--bind', options.cgroup.dir, '/cgroup'] : []),
+    // bwrap run as root keeps every capability unless told otherwise: keep only what the server needs to create
+    // slot directories and switch each child to its slot uid, and to mount /proc with hidepid (CAP_SYS_ADMIN,
+    // which the server drops right after).
     ...['--cap-drop', 'ALL'],
-    ...['CAP_SETUID', 'CAP_SETGID', 'CAP_KILL', 'CAP_CHOWN', 'CAP_FOWNER', 'CAP_DAC_OVERRIDE', 'CAP_SETPCAP'].flatMap((cap) => ['--cap-add', cap]),
+    ...['CAP_SETUID', 'CAP_SETGID', 'CAP_KILL', 'CAP_CHOWN', 'CAP_FOWNER', 'CAP_DAC_OVERRIDE', 'CAP_SETPCAP', 'CAP_SYS_ADMIN'].flatMap((cap) => [
+      '--cap-add',
+      cap,
+    ]),
     ...python,
   ];
 }

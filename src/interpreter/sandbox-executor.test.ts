@@ -1,10 +1,13 @@
 /** Behaviour of the local sandbox: every outcome kind, stdin, load, sessions and forks, restart, shutdown. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InputError } from '../core/errors.js';
-import { createSandboxExecutor, type SandboxExecutor } from './sandbox-executor.js';
+import { createSandboxExecutor, makeIoDir, removeStaleIoDirs, type SandboxExecutor } from './sandbox-executor.js';
 import { isAlive, processesWithUids, waitFor } from './testing/support.js';
 
 const UID_BASE = 63000; // own slot range, so parallel test files never share uids
@@ -195,4 +198,35 @@ test('preload chooses what the server imports; snippets can still import the res
     await light.close();
   }
   await assert.rejects(createSandboxExecutor({ preload: ['os; import evil'] }), (error: unknown) => error instanceof InputError && error.input === 'preload');
+});
+
+test('the stale-directory clean-up follows no symlink and removes only directories it made', () => {
+  const base = mkdtempSync(join(tmpdir(), 'cir-stale-'));
+  const victim = mkdtempSync(join(tmpdir(), 'cir-victim-'));
+  try {
+    writeFileSync(join(victim, 'keep'), 'x');
+    const dead = spawnSync('/usr/bin/true').pid; // exited: its io directories are stale
+    assert.ok(dead !== undefined && !isAlive(dead));
+    symlinkSync(victim, join(base, `cir-sandbox-${dead}-link`));
+    const foreign = join(base, `cir-sandbox-${dead}-foreign`);
+    mkdirSync(foreign, { mode: 0o700 });
+    writeFileSync(join(foreign, 'theirs'), 'x');
+    chownSync(foreign, 4242, 4242); // another user's directory that happens to match the name
+    const unmarked = join(base, `cir-sandbox-${dead}-plain`);
+    mkdirSync(unmarked, { mode: 0o700 }); // ours, but not made by the sandbox
+    const mine = makeIoDir(base);
+    const staleOurs = mine.replace(`cir-sandbox-${process.pid}-`, `cir-sandbox-${dead}-`);
+    renameSync(mine, staleOurs); // as if made by the dead process
+    const live = makeIoDir(base);
+    removeStaleIoDirs(base);
+    assert.deepEqual(readdirSync(victim), ['keep']);
+    assert.ok(lstatSync(join(base, `cir-sandbox-${dead}-link`)).isSymbolicLink(), 'a planted symlink was removed');
+    assert.deepEqual(readdirSync(foreign), ['theirs'], "another user's directory was touched");
+    assert.ok(existsSync(unmarked), 'a directory the sandbox did not make was removed');
+    assert.equal(existsSync(staleOurs), false, 'a stale io directory of the sandbox was kept');
+    assert.ok(existsSync(live), 'the io directory of a live executor was removed');
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+    rmSync(victim, { recursive: true, force: true });
+  }
 });

@@ -3,12 +3,13 @@
  * snippets in flight, a FIFO queue for the rest (back-pressure), automatic restart of a dead
  * server, one retry of infrastructure failures, and sessions with fork().
  */
-import { closeSync, fstatSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, mkdtempSync, openSync, readSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CirError, InputError, UnsupportedError } from '../core/errors.js';
 import type { CodeExecutor, ExecuteOptions, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
+import { createSandboxCgroup, removeSandboxCgroup, type MemoryBound } from './cgroup.js';
 import { ForkServer } from './fork-server.js';
 import { DEFAULT_PRELOAD, DEFAULT_PYTHON, DEFAULT_SITE_PACKAGES, INSTALL_HINT, findExecutable, type JailOptions } from './jail.js';
 import { RETRYABLE_STATUSES, toOutcome, type ServerReply, type SnippetLimits } from './outcome.js';
@@ -43,6 +44,11 @@ export interface SandboxOptions {
    * import: without scipy a trivial snippet costs ~0.7 ms less CPU, a snippet that imports scipy 80–110 ms more.
    */
   preload?: readonly string[];
+  /**
+   * Bound each snippet's memory with all its descendants by a cgroup where the host offers one (default true).
+   * Without it (or with false) one-shot snippets cannot fork, which keeps RLIMIT_AS a bound on the whole snippet.
+   */
+  memoryCgroup?: boolean;
 }
 
 interface Resolved {
@@ -85,22 +91,47 @@ function resolveOptions(options: SandboxOptions, ioDir: string): Resolved {
   };
 }
 
-/** Removes io directories of earlier runs whose owning process is gone (left by a SIGKILLed parent). */
-function removeStaleIoDirs(base: string): void {
+/** A file the executor puts in each io directory it makes: the clean-up removes nothing without it. */
+const IO_MARKER = '.cir-sandbox-io';
+
+/** Makes this process's io directory in `base` (0700, with the marker). */
+export function makeIoDir(base: string): string {
+  const dir = mkdtempSync(join(base, `${IO_PREFIX}${process.pid}-`));
+  writeFileSync(join(dir, IO_MARKER), '', { mode: 0o600, flag: 'wx' });
+  return dir;
+}
+
+/**
+ * Removes io directories of earlier runs whose owning process is gone (left by a SIGKILLed parent). Only what
+ * makeIoDir made: a real directory (never a symlink), owned by this uid, mode 0700, holding the marker as a
+ * regular file of this uid. `base` is a shared sticky directory (/dev/shm): anyone may plant names there.
+ */
+export function removeStaleIoDirs(base: string): void {
+  const me = typeof process.getuid === 'function' ? process.getuid() : -1;
+  let names: string[];
   try {
-    for (const name of readdirSync(base)) {
-      const match = new RegExp(`^${IO_PREFIX}(\\d+)-`).exec(name);
-      if (!match) continue;
-      const pid = Number(match[1]);
-      try {
-        process.kill(pid, 0);
-      } catch {
-        const path = join(base, name);
-        if (statSync(path).isDirectory()) rmSync(path, { recursive: true, force: true });
-      }
-    }
+    names = readdirSync(base);
   } catch {
-    // best effort
+    return;
+  }
+  for (const name of names) {
+    const match = new RegExp(`^${IO_PREFIX}(\\d+)-`).exec(name);
+    if (!match) continue;
+    const path = join(base, name);
+    try {
+      const dir = lstatSync(path);
+      if (!dir.isDirectory() || dir.uid !== me || (dir.mode & 0o777) !== 0o700) continue;
+      const marker = lstatSync(join(path, IO_MARKER));
+      if (!marker.isFile() || marker.uid !== me) continue;
+    } catch {
+      continue; // gone, or no marker: not ours
+    }
+    try {
+      process.kill(Number(match[1]), 0);
+      continue; // its executor still runs
+    } catch {
+      rmSync(path, { recursive: true, force: true }); // rm never follows the symlinks it meets inside
+    }
   }
 }
 
@@ -168,7 +199,7 @@ export class SandboxExecutor implements CodeExecutor {
     if (!findExecutable(python)) throw new UnsupportedError(`${python} is not installed; ${INSTALL_HINT}`);
     const base = ioBase();
     removeStaleIoDirs(base);
-    const ioDir = mkdtempSync(join(base, `${IO_PREFIX}${process.pid}-`)); // mode 0700: only root enters
+    const ioDir = makeIoDir(base); // mode 0700: only root enters
     let settings: Resolved;
     try {
       settings = resolveOptions(options, ioDir);
@@ -176,7 +207,16 @@ export class SandboxExecutor implements CodeExecutor {
       rmSync(ioDir, { recursive: true, force: true });
       throw error;
     }
+    let cgroupNote: string | undefined;
+    if (!unsafe && options.memoryCgroup !== false) {
+      const { cgroup, reason } = createSandboxCgroup();
+      if (cgroup) settings.jail.cgroup = cgroup;
+      cgroupNote = reason;
+    } else {
+      cgroupNote = unsafe ? 'unsafe mode: no jail' : 'memoryCgroup: false';
+    }
     const executor = new SandboxExecutor(settings, ioDir);
+    executor.cgroupNote = cgroupNote;
     try {
       await executor.ensureServer();
     } catch (error) {
@@ -184,6 +224,14 @@ export class SandboxExecutor implements CodeExecutor {
       throw error;
     }
     return executor;
+  }
+
+  /** Why no memory cgroup is in use, when none is. */
+  cgroupNote: string | undefined;
+
+  /** How each snippet's memory is bounded with all its descendants (what the server reported). */
+  get memoryBound(): MemoryBound | undefined {
+    return this.server?.ready.memory_bound;
   }
 
   /** Facts for the doctor and the benchmark. */
@@ -355,7 +403,9 @@ export class SandboxExecutor implements CodeExecutor {
 
   async openSession(): Promise<ExecutionSession> {
     const name = `s${++this.counter}`;
-    const reply = await this.control({ op: 'open', session: name, mem_mb: this.settings.limits.memoryMb });
+    // The session's memory bound and CPU limit come from the executor's defaults: no block can go above them.
+    const limits = this.settings.limits;
+    const reply = await this.control({ op: 'open', session: name, mem_mb: limits.memoryMb, timeout: limits.timeoutMs / 1000 });
     if (reply.status !== 'ok') throw new CirError(`cannot open a sandbox session: ${reply.status}${reply.reason ? ` (${reply.reason})` : ''}`);
     return new SandboxSession(this, name, reply.generation, reply.uid);
   }
@@ -382,6 +432,9 @@ export class SandboxExecutor implements CodeExecutor {
     const server = this.server ?? (await this.starting?.catch(() => undefined));
     await server?.close();
     rmSync(this.ioDir, { recursive: true, force: true });
+    const cgroup = this.settings.jail.cgroup;
+    // The jail's processes are gone with its pid namespace, but their exit may lag a moment: retry briefly.
+    for (let attempt = 0; cgroup && attempt < 50 && !removeSandboxCgroup(cgroup.dir); attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 

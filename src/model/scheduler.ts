@@ -9,7 +9,7 @@
 import type { FinishReason, SampleChunk, SamplingParams } from '../core/sampling.js';
 import type { Decoder } from './decode.js';
 import { Rng } from '../core/rng.js';
-import { chooseToken } from './sampling.js';
+import { chooseToken } from '../core/token-choice.js';
 import type { CharTokenizer } from './tokenizer.js';
 
 interface Request {

@@ -13,6 +13,18 @@ export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
+/**
+ * Text for one Markdown table cell or line: HTML-significant characters as entities (no markup), `[`,
+ * `]` and `\\` as entities too (no link or remote image: `![x](https://…)` in model text stays text,
+ * and a backslash cannot undo an escape), pipes escaped, backticks as entities, one line.
+ */
+export function markdownCell(text: string): string {
+  return escapeXml(text)
+    .replace(/[[\]\\`]/g, (c) => ({ '[': '&#91;', ']': '&#93;', '\\': '&#92;', '`': '&#96;' })[c]!)
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ');
+}
+
 const fmt = (value: number) => (Math.round(value * 100) / 100).toString();
 
 export interface LinePoint {

@@ -1,10 +1,11 @@
 /**
  * Loss aggregation: how a matrix of per-token losses becomes one number. Every mode is linear in
  * the loss matrix, `loss = Σ_bt w_bt · L_bt`, with weights that depend only on the mask; so the
- * exact gradient of the aggregate w.r.t. `L_bt` is `w_bt`, which `token-loss.ts` relies on.
+ * exact gradient of the aggregate w.r.t. `L_bt` is `w_bt`. `token-loss.ts` (`computeRlLoss`)
+ * applies the weights to the loss and to its gradient.
  */
 import { InputError } from '../core/errors.js';
-import { assertBinaryMask, assertSameShape, type Ragged } from './shapes.js';
+import { assertBinaryMask, type Ragged } from './shapes.js';
 
 export const LOSS_AGGREGATION_MODES = [
   'token-mean',
@@ -45,7 +46,7 @@ export function assertLossAggregationMode(value: string): LossAggregationMode {
   return value;
 }
 
-/** The weights `w_bt` of `aggregateLoss`: zero where the mask is zero. All zero for an empty mask. */
+/** The weights `w_bt` of the aggregate: zero where the mask is zero. All zero for an empty mask. */
 export function aggregationWeights(mask_B_T: Ragged, mode: LossAggregationMode, options: AggregationOptions = {}): Float64Array[] {
   assertLossAggregationMode(mode);
   assertBinaryMask('mask', mask_B_T);
@@ -88,23 +89,4 @@ export function aggregationWeights(mask_B_T: Ragged, mode: LossAggregationMode, 
     for (let t = 0; t < row.length; t++) weights[t] = row[t]! * weight;
     return weights;
   });
-}
-
-/** Aggregates a per-token loss matrix over the mask; 0 when the mask is empty. */
-export function aggregateLoss(
-  lossMatrix_B_T: Ragged,
-  mask_B_T: Ragged,
-  mode: LossAggregationMode,
-  options: AggregationOptions = {},
-): number {
-  assertSameShape('lossMatrix', lossMatrix_B_T, mask_B_T, 'mask');
-  const weights_B_T = aggregationWeights(mask_B_T, mode, options);
-  let total = 0;
-  for (let b = 0; b < weights_B_T.length; b++) {
-    const weights = weights_B_T[b]!;
-    const losses = lossMatrix_B_T[b]!;
-    // Masked-out entries may be NaN (unknown log-probs): skip them instead of multiplying by 0.
-    for (let t = 0; t < weights.length; t++) if (weights[t] !== 0) total += weights[t]! * losses[t]!;
-  }
-  return total;
 }

@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../core/errors.js';
+import type { CodeExecutor } from '../core/execution.js';
+import type { SampleChunk, SamplingEngine } from '../core/sampling.js';
 import type { Trajectory } from '../core/trajectory.js';
+import { RolloutEngine } from '../rollout/index.js';
+import { loadHfTokenizer } from '../tokenizers/index.js';
+import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import { assembleBatch, checkDatumAlignment, fillMissingLogprobs, trajectoryToDatum } from './data.js';
 
 function trajectory(overrides: Partial<Trajectory> = {}): Trajectory {
@@ -94,4 +99,54 @@ test('assembleBatch excludes and counts infra failures, and reports loss coverag
     'data/responseTokens': 14,
     'data/lossCoverage': 8 / 14,
   });
+});
+
+test('trained equals sampled: through a real rollout, the loss-mask-1 targets are the ids the engine emitted, in order', async () => {
+  const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());
+  const prompt = tokenizer.encodeChat([{ role: 'user', content: 'What is 2+2?' }], { enableThinking: false });
+  const codeTurn = 'Let me compute.\n```python\nprint(2+2)\n```\n\nJunk past the fence\n```output\n5\n```\n';
+  // The engine samples one token per character: the same text as the tokenizer's own encoding, other
+  // ids. Anything that re-encodes text on the way to the trainer would train ids that were never sampled.
+  const emitted: number[][] = [];
+  const engine: SamplingEngine = {
+    name: 'char-by-char',
+    contextWindow: 4096,
+    sample: () => Promise.reject(new Error('this engine streams')),
+    stream: async function* (request) {
+      const turn = tokenizer.decode(request.promptTokens).includes('```output') ? 'So \\boxed{4}.' : codeTurn;
+      const ids = [...[...turn].flatMap((char) => tokenizer.encode(char)), tokenizer.eosTokenId].slice(0, request.params.maxTokens);
+      emitted.push(ids);
+      for (const [index, id] of ids.entries()) {
+        const chunk: SampleChunk = { tokens: [id], logprobs: [-0.25] };
+        if (index === ids.length - 1) chunk.finishReason = 'stop';
+        yield chunk;
+      }
+    },
+  };
+  assert.notDeepEqual([...codeTurn].flatMap((char) => tokenizer.encode(char)), tokenizer.encode(codeTurn), 'the sampled ids are not the canonical encoding');
+  const executor: CodeExecutor = {
+    name: 'fixed',
+    execute: async () => ({ kind: 'ok', stdout: '4\n', stderr: '', durationMs: 1 }),
+    openSession: () => Promise.reject(new Error('no sessions')),
+    close: async () => {},
+  };
+  const [rolled] = await new RolloutEngine({ engine, tokenizer, executor, formatFeedback: (o) => (o.kind === 'ok' ? o.stdout.trim() : o.kind), sampling: { temperature: 1, topP: 1, topK: 0 } }).rollout(prompt);
+  assert.ok(rolled && rolled.status === 'finished');
+  assert.equal(emitted.length, 2);
+
+  const { datum } = trajectoryToDatum(rolled, { maskToolOutput: true });
+  const trained: number[] = [];
+  datum.lossMask.forEach((mask, t) => {
+    if (mask === 1) trained.push(datum.tokens[t + 1]!);
+  });
+  // The first call is cut just after the closing fence: what is trained is a prefix of what was emitted, ending there.
+  const [first, second] = emitted as [number[], number[]];
+  const kept = trained.length - second.length;
+  assert.ok(kept > 0 && kept < first.length, `kept ${kept} of ${first.length}`);
+  assert.deepEqual(trained, [...first.slice(0, kept), ...second]);
+  assert.match(tokenizer.decode(first.slice(0, kept)), /print\(2\+2\)\n```\n*$/);
+  // The prompt and the tool block are in the datum but never trained.
+  assert.deepEqual(datum.tokens.slice(0, prompt.length), prompt);
+  const tool = rolled.segments.find((segment) => segment.origin === 'tool');
+  assert.ok(tool && tool.tokens.length > 0);
 });

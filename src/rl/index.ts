@@ -1,18 +1,16 @@
 /** The RL algorithms as pure functions: the surface `src/train` and `src/eval` import. */
 export {
-  ADVANTAGE_ESTIMATOR_NAMES,
+  advantageEstimatorNames,
   computeAdvantages,
   getAdvantageEstimator,
   groupIndices,
   maskedWhiten,
   registerAdvantageEstimator,
   type AdvantageEstimator,
-  type AdvantageEstimatorName,
   type AdvantageInput,
   type AdvantageOptions,
 } from './advantages.js';
 export {
-  aggregateLoss,
   aggregationWeights,
   assertLossAggregationMode,
   LOSS_AGGREGATION_MODES,
@@ -35,18 +33,16 @@ export { filterUniformRewardGroups, type GroupFilterResult } from './dynamic-sam
 export { rewardMean, rolloutMetrics, type RolloutMetricItem } from './metrics.js';
 export {
   CLIP_REGION,
-  computePolicyLoss,
   entropyTerm,
   getPolicyLoss,
   KL_ESTIMATORS,
   klPenalty,
-  POLICY_LOSS_NAMES,
+  policyLossNames,
   registerPolicyLoss,
   type ClipConfig,
   type KlEstimator,
   type PolicyLossFn,
   type PolicyLossInput,
-  type PolicyLossName,
   type PolicyLossTerms,
 } from './policy-losses.js';
 export { miniBatchIndices, prepareStep, selectLossBatchRows, selectRows, type PreparedStep } from './step.js';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { InputError } from '../core/errors.js';
 import {
   CLIP_REGION,
-  computePolicyLoss,
   entropyTerm,
   getPolicyLoss,
   klPenalty,
@@ -11,6 +10,13 @@ import {
   type ClipConfig,
   type PolicyLossInput,
 } from './policy-losses.js';
+import { computeRlLoss, PAPER_LOSS_CONFIG } from './token-loss.js';
+
+/** A policy loss, token-mean aggregated, through the trainer's one entry point (no KL, no entropy). */
+function tokenMeanPolicyLoss(policyLoss: string, input: PolicyLossInput, clip: ClipConfig) {
+  const batch = { advantages_B_T: input.advantages_B_T, samplingLogprobs_B_T: input.oldLogprobs_B_T, lossMask_B_T: input.lossMask_B_T };
+  return computeRlLoss(input.logprobs_B_T, batch, { ...PAPER_LOSS_CONFIG, ...clip, policyLoss });
+}
 
 const near = (actual: number, expected: number, tolerance = 1e-9) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} vs ${expected}`);
@@ -43,7 +49,7 @@ test('ppo_clip: every branch, hand-computed', () => {
 });
 
 test('ppo_clip aggregated: token-mean and separate clip fractions', () => {
-  const { loss, metrics } = computePolicyLoss('ppo_clip', input, paperClip, 'token-mean');
+  const { loss, metrics } = tokenMeanPolicyLoss('ppo_clip', input, paperClip);
   // (−1.1 − 1.28 − 0.5 + 0.8 + 2 + 3 + 0)/7 = 2.92/7.
   near(loss, 2.92 / 7, 1e-12);
   near(metrics['policy/clipFractionLow']!, 1 / 7);
@@ -63,7 +69,7 @@ test('without dual clip the A<0, r=4 token is unclipped', () => {
 
 test('importance_sampling and vanilla', () => {
   // IS: −A·r = −1.1, −1.5, −0.5, 0.5, 2, 4, 0 → sum 3.4, token-mean 3.4/7.
-  near(computePolicyLoss('importance_sampling', input, paperClip, 'token-mean').loss, 3.4 / 7, 1e-12);
+  near(tokenMeanPolicyLoss('importance_sampling', input, paperClip).loss, 3.4 / 7, 1e-12);
   // vanilla: −A·logp; row logp = −1 + ln r. Gradient −A whatever the ratio.
   const vanilla = getPolicyLoss('vanilla')(input, paperClip);
   near(vanilla.loss_B_T[0]![0]!, -1 * (-1 + Math.log(1.1)), 1e-12);
@@ -78,7 +84,7 @@ test('masked tokens contribute nothing, even NaN ones', () => {
     advantages_B_T: [[1, 5]],
     lossMask_B_T: [[1, 0]],
   };
-  const { loss, metrics } = computePolicyLoss('ppo_clip', masked, paperClip, 'token-mean');
+  const { loss, metrics } = tokenMeanPolicyLoss('ppo_clip', masked, paperClip);
   near(loss, -1.1, 1e-12);
   assert.equal(metrics['policy/lossTokens'], 1);
 });
@@ -100,13 +106,13 @@ test('entropy term at logp = −2: estimate 2, surrogate −2, gradient 2', () =
 
 test('bad inputs and names', () => {
   assert.throws(() => getPolicyLoss('grpo_loss'), (error: unknown) => error instanceof InputError && /supported: ppo_clip, vanilla, importance_sampling/.test(error.message));
-  assert.throws(() => computePolicyLoss('ppo_clip', input, { ...paperClip, dualClip: 0.5 }, 'token-mean'), /dualClip must be a number > 1/);
+  assert.throws(() => tokenMeanPolicyLoss('ppo_clip', input, { ...paperClip, dualClip: 0.5 }), /dualClip must be a number > 1/);
   assert.throws(
-    () => computePolicyLoss('ppo_clip', { ...input, advantages_B_T: [[1]] }, paperClip, 'token-mean'),
+    () => tokenMeanPolicyLoss('ppo_clip', { ...input, advantages_B_T: [[1]] }, paperClip),
     /advantages_B_T\[0\] has length 1 but lossMask_B_T\[0\] has length 7/,
   );
   assert.throws(
-    () => computePolicyLoss('ppo_clip', { ...input, oldLogprobs_B_T: [old.map(() => Number.NaN)] }, paperClip, 'token-mean'),
+    () => tokenMeanPolicyLoss('ppo_clip', { ...input, oldLogprobs_B_T: [old.map(() => Number.NaN)] }, paperClip),
     /oldLogprobs_B_T\[0\]\[0\] must be a finite number where the mask is 1/,
   );
 });

@@ -2,13 +2,13 @@
  * Policy losses, KL penalties and the entropy term, as per-token functions of the CURRENT
  * log-probability with their exact derivatives. Each registered policy loss maps a batch to a
  * per-token loss matrix, its derivative w.r.t. each log-prob, and the clip region of each token;
- * `computePolicyLoss` aggregates that into `{ loss, metrics }`, and `token-loss.ts` turns the same
- * matrices into the backend's `TokenLossFunction`.
+ * `token-loss.ts` (`computeRlLoss`, the one entry point) aggregates them into the objective, its
+ * gradient and metrics, and wraps that as the backend's `TokenLossFunction`.
  *
  * Notation per token: A advantage, r = exp(logp − logp_old) the importance ratio.
  */
 import { InputError } from '../core/errors.js';
-import { aggregateLoss, type AggregationOptions, type LossAggregationMode } from './aggregation.js';
+import { NamedRegistry } from './registry.js';
 import { assertBinaryMask, assertFiniteNumber, assertFiniteWhereMasked, assertSameShape, type Ragged } from './shapes.js';
 
 export interface PolicyLossInput {
@@ -44,25 +44,19 @@ export interface PolicyLossTerms {
 
 export type PolicyLossFn = (input: PolicyLossInput, clip: ClipConfig) => PolicyLossTerms;
 
-export const POLICY_LOSS_NAMES = ['ppo_clip', 'vanilla', 'importance_sampling'] as const;
-export type PolicyLossName = (typeof POLICY_LOSS_NAMES)[number];
+const registry = new NamedRegistry<PolicyLossFn>('policy loss', 'policyLoss');
 
-const registry = new Map<string, PolicyLossFn>();
+/** The registered losses' names, in registration order (the built-ins first): what `--loss` accepts. */
+export function policyLossNames(): string[] {
+  return registry.names();
+}
 
 export function registerPolicyLoss(name: string, loss: PolicyLossFn): void {
-  const existing = registry.get(name);
-  if (existing !== undefined && existing !== loss) {
-    throw new InputError(`policy loss ${JSON.stringify(name)} is already registered`, 'policyLoss');
-  }
-  registry.set(name, loss);
+  registry.register(name, loss);
 }
 
 export function getPolicyLoss(name: string): PolicyLossFn {
-  const loss = registry.get(name);
-  if (loss === undefined) {
-    throw new InputError(`unknown policy loss ${JSON.stringify(name)}; supported: ${[...registry.keys()].join(', ')}`, 'policyLoss');
-  }
-  return loss;
+  return registry.get(name);
 }
 
 /** log r is clamped to ±20 before exp (as verl does) so a stale token cannot overflow; clamped tokens get zero gradient. */
@@ -106,7 +100,8 @@ function ratioOf(logprob: number, oldLogprob: number): { ratio: number; clamped:
 }
 
 /**
- * PPO clipped surrogate, asymmetric clip and dual clip (paper §8.2):
+ * PPO clipped surrogate, asymmetric clip and dual clip (`compute_policy_loss` in RUCAIBox/CIR
+ * verl/trainer/ppo/core_algos.py, clip ratios from its run.sh):
  * L = max(−A·r, −A·clip(r, 1−ε_low, 1+ε_high)); if A < 0, L = min(L, −A·c).
  * PPO only clips on the side that would help the update: A > 0 with r > 1+ε_high (clipHigh),
  * A < 0 with r < 1−ε_low (clipLow), A < 0 with r > c (dualClip). Ties take the unclipped branch.
@@ -235,20 +230,4 @@ export function policyLossMetrics(input: PolicyLossInput, terms: PolicyLossTerms
     /** mean(logp_old − logp): how far the policy moved from the sampler (verl `ppo_kl`). */
     'policy/approxKlOld': fraction(approxKlSum),
   };
-}
-
-/** A policy loss aggregated to one number, with its metrics (`policy/loss` included). */
-export function computePolicyLoss(
-  name: string,
-  input: PolicyLossInput,
-  clip: ClipConfig,
-  aggregation: LossAggregationMode,
-  aggregationOptions: AggregationOptions = {},
-): { loss: number; metrics: Record<string, number> } {
-  const lossFn = getPolicyLoss(name);
-  validateClipConfig(clip);
-  validatePolicyLossInput(input);
-  const terms = lossFn(input, clip);
-  const loss = aggregateLoss(terms.loss_B_T, input.lossMask_B_T, aggregation, aggregationOptions);
-  return { loss, metrics: { 'policy/loss': loss, ...policyLossMetrics(input, terms) } };
 }

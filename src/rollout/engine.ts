@@ -68,8 +68,6 @@ export interface RolloutConfig {
 export interface RolloutCall {
   /** Index of the policy segment this call produced. */
   segmentIndex: number;
-  /** Ids the engine returned and we kept, recorded apart from the segment for the token check. */
-  sampled: number[];
   dropped: number;
   engineCalls: number;
 }
@@ -113,7 +111,7 @@ export interface RolloutStats {
 
 const DEFAULT_NOTICE = 'Tool budget exhausted: this code was not executed. Finish without running code.';
 
-/** The paper's injected block (cir-reference §5.4), minus any of its leading characters the model already wrote. */
+/** The paper's injected block (RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py), minus any of its leading characters the model already wrote. */
 export function toolText(policyText: string, cut: number, feedback: string): string {
   const ideal = `\n\`\`\`output\n${feedback}\n\`\`\`\n`;
   const excess = policyText.slice(cut);
@@ -306,7 +304,7 @@ export class RolloutEngine {
         } catch (error) {
           trajectory.infraFailure = true;
           const aborted = options.signal?.aborted === true;
-          finish('error', aborted ? 'aborted' : `model engine failed: ${(error as Error).message}`);
+          finish('error', aborted ? 'aborted' : `model engine ${config.engine.name} failed: ${(error as Error).message}`);
           break;
         } finally {
           this.engineLimiter.release();
@@ -321,7 +319,6 @@ export class RolloutEngine {
         trajectory.segments.push(policySegment);
         trajectory.calls.push({
           segmentIndex: trajectory.segments.length - 1,
-          sampled: [...segment.tokens],
           dropped: segment.droppedTokens,
           engineCalls: segment.calls,
         });

@@ -16,12 +16,6 @@ export type {
 export {
   trajectoryText,
   responseText,
-  trajectoryTokens,
-  lossMask,
-  samplingLogprobs,
-  trainingDatum,
-  assertTrainedEqualsSampled,
-  TokenMismatchError,
 } from './trajectory-tools.js';
 export { IncrementalDecoder } from './incremental-decoder.js';
 export { ScriptedEngine, type ScriptedEngineOptions, type LatencyModel } from './scripted-engine.js';

@@ -2,8 +2,8 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from './server.js';
 import { visibleText } from './openai-api.js';
-import { CharTokenizer } from './testing/bigram-policy.js';
-import { postJson, readEvents, startBigramServer, TEST_ALPHABET, type BigramServer } from './testing/support.js';
+import { charTokenizer } from '../model/tokenizer.js';
+import { postJson, readEvents, startBigramServer, type BigramServer } from './testing/support.js';
 
 interface Choice {
   index: number;
@@ -139,7 +139,6 @@ test('bad requests get 4xx JSON errors naming the field', async () => {
     [{ prompt: 'ab', temperature: -1 }, 400, 'temperature'],
     [{ prompt: 'ab', echo: true }, 400, 'echo'],
     [{ prompt: 'ab', stop: [''] }, 400, 'stop'],
-    [{ prompt: '\u00e9' }, 400, 'prompt'],
     [{ prompt: 'ab', model: 'gpt-9' }, 404, 'model'],
     [{ prompt: 'ab', stream_options: { include_usage: true } }, 400, 'stream_options'],
   ];
@@ -189,7 +188,7 @@ test('an API key is required on every request when configured; non-loopback host
 });
 
 test('visibleText holds back a tail that may become a stop string, and never retracts', () => {
-  const tokenizer = new CharTokenizer(TEST_ALPHABET);
+  const tokenizer = charTokenizer;
   const spec = { stopStrings: ['```output'], includeStopString: false, skipSpecialTokens: true };
   const ids = tokenizer.encode('x = 1\n```output');
   let shown = '';

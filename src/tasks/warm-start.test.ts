@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
-import type { SampleRequest, SampledSequence } from '../core/sampling.js';
 import { CharTokenizer } from '../model/tokenizer.js';
-import { generateTraces, renderPrompt, type Task } from './index.js';
-import { copyDrills, copyFocusDatum, evaluatePolicy, lastBoxedAnswer, learningRateAt, pretrain, traceToDatum } from './warm-start.js';
+import { generateTraces } from './index.js';
+import { copyDrills, copyFocusDatum, learningRateAt, pretrain, traceToDatum } from './warm-start.js';
 
 const tokenizer = new CharTokenizer();
 
@@ -41,70 +39,10 @@ test('copy drills train exactly the repeat of the string shown in the prompt', (
   }
 });
 
-test('boxed answers and the learning-rate schedule', () => {
-  assert.equal(lastBoxedAnswer('x \\boxed{1} then \\boxed{{2}3}'), '{2}3');
-  assert.equal(lastBoxedAnswer('no box'), undefined);
-  assert.equal(lastBoxedAnswer('\\boxed{12'), undefined);
+test('the learning-rate schedule: warm-up, peak, cosine decay to a tenth', () => {
   assert.ok(learningRateAt(0, 100, 1) < learningRateAt(4, 100, 1));
   assert.ok(Math.abs(learningRateAt(5, 100, 1) - 1) < 1e-9);
   assert.ok(Math.abs(learningRateAt(100, 100, 1) - 0.1) < 1e-9);
-});
-
-/** A policy that answers from a script keyed by the text it is given. */
-function scriptedPolicy(reply: (context: string) => string): PolicyBackend {
-  return {
-    name: 'scripted',
-    contextWindow: 1000,
-    async sample(request: SampleRequest): Promise<SampledSequence[]> {
-      let text = reply(tokenizer.decode(request.promptTokens));
-      let stopReason: string | null = null;
-      for (const stop of request.params.stop ?? []) {
-        const at = text.indexOf(stop);
-        if (at >= 0) {
-          text = text.slice(0, at + stop.length);
-          stopReason = stop;
-        }
-      }
-      return [{ tokens: tokenizer.encode(text), logprobs: null, finishReason: 'stop', stopReason }];
-    },
-    forward: () => Promise.reject(new Error('unused')),
-    forwardBackward: () => Promise.reject(new Error('unused')),
-    optimStep: () => Promise.reject(new Error('unused')),
-    save: () => Promise.reject(new Error('unused')),
-    load: () => Promise.reject(new Error('unused')),
-  };
-}
-
-test('the evaluator runs code through the executor, feeds the output back and grades the boxed answer', async () => {
-  const tasks: Task[] = [
-    { id: 'a', family: 'multiply', level: 1, codeHelps: true, problem: 'What is 12*34?', answer: '408' },
-    { id: 'b', family: 'add', level: 1, codeHelps: false, problem: 'What is 1+2?', answer: '3' },
-  ];
-  const policy = scriptedPolicy((context) => {
-    if (context === renderPrompt(tasks[0]!)) return '```python\nprint(12*34)\n```';
-    if (context.endsWith('```output\n408\n```\n')) return '\\boxed{408}';
-    if (context.endsWith('print(12*34)\n```')) return '\\boxed{999}'; // no tools: the model's guess after its own fence
-    return '\\boxed{3}';
-  });
-  const executed: string[] = [];
-  const executor: CodeExecutor = {
-    name: 'fake',
-    async execute(code: string): Promise<ExecutionOutcome> {
-      executed.push(code);
-      return { kind: 'ok', stdout: '408\n', stderr: '', durationMs: 1 };
-    },
-    openSession: () => Promise.reject(new Error('unused')),
-    close: async () => {},
-  };
-  const withTools = await evaluatePolicy(policy, tokenizer, tasks, { executor });
-  assert.deepEqual(executed, ['print(12*34)']);
-  assert.equal(withTools.accuracy, 1);
-  assert.equal(withTools.byFamily['multiply']!.codeRate, 1);
-  assert.equal(withTools.byFamily['add']!.codeRate, 0);
-  const withoutTools = await evaluatePolicy(policy, tokenizer, tasks, {});
-  assert.equal(withoutTools.accuracy, 0.5);
-  assert.equal(withoutTools.results[0]!.correct, false);
-  assert.ok(withoutTools.results[0]!.text.endsWith('```\\boxed{999}'));
 });
 
 test('pretrain: drills first, then traces; with copy focus the focused digits carry half of each step', async () => {

@@ -1,16 +1,13 @@
 /**
  * The supervised warm start: trains a policy on generated traces (policy tokens in the loss,
- * prompt and interpreter output masked), and a small self-contained evaluator (its own minimal
- * tool loop over any CodeExecutor) to measure held-out accuracy with and without tools. The RL
- * trainer uses the project's rollout engine instead; this evaluator exists so the warm start can be
- * measured without it.
+ * prompt and interpreter output masked). Its held-out accuracy is measured by the trainer's own
+ * instrument (`evaluateHeldOut` in src/train: the rollout engine and the grader), which `cir
+ * pretrain --eval` calls, so warm-start and RL figures are the same quantity.
  */
-import type { CodeExecutor, ExecutionOutcome } from '../core/execution.js';
 import type { AdamParams, PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { Rng } from '../core/rng.js';
-import { wilsonInterval } from '../core/stats.js';
-import { generateTraces, renderPrompt, toolOutputBlock, type Task, type Trace } from './index.js';
+import { generateTraces, type Trace } from './index.js';
 
 export function traceToDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum {
   const tokens = tokenizer.encode(trace.prompt);
@@ -147,103 +144,4 @@ export async function pretrain(policy: PolicyBackend, tokenizer: Tokenizer, opti
   }
   const seconds = (performance.now() - started) / 1000;
   return { steps: totalSteps, sequences: Math.min(traces.length, options.steps * options.batchSize), trainedTokens, finalLoss: loss, seconds, tokensPerSecond: trainedTokens / seconds };
-}
-
-export interface EvaluateOptions {
-  /** Runs each closed ```python block; absent = no tools (the model's code gets no output). */
-  executor?: CodeExecutor;
-  /** Text shown for an outcome; default: stdout, or the error's last line (the paper's feedback). */
-  feedback?: (outcome: ExecutionOutcome) => string;
-  maxToolCalls?: number;
-  temperature?: number;
-  maxTokens?: number;
-  seed?: number;
-}
-
-export interface TaskResult {
-  task: Task;
-  correct: boolean;
-  usedCode: boolean;
-  text: string;
-}
-
-export interface EvaluationSummary {
-  accuracy: number;
-  ci95: [number, number];
-  codeRate: number;
-  byFamily: Record<string, { n: number; accuracy: number; codeRate: number }>;
-  results: TaskResult[];
-}
-
-function defaultFeedback(outcome: ExecutionOutcome): string {
-  if (outcome.kind === 'ok') return outcome.stdout.trim();
-  if (outcome.kind === 'error') return outcome.lastLine;
-  if (outcome.kind === 'timeout') return 'Timeout Error';
-  return outcome.kind;
-}
-
-/** The content of the last \boxed{...} (balanced braces), or undefined. */
-export function lastBoxedAnswer(text: string): string | undefined {
-  const start = text.lastIndexOf('\\boxed{');
-  if (start < 0) return undefined;
-  let depth = 0;
-  for (let i = start + 6; i < text.length; i++) {
-    if (text[i] === '{') depth++;
-    else if (text[i] === '}' && --depth === 0) return text.slice(start + 7, i).trim();
-  }
-  return undefined;
-}
-
-async function solve(policy: PolicyBackend, tokenizer: Tokenizer, task: Task, options: EvaluateOptions, seed: number): Promise<TaskResult> {
-  let context = renderPrompt(task);
-  let response = '';
-  let calls = 0;
-  let usedCode = false;
-  const budget = options.maxToolCalls ?? 3;
-  for (;;) {
-    const remaining = (options.maxTokens ?? 300) - response.length;
-    if (remaining <= 0) break;
-    const [sequence] = await policy.sample({
-      promptTokens: tokenizer.encode(context),
-      params: { temperature: options.temperature ?? 0, topP: 1, topK: 0, maxTokens: remaining, stop: ['\n```'], seed: seed + calls },
-    });
-    const text = tokenizer.decode(sequence!.tokens, { skipSpecialTokens: true });
-    response += text;
-    context += text;
-    const open = text.lastIndexOf('```python\n');
-    if (sequence!.finishReason !== 'stop' || sequence!.stopReason !== '\n```' || open < 0) break;
-    usedCode = true;
-    if (!options.executor || calls >= budget) continue; // no tools: the model goes on after its own fence
-    calls++;
-    const code = text.slice(open + '```python\n'.length, text.length - '\n```'.length);
-    const outcome = await options.executor.execute(code, { timeoutMs: 5000 });
-    const block = toolOutputBlock((options.feedback ?? defaultFeedback)(outcome));
-    response += block;
-    context += block;
-  }
-  return { task, correct: lastBoxedAnswer(response) === task.answer, usedCode, text: response };
-}
-
-/** Held-out accuracy (greedy by default), overall with a Wilson 95% interval and by family. */
-export async function evaluatePolicy(policy: PolicyBackend, tokenizer: Tokenizer, tasks: readonly Task[], options: EvaluateOptions = {}): Promise<EvaluationSummary> {
-  const results = await Promise.all(tasks.map((task, i) => solve(policy, tokenizer, task, options, (options.seed ?? 1) * 100003 + i * 31)));
-  const byFamily: EvaluationSummary['byFamily'] = {};
-  for (const result of results) {
-    const entry = (byFamily[result.task.family] ??= { n: 0, accuracy: 0, codeRate: 0 });
-    entry.n++;
-    entry.accuracy += result.correct ? 1 : 0;
-    entry.codeRate += result.usedCode ? 1 : 0;
-  }
-  for (const entry of Object.values(byFamily)) {
-    entry.accuracy /= entry.n;
-    entry.codeRate /= entry.n;
-  }
-  const correct = results.filter((r) => r.correct).length;
-  return {
-    accuracy: correct / Math.max(1, results.length),
-    ci95: wilsonInterval(correct, results.length),
-    codeRate: results.filter((r) => r.usedCode).length / Math.max(1, results.length),
-    byFamily,
-    results,
-  };
 }

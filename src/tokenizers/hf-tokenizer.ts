@@ -2,6 +2,7 @@
  * Hugging Face tokenizers (`tokenizer.json` + `tokenizer_config.json`) behind the project's
  * `Tokenizer` contract, with chat templates rendered by `@huggingface/jinja`.
  */
+import { BYTE_LEVEL_DECODER } from '../core/byte-level.js';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -58,23 +59,6 @@ function pickTemplate(value: unknown): string | null {
   return null;
 }
 
-/** GPT-2's bytes_to_unicode, inverted: the printable character standing for each byte. */
-const BYTE_DECODER: ReadonlyMap<string, number> = (() => {
-  const bytes: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b += 1) bytes.push(b);
-  for (let b = 0xa1; b <= 0xac; b += 1) bytes.push(b);
-  for (let b = 0xae; b <= 0xff; b += 1) bytes.push(b);
-  const chars = [...bytes];
-  let extra = 0;
-  for (let b = 0; b < 256; b += 1) {
-    if (!bytes.includes(b)) {
-      bytes.push(b);
-      chars.push(256 + extra);
-      extra += 1;
-    }
-  }
-  return new Map(chars.map((c, i) => [String.fromCharCode(c), bytes[i] as number]));
-})();
 
 export class HfTokenizer implements Tokenizer {
   readonly name: string;
@@ -139,7 +123,7 @@ export class HfTokenizer implements Tokenizer {
       bytes = new Uint8Array(token.length);
       let length = 0;
       for (const char of token) {
-        const byte = BYTE_DECODER.get(char);
+        const byte = BYTE_LEVEL_DECODER.get(char);
         if (byte === undefined) return null;
         bytes[length++] = byte;
       }

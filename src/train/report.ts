@@ -3,7 +3,7 @@
  * inline SVG plots: learning curves, accuracy by task family, code-helps vs text families).
  */
 import type { AccuracyFigure } from './evaluate.js';
-import { barChart, escapeXml, lineChart } from '../plot/svg.js';
+import { barChart, escapeXml, lineChart, markdownCell } from '../plot/svg.js';
 import type { StepRecord } from './run-store.js';
 import type { RunSummary, SummaryEvaluation } from './summary.js';
 
@@ -43,7 +43,8 @@ function familyTable(summary: RunSummary): Table {
 }
 
 function markdownTable(table: Table): string {
-  return [`| ${table.header.join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`, ...table.rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  // Family names and figures come from metrics.jsonl, a file anyone could have edited: cells are escaped.
+  return [`| ${table.header.map(markdownCell).join(' | ')} |`, `|${table.header.map(() => '---').join('|')}|`, ...table.rows.map((row) => `| ${row.map(markdownCell).join(' | ')} |`)].join('\n');
 }
 
 function htmlTable(table: Table): string {

@@ -4,7 +4,8 @@
  * elapsed time) and `checkpoints/`. The state file is replaced atomically after the checkpoint it
  * names is written, so an interrupted run always resumes from a complete checkpoint.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSafely, readRegularFile, writeFileSafely } from '../core/files.js';
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { TrainConfig } from './config.js';
@@ -79,7 +80,7 @@ export class RunStore {
 
   writeConfig(config: TrainConfig): void {
     mkdirSync(this.dir, { recursive: true });
-    writeFileSync(this.path('config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSafely(this.path('config.json'), `${JSON.stringify(config, null, 2)}\n`);
   }
 
   readConfig(): TrainConfig | null {
@@ -95,19 +96,17 @@ export class RunStore {
   }
 
   writeState(state: RunState): void {
-    const target = this.path('state.json');
-    writeFileSync(`${target}.tmp`, `${JSON.stringify(state)}\n`);
-    renameSync(`${target}.tmp`, target);
+    writeFileSafely(this.path('state.json'), `${JSON.stringify(state)}\n`);
   }
 
   appendMetrics(line: MetricsLine): void {
-    appendFileSync(this.path('metrics.jsonl'), `${JSON.stringify(line)}\n`);
+    appendFileSafely(this.path('metrics.jsonl'), `${JSON.stringify(line)}\n`);
   }
 
   readMetrics(): MetricsLine[] {
     const file = this.path('metrics.jsonl');
     if (!existsSync(file)) return [];
-    return readFileSync(file, 'utf8')
+    return readRegularFile(file).toString('utf8')
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line, index) => {
@@ -122,22 +121,22 @@ export class RunStore {
   /** Keeps the lines a resumed run has already accounted for: steps ≤ `step` and their evaluations. */
   truncateMetrics(step: number, evaluations: readonly EvaluationRecord[]): void {
     const kept = this.readMetrics().filter((line) => (line.kind === 'step' ? line.step <= step : evaluations.some((e) => e.step === line.step && e.label === line.label && e.result.tools === line.result.tools)));
-    writeFileSync(this.path('metrics.jsonl'), kept.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    writeFileSafely(this.path('metrics.jsonl'), kept.map((line) => `${JSON.stringify(line)}\n`).join(''));
   }
 
   writeJson(name: string, value: unknown): void {
-    writeFileSync(this.path(name), `${JSON.stringify(value, null, 2)}\n`);
+    writeFileSafely(this.path(name), `${JSON.stringify(value, null, 2)}\n`);
   }
 
   writeText(name: string, text: string): void {
-    writeFileSync(this.path(name), text);
+    writeFileSafely(this.path(name), text);
   }
 
   private readJson<T>(name: string): T | null {
     const file = this.path(name);
     if (!existsSync(file)) return null;
     try {
-      return JSON.parse(readFileSync(file, 'utf8')) as T;
+      return JSON.parse(readRegularFile(file).toString('utf8')) as T;
     } catch (error) {
       throw new InputError('is not valid JSON', file, { cause: error });
     }

@@ -6,16 +6,21 @@ const help = `Usage: cir bench sandbox [--json] [--n N] [--concurrency C] [--pre
 
 Measures snippets per second and p50/p99 latency through the jailed fork server for a trivial
 snippet (print(1+1)), a sympy solve and a realistic mix (mostly light code, some sympy and numpy,
-a few errors, 1% timeouts at 500 ms), session blocks (one session per slot in flight), then the
-same three workloads with a fresh python3 per snippet (the baseline), and the memory of an idle session.
+a few errors, 1% timeouts at 500 ms), session blocks (one session per slot in flight), then the same
+three workloads through the bare limit (one python3 with the same packages loaded forking a child per
+snippet, no jail, same concurrency: the fork baseline, and the sandbox's ratio to it, goal 0.85) and
+with a fresh python3 per snippet (the baseline), and the memory of an idle session. The load average
+at the start and end is reported: figures from a busy machine need a quiet re-run.
 
 Options:
-  --n N              trivial snippets (sympy and session blocks N/4, mixed N/2, the baseline N/20; default 400)
+  --n N              trivial snippets (sympy and session blocks N/4, mixed N/2, the fresh-process baseline N/20;
+                     default 400)
   --concurrency C    snippets in flight (default ${DEFAULT_CONCURRENCY})
   --preload LIST     comma-separated packages the server imports once (default ${DEFAULT_PRELOAD.join(',')};
                      an empty LIST preloads nothing)
   --json             print the report as JSON:
-                     {"cases":[{"name","per_s","p50_ms","p99_ms","cpu_ms":{"sandbox","node"},...}],"baseline":[...],"idle_session_mb":N,...}
+                     {"cases":[{"name","per_s","p50_ms","p99_ms","cpu_ms":{"sandbox","node"},...}],"fork_baseline":[...],
+                      "vs_fork_baseline":{"trivial",...},"baseline":[...],"idle_session_mb":N,"machine":{"load_start",...},...}
                      cpu_ms is CPU time per snippet (the jailed server and its snippet processes; this
                      process), which other load on the machine inflates far less than the wall clock`;
 
@@ -45,9 +50,13 @@ export const benchSandboxCommand: Command = {
     process.stdout.write(`sandbox (concurrency ${report.concurrency}, server start ${report.server_start_ms} ms):\n`);
     report.cases.forEach((c) => process.stdout.write(row(c)));
     if (report.session) process.stdout.write(row(report.session));
+    process.stdout.write(`fork baseline (one python forking a child per snippet, no jail, ${report.concurrency} in flight):\n`);
+    report.fork_baseline.forEach((c) => process.stdout.write(row(c)));
+    process.stdout.write(`sandbox / fork baseline: ${Object.entries(report.vs_fork_baseline).map(([name, ratio]) => `${name} ${ratio}`).join(', ')} (goal 0.85)\n`);
     process.stdout.write('baseline (fresh python per snippet, 2 in flight):\n');
     report.baseline.forEach((c) => process.stdout.write(row(c)));
     process.stdout.write(`idle session: ${report.idle_session_mb} MB private (USS), ${report.idle_session_pss_mb} MB PSS\n`);
+    process.stdout.write(`load average: ${report.machine.load_start.join(' ')} at the start, ${report.machine.load_end.join(' ')} at the end\n`);
     return 0;
   },
 };

@@ -1,4 +1,5 @@
 /** `cir eval`: runs benchmarks under a protocol into a run directory, resumable, with live accuracy. */
+import { renderPrompt as renderTaskPrompt } from '../../tasks/index.js';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import type { CodeExecutor } from '../../core/execution.js';
@@ -10,6 +11,7 @@ import type { ChatMessage } from '../../prompts/index.js';
 import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
+import { leftOutNote } from '../../eval/summary.js';
 import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS } from '../../eval/wiring.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -182,9 +184,15 @@ export const evalCommand: Command = {
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
       wire,
+      wireExplicit: values.wire !== undefined,
       contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 16, 1e8),
     });
     const { engine, tokenizer, chatTokenizer } = opened;
+    if (opened.trainedPromptFormat === 'tasks' && settings.promptFormat === 'raw') {
+      // A model trained by cir (embedded, or exported and loaded elsewhere) knows only the generated
+      // tasks' compact prompt, which the export records: ask it in that format, not the paper's.
+      settings.promptTemplate = renderTaskPrompt({ problem: '{question}' });
+    }
     if (settings.promptFormat === 'chat' && chatTokenizer?.chatTemplate == null) {
       await opened.close();
       throw new InputError('--chat needs a tokenizer with a chat template', values.tokenizer ?? values.model ?? values.engine);
@@ -264,6 +272,8 @@ export const evalCommand: Command = {
       for (const b of summary.benchmarks) process.stdout.write(`${b.name.padEnd(16)} ${intervalText(b.accuracy)}  (${b.problems} problems × ${b.samplesPerProblem})\n`);
       process.stdout.write(`${'average'.padEnd(16)} ${percent(summary.averageAccuracy)}\nreport: ${paths.html}\n`);
       for (const caveat of summary.caveats) process.stdout.write(`caveat: ${caveat}\n`);
+      const leftOut = leftOutNote(summary.infraFailuresLeftOut);
+      if (leftOut) process.stdout.write(`note: ${leftOut}\n`);
     }
     return 0;
   },

@@ -4,8 +4,10 @@ import { InputError } from '../../core/errors.js';
 import type { ExecutionOutcome } from '../../core/execution.js';
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { untrustedTextPrinter } from '../terminal.js';
 
 const help = `Usage: cir exec [FILE] [--json] [--timeout MS] [--memory MB] [--stdin-file PATH] [--feedback] [--session] [--unsafe]
+                [--raw-output]
 
 Runs Python code (FILE, or standard input when no FILE is given) in the sandbox: a bubblewrap jail,
 a fresh uid, rlimits and a seccomp filter, with sympy, numpy and scipy preloaded.
@@ -19,6 +21,8 @@ Options:
   --feedback         print the text a model would see (CIR formatter) instead of raw output
   --session          split the code at lines '# %%' and run the cells in one session (state persists)
   --unsafe           run without isolation (only for trusted code, e.g. where bubblewrap is missing)
+  --raw-output       print the program's output as it is; by default control characters and escape
+                     sequences (which could drive the terminal) are shown as visible \\xNN escapes
 
 Exit code: 0 when the outcome is ok, 1 otherwise.`;
 
@@ -26,24 +30,24 @@ function splitCells(code: string): string[] {
   return code.split(/^# %%.*$/m).filter((cell) => cell.trim() !== '');
 }
 
-function printOutcome(outcome: ExecutionOutcome, json: boolean, feedback: boolean): void {
+function printOutcome(outcome: ExecutionOutcome, json: boolean, feedback: boolean, shown: (text: string) => string): void {
   if (json) {
     process.stdout.write(`${JSON.stringify(outcome)}\n`);
     return;
   }
   if (feedback) {
-    process.stdout.write(`${formatFeedback(outcome)}\n`);
+    process.stdout.write(`${shown(formatFeedback(outcome))}\n`);
     return;
   }
   if (outcome.kind === 'infra_error') {
     process.stderr.write(`infra_error: ${outcome.reason}\n`);
     return;
   }
-  process.stdout.write(outcome.stdout);
-  if (outcome.kind === 'error') process.stderr.write(outcome.stderr.endsWith('\n') ? outcome.stderr : `${outcome.stderr}\n`);
+  process.stdout.write(shown(outcome.stdout));
+  if (outcome.kind === 'error') process.stderr.write(shown(outcome.stderr.endsWith('\n') ? outcome.stderr : `${outcome.stderr}\n`));
   if (outcome.kind !== 'ok') {
     const detail = outcome.kind === 'error' ? outcome.lastLine : outcome.kind === 'crash' ? outcome.signal : '';
-    process.stderr.write(`[${outcome.kind}${detail ? `: ${detail}` : ''} after ${outcome.durationMs} ms]\n`);
+    process.stderr.write(`[${outcome.kind}${detail ? `: ${shown(detail)}` : ''} after ${outcome.durationMs} ms]\n`);
   }
 }
 
@@ -60,7 +64,9 @@ export const execCommand: Command = {
       feedback: { type: 'boolean' },
       session: { type: 'boolean' },
       unsafe: { type: 'boolean' },
+      'raw-output': { type: 'boolean' },
     });
+    const shown = untrustedTextPrinter(values['raw-output'] ?? false);
     if (positionals.length > 1) throw new UsageError(`expected at most one FILE, got ${positionals.length}`);
     const file = positionals[0];
     const timeoutMs = numberFlag(values.timeout, 'timeout', 5000, 1, 3_600_000);
@@ -84,14 +90,14 @@ export const execCommand: Command = {
       const options = stdin !== undefined ? { stdin } : {};
       if (!values.session) {
         const outcome = await executor.execute(code, options);
-        printOutcome(outcome, values.json ?? false, values.feedback ?? false);
+        printOutcome(outcome, values.json ?? false, values.feedback ?? false, shown);
         return outcome.kind === 'ok' ? 0 : 1;
       }
       const session = await executor.openSession();
       let allOk = true;
       for (const cell of splitCells(code)) {
         const outcome = await session.execute(cell, options);
-        printOutcome(outcome, values.json ?? false, values.feedback ?? false);
+        printOutcome(outcome, values.json ?? false, values.feedback ?? false, shown);
         allOk &&= outcome.kind === 'ok';
       }
       await session.close();

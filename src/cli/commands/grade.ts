@@ -4,7 +4,7 @@ import { InputError } from '../../core/errors.js';
 import { gradeResponse, isEquivalent, type EquivalenceOptions, type Verdict } from '../../grader/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 
-const help = `Usage: cir grade GOLD PRED [--json] [--response] [options]
+const help = `Usage: cir grade GOLD PRED [--json] [--response | --extract] [options]
        cir grade --jsonl [options] < pairs.jsonl
 
 Decides whether a predicted final answer equals the reference (LaTeX or plain text) and prints
@@ -18,8 +18,16 @@ extraction, then comparison) and writes one JSON line per input, in order:
 {"line":N,"correct":true|false,"reason":...}. A malformed line gets {"line":N,"error":...}
 and reading goes on.
 
+With --extract, GOLD and PRED (or "gold" and "pred") are both free text, as a model or a MATH-style
+solution writes them: each side's answer is extracted (the last \\boxed{}, then an "answer is" /
+"Answer:" statement, then the last math span, then the whole text if it is a bare answer, then the
+last number, with thousands separators, decimal commas, currency and units read) and the two are
+compared; the verdict's "extracted_by" names the step that found the predicted answer. Without
+--extract, "pred" is a final answer and "response" a response read in the usual way.
+
 Options:
   --response             PRED is a whole model response: extract its final answer first
+  --extract              both sides are free text: extract an answer from each, then compare
   --lenient              with --response: also accept the last number on the last line
   --multiple-choice      with --response: the gold is a letter (A-J)
   --tolerance R          relative tolerance for answers with decimals (default 1e-7)
@@ -32,9 +40,22 @@ interface Flags {
   equivalence: EquivalenceOptions;
   lenient: boolean;
   multipleChoice: boolean;
+  extract: boolean;
 }
 
-function judge(gold: string | string[], text: string, asResponse: boolean, flags: Flags): Verdict & { extracted?: string | null; via?: string } {
+type Judgement = Verdict & { extracted?: string | null; gold_extracted?: (string | null)[]; via?: string };
+
+function judge(gold: string | string[], text: string, asResponse: boolean, flags: Flags): Judgement {
+  if (flags.extract) {
+    const result = gradeResponse(gold, text, {
+      ...flags.equivalence,
+      lenient: flags.lenient,
+      multipleChoice: flags.multipleChoice,
+      extraction: 'free-text',
+      goldAsText: true,
+    });
+    return { ...result.verdict, correct: result.correct, extracted: result.extraction.answer, gold_extracted: (result.goldExtractions ?? []).map((read) => read.answer), via: result.via };
+  }
   if (!asResponse) {
     const golds = typeof gold === 'string' ? [gold] : gold;
     let first: Verdict | undefined;
@@ -97,6 +118,7 @@ export const gradeCommand: Command = {
       response: { type: 'boolean' },
       lenient: { type: 'boolean' },
       'multiple-choice': { type: 'boolean' },
+      extract: { type: 'boolean' },
       tolerance: { type: 'string' },
       'time-budget-ms': { type: 'string' },
     });
@@ -107,7 +129,9 @@ export const gradeCommand: Command = {
       },
       lenient: Boolean(values.lenient),
       multipleChoice: Boolean(values['multiple-choice']),
+      extract: Boolean(values.extract),
     };
+    if (flags.extract && values.response) throw new UsageError('--extract already reads PRED as free text; drop --response');
     if (values.jsonl) {
       if (positionals.length > 0) throw new UsageError('--jsonl reads pairs from stdin; give no GOLD PRED arguments');
       return runJsonl(flags);
@@ -117,7 +141,10 @@ export const gradeCommand: Command = {
     if (gold.trim() === '') throw new InputError('the reference answer is empty', 'GOLD');
     const verdict = judge(gold, pred, Boolean(values.response), flags);
     if (values.json) process.stdout.write(`${JSON.stringify(verdict)}\n`);
-    else process.stdout.write(`${verdict.correct ? 'correct' : 'incorrect'} (${verdict.reason}${verdict.detail ? `: ${verdict.detail}` : ''})\n`);
+    else {
+      const read = verdict.extracted_by !== undefined ? `; read ${JSON.stringify(verdict.extracted ?? '')} by ${verdict.extracted_by}` : '';
+      process.stdout.write(`${verdict.correct ? 'correct' : 'incorrect'} (${verdict.reason}${verdict.detail ? `: ${verdict.detail}` : ''}${read})\n`);
+    }
     return verdict.correct ? 0 : 1;
   },
 };

@@ -1,8 +1,8 @@
 /** `cir pretrain`: the supervised warm start of the embedded policy on generated traces. */
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
 import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy, type EmbeddedPolicy } from '../../model/index.js';
-import { generateTasks } from '../../tasks/index.js';
-import { evaluatePolicy, pretrain, type EvaluationSummary } from '../../tasks/warm-start.js';
+import { pretrain } from '../../tasks/warm-start.js';
+import { defaultTrainConfig, evaluateHeldOut, heldOutTasks, type EvalResult, type EvalSettings } from '../../train/index.js';
 import { numberFlag, parseCommandLine, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
@@ -24,19 +24,17 @@ Options:
   --lr X        peak learning rate, warm-up then cosine decay (default 3e-3)
   --seed N      data and initialisation seed (default 1)
   --threads N   matmul threads, 1 or 2 (default 2)
-  --eval N      afterwards, greedy accuracy on N held-out tasks with and without the Python tool
-                (the sandbox from src/interpreter; default 0 = skip)
-  --eval-temperature T   sampling temperature of that evaluation (default 1, as RL samples; 0 = greedy)
+  --eval N      afterwards, held-out accuracy on N test-split tasks with and without the Python tool,
+                measured exactly as \`cir train\` measures it (its task draw, the rollout engine with
+                tool budget 5 and 240 response tokens, the grader; the sandbox from src/interpreter;
+                default 0 = skip)
+  --eval-temperature T   sampling temperature of that evaluation (default 0 = greedy, as \`cir train\`)
   --eval-only   skip training: evaluate the checkpoint at --out
   --save-every N   also write the checkpoint every N steps (default 0 = only at the end)
   --init DIR    continue from this checkpoint instead of a random initialisation
   --json        print the result as JSON: {"out","steps","seconds","tokens_per_s","final_loss",
-                "eval":{"with_tools":{...},"without_tools":{...}}}`;
-
-function summary(evaluation: EvaluationSummary) {
-  const { results: _results, ...rest } = evaluation;
-  return rest;
-}
+                "eval":{"tasks","temperature","seconds","with_tools":{...},"without_tools":{...}}}, each
+                evaluation as in \`cir train\`'s metrics (accuracy, ci95, n, byFamily, codeHelps, text, ...)`;
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
@@ -72,7 +70,8 @@ export const pretrainCommand: Command = {
     const seed = numberFlag(values.seed, 'seed', 1, 0, 2 ** 31);
     const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
     const evalCount = numberFlag(values.eval, 'eval', 0, 0, 100_000);
-    const temperature = numberFlag(values['eval-temperature'], 'eval-temperature', 1, 0, 10);
+    const trainDefaults = defaultTrainConfig();
+    const temperature = numberFlag(values['eval-temperature'], 'eval-temperature', trainDefaults.eval.temperature, 0, 10);
     const evalOnly = Boolean(values['eval-only']);
     const saveEvery = numberFlag(values['save-every'], 'save-every', 0, 0, 1_000_000);
     const init = evalOnly ? out : values.init;
@@ -116,14 +115,25 @@ export const pretrainCommand: Command = {
         Object.assign(report, { copy_steps: copySteps, steps, sequences: result.sequences, seconds, tokens_per_s: Math.round(result.tokensPerSecond), final_loss: result.finalLoss });
       }
       if (evalCount > 0) {
-        const tasks = generateTasks({ split: 'test', count: evalCount, seed: 1 });
+        // The trainer's held-out evaluation, unchanged but for the task count and temperature.
+        const settings: EvalSettings = { ...trainDefaults.eval, tasks: evalCount, temperature };
+        const tasks = heldOutTasks({ eval: settings, evalFamilies: null });
         const executor = await createSandboxExecutor();
         try {
           const started = performance.now();
-          const withTools = await evaluatePolicy(policy, policy.tokenizer, tasks, { executor, feedback: (outcome) => formatFeedback(outcome), temperature });
-          const withoutTools = await evaluatePolicy(policy, policy.tokenizer, tasks, { temperature });
+          const deps = { engine: policy, tokenizer: policy.tokenizer, executor, formatFeedback: (outcome: Parameters<typeof formatFeedback>[0]) => formatFeedback(outcome) };
+          const evaluate = (tools: boolean): Promise<EvalResult> =>
+            evaluateHeldOut(deps, tasks, {
+              settings,
+              tools,
+              maxResponseTokens: trainDefaults.rl.rollout.maxResponseTokens,
+              maxPromptTokens: trainDefaults.rl.rollout.maxPromptTokens,
+              executionTimeoutMs: trainDefaults.executionTimeoutMs,
+            });
+          const withTools = await evaluate(true);
+          const withoutTools = await evaluate(false);
           const seconds = Math.round((performance.now() - started) / 1000);
-          report['eval'] = { tasks: evalCount, temperature, seconds, with_tools: summary(withTools), without_tools: summary(withoutTools) };
+          report['eval'] = { tasks: tasks.length, temperature, seconds, with_tools: withTools, without_tools: withoutTools };
         } finally {
           await executor.close();
         }

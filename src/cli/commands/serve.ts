@@ -79,12 +79,12 @@ export const serveCommand: Command = {
     if (!values['random-init'] && !existsSync(checkpoint)) {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
+    const openBackend = () => openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
     const maxModels = numberFlag(values['max-models'], 'max-models', 2, 1, 16);
-    const open = () => openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
-    const opened = await open();
+    const opened = await openBackend();
     const { backend, tokenizer } = opened;
-    // Each further Tinker model (a KL reference, another run) trains a copy of its own; the server closes them.
-    const makeBackend = async () => (await open()).backend;
+    // Further models of the Tinker API (up to --max-models) are fresh copies of the same weights.
+    const makeBackend = async () => (await openBackend()).backend;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;
     if (values['max-n'] !== undefined) limits['maxN'] = limits['maxSamples'] = numberFlag(values['max-n'], 'max-n', 64, 1, 4096);

@@ -5,6 +5,8 @@ import { ENGINE_GRAMMAR, openExecutor, openSamplingEngine, parseEngineSpec, pars
 import { renderPrompt } from '../../tasks/index.js';
 import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { ProgressBar } from '../progress.js';
+import { untrustedTextPrinter } from '../terminal.js';
 
 const help = `Usage: cir solve "PROBLEM" --engine ENGINE [--model NAME] [--tokenizer DIR|HUB_ID] [options]
        cir solve "PROBLEM" --engine embedded[:CHECKPOINT]
@@ -38,6 +40,8 @@ Options:
   --thinking              Qwen3: enable_thinking=true (default false, as the paper's Qwen3 runs)
   --checkpoint DIR        same as --engine embedded:DIR
   --json                  print the full trajectory record (segments with token ids) as JSON
+  --raw-output            print model and program text as it is; by default control characters and
+                          escape sequences (which could drive the terminal) are shown as \\xNN escapes
 `;
 
 const color = (code: number, text: string) => (process.stdout.isTTY ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -67,7 +71,9 @@ export const solveCommand: Command = {
       checkpoint: { type: 'string' },
       sandbox: { type: 'string' },
       json: { type: 'boolean' },
+      'raw-output': { type: 'boolean' },
     });
+    const shown = untrustedTextPrinter(values['raw-output'] ?? false);
     if (positionals.length !== 1 || !positionals[0]?.trim()) throw new UsageError('give exactly one PROBLEM (quote it)');
     const problem = positionals[0];
     if (values.checkpoint !== undefined && values.engine !== undefined && values.engine !== 'embedded') throw new UsageError('--checkpoint DIR goes with --engine embedded (or write --engine embedded:DIR)');
@@ -81,10 +87,13 @@ export const solveCommand: Command = {
     const mode = values.mode ?? 'tokens';
     if (mode !== 'tokens' && mode !== 'text') throw new UsageError('--mode must be tokens or text');
 
+    const loading = new ProgressBar({ label: 'loading model', total: 100, silent: Boolean(values.json) });
     const opened = await openSamplingEngine(engineSpec, {
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
       wire: mode,
+      wireExplicit: values.mode !== undefined,
+      onLoadProgress: (fraction) => (fraction < 1 ? loading.update(Math.round(fraction * 100)) : loading.finish()),
     });
     const { engine, tokenizer, chatTokenizer } = opened;
     let promptTokens: number[];
@@ -94,6 +103,11 @@ export const solveCommand: Command = {
       promptTokens = tokenizer.encode(renderPrompt({ problem }));
     } else {
       promptTokens = values.raw || chatTokenizer?.chatTemplate == null ? tokenizer.encode(text) : chatTokenizer.encodeChat([{ role: 'user', content: text }], { enableThinking: Boolean(values.thinking) });
+    }
+
+    if (promptTokens.length >= engine.contextWindow) {
+      await opened.close();
+      throw new InputError(`the prompt is ${promptTokens.length} tokens; the model's context window is ${engine.contextWindow} tokens, which leaves no room for an answer`, 'PROBLEM');
     }
 
     let executor;
@@ -106,11 +120,11 @@ export const solveCommand: Command = {
     const json = Boolean(values.json);
     const print = (event: RolloutEvent) => {
       if (json) return;
-      if (event.type === 'text') process.stdout.write(event.text);
+      if (event.type === 'text') process.stdout.write(shown(event.text));
       else if (event.type === 'tool' || event.type === 'notice') {
         const body = event.type === 'tool' ? event.feedback : event.text.trim();
         const label = event.type === 'tool' ? `output of block ${event.callIndex + 1} (${event.outcome.kind}, ${Math.round('durationMs' in event.outcome ? event.outcome.durationMs : 0)} ms)` : 'budget notice';
-        process.stdout.write(`\n${color(36, `┌─ ${label}`)}\n${body.split('\n').map((line) => `${color(36, '│')} ${line}`).join('\n')}\n${color(36, '└─')}\n`);
+        process.stdout.write(`\n${color(36, `┌─ ${label}`)}\n${shown(body).split('\n').map((line) => `${color(36, '│')} ${line}`).join('\n')}\n${color(36, '└─')}\n`);
       } else if (event.type === 'retry') process.stderr.write(color(33, `[interpreter retry ${event.attempt}: ${event.reason}]\n`));
     };
     try {
@@ -145,7 +159,7 @@ export const solveCommand: Command = {
         const policyTokens = trajectory.segments.filter((s) => s.origin === 'policy').reduce((n, s) => n + s.tokens.length, 0);
         process.stdout.write('\n');
         process.stderr.write(
-          color(2, `[${trajectory.status}${trajectory.error ? `: ${trajectory.error}` : ''} · ${trajectory.toolCalls.length} tool call(s) · ${policyTokens} model tokens · ${(trajectory.wallMs / 1000).toFixed(1)} s${trajectory.tokenExact ? '' : ' · text mode (not token-exact)'}]`) + '\n',
+          color(2, `[${trajectory.status}${trajectory.error ? `: ${shown(trajectory.error)}` : ''} · ${trajectory.toolCalls.length} tool call(s) · ${policyTokens} model tokens · ${(trajectory.wallMs / 1000).toFixed(1)} s${trajectory.tokenExact ? '' : ' · text mode (not token-exact)'}]`) + '\n',
         );
       }
       return trajectory.status === 'error' ? 1 : 0;

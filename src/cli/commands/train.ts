@@ -5,8 +5,8 @@ import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
 import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
-import { ADVANTAGE_ESTIMATOR_NAMES, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, POLICY_LOSS_NAMES, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
-import { defaultTrainConfig, runTraining, type TrainConfig, type TrainEvent, type TrainResult } from '../../train/index.js';
+import { advantageEstimatorNames, fixedBudgetSchedule, KL_ESTIMATORS, LOSS_AGGREGATION_MODES, paperBudgetSchedule, policyLossNames, type KlEstimator, type LossAggregationMode } from '../../rl/index.js';
+import { defaultTrainConfig, runTraining, type TrainConfig, type TrainerDeps, type TrainEvent, type TrainResult } from '../../train/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
@@ -72,8 +72,8 @@ export const TRAIN_FLAGS_HELP = `Run:
 Algorithm (defaults = the paper's recipe):
   --budget progressive|fixed   tool budget: 2 → 3 → 4 at 1/3 and 2/3 of the run (default), or fixed
   --fixed-budget K        fixed budget K (implies --budget fixed; default K 4)
-  --advantage NAME        ${ADVANTAGE_ESTIMATOR_NAMES.join(' | ')} (default reinforce_plus_plus_baseline)
-  --loss NAME             ${POLICY_LOSS_NAMES.join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
+  --advantage NAME        ${advantageEstimatorNames().join(' | ')} (default reinforce_plus_plus_baseline)
+  --loss NAME             ${policyLossNames().join(' | ')} (default ppo_clip: clip 0.2/0.28, dual clip 3)
   --aggregation MODE      ${LOSS_AGGREGATION_MODES.join(' | ')} (default token-mean)
   --kl-coef X, --kl k1|k2|k3   KL penalty to the starting policy (default 0)
   --entropy-coef X        entropy bonus (default 0)
@@ -93,8 +93,8 @@ Policy and tools:
                           fresh AdamW moments (default: the committed warm start), or a Tinker server
                           (API key from TINKER_API_KEY; needs --base-model and --tokenizer)
   --base-model NAME, --tokenizer DIR|ID   Tinker: the base model and its Hugging Face tokenizer
-  --lora-rank N           Tinker: LoRA rank (default 32)
-  --context-window N      Tinker: prompt + completion limit (default: the server's; required for SkyRL,
+  --lora-rank N           Tinker LoRA rank (default 32)
+  --context-window N      Tinker prompt + completion limit (default: the server's; required for SkyRL,
                           which reports none)
   --init DIR              same as --engine embedded:DIR
   --backend tinker --base-url URL         same as --engine tinker:URL (older spelling)
@@ -151,8 +151,8 @@ export function configFromFlags(values: Values): TrainConfig {
   rl.rollout.maxResponseTokens = integer(values['max-response-tokens'], 'max-response-tokens', rl.rollout.maxResponseTokens, 1);
   const budgetKind = values['fixed-budget'] !== undefined ? 'fixed' : oneOf(values.budget, 'budget', ['progressive', 'fixed'] as const, 'progressive');
   rl.budget = budgetKind === 'fixed' ? fixedBudgetSchedule(integer(values['fixed-budget'], 'fixed-budget', 4, 0, 100)) : paperBudgetSchedule(steps);
-  rl.advantageEstimator = oneOf(values.advantage, 'advantage', ADVANTAGE_ESTIMATOR_NAMES, 'reinforce_plus_plus_baseline');
-  rl.loss.policyLoss = oneOf(values.loss, 'loss', POLICY_LOSS_NAMES, 'ppo_clip');
+  rl.advantageEstimator = oneOf(values.advantage, 'advantage', advantageEstimatorNames(), 'reinforce_plus_plus_baseline');
+  rl.loss.policyLoss = oneOf(values.loss, 'loss', policyLossNames(), 'ppo_clip');
   rl.loss.aggregation = oneOf<LossAggregationMode>(values.aggregation, 'aggregation', LOSS_AGGREGATION_MODES, rl.loss.aggregation);
   rl.loss.klCoef = numberFlag(values['kl-coef'], 'kl-coef', rl.loss.klCoef, 0, 100);
   rl.loss.klEstimator = oneOf<KlEstimator>(values.kl, 'kl', KL_ESTIMATORS, rl.loss.klEstimator);
@@ -177,6 +177,17 @@ export interface TrainingResources {
   tokenizer: Tokenizer;
   executor?: CodeExecutor;
   close(): Promise<void>;
+}
+
+/** What the trainer needs from the opened resources: the policy, its reference for KL, the sandbox. */
+export function trainerDeps(resources: TrainingResources): TrainerDeps {
+  return {
+    backend: resources.backend,
+    tokenizer: resources.tokenizer,
+    ...(resources.executor ? { executor: resources.executor } : {}),
+    ...(resources.reference ? { reference: resources.reference } : {}),
+    formatFeedback: (outcome) => formatFeedback(outcome),
+  };
 }
 
 /** The policy `--engine` names, with the older `--init` and `--backend tinker --base-url` spellings. */
@@ -212,7 +223,7 @@ export async function openResources(values: Values, config: TrainConfig, out: st
     // lr. (`--resume` then loads the run's own checkpoint, moments included.)
     const policy = await openPolicyBackend(spec, { ...common, threads, checkpointDir: join(resolve(out), 'checkpoints'), freshOptimizer: true });
     opened.push(policy);
-    // The KL reference is a second, frozen model: a Tinker server that holds one model at a time says so clearly.
+    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
     const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1, role: 'reference' }) : undefined;
     if (reference) opened.push(reference);
     const executor = config.tools ? await openExecutor(sandbox, { concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
@@ -304,13 +315,7 @@ export const trainCommand: Command = {
     try {
       const result = await runTraining(
         config,
-        {
-          backend: resources.backend,
-          tokenizer: resources.tokenizer,
-          ...(resources.executor ? { executor: resources.executor } : {}),
-          ...(resources.reference ? { reference: resources.reference } : {}),
-          formatFeedback: (outcome) => formatFeedback(outcome),
-        },
+        trainerDeps(resources),
         { out, resume: Boolean(values.resume), ...(stopAfter !== undefined ? { stopAfter } : {}), onEvent: progressReporter(config.rl.totalSteps, silent, config.tools) },
       );
       if (values.json) process.stdout.write(`${JSON.stringify(result.summary ?? { stopped: true, completedSteps: result.completedSteps })}\n`);

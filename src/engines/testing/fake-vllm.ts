@@ -1,9 +1,21 @@
 /**
- * A local HTTP server that speaks `/v1/completions` as vLLM does (protocols.md §2.2–2.4): id or text
+ * A local HTTP server that speaks `/v1/completions` as vLLM does (vllm-project/vllm
+ * vllm/entrypoints/openai/protocol.py and serving_completion.py): id or text
  * prompts, `return_token_ids`, `logprobs`, stop strings / stop ids / EOS with vLLM's finish and stop
  * reasons, SSE streaming ending in `[DONE]`. Its "model" is a script, and faults can be injected per
  * request: HTTP errors, hangs, dropped connections, truncated or stalled streams, error events.
  * Test support for the engine and rollout integration tests; never used in production paths.
+ *
+ * Response shapes by flavour, from the servers' own sources:
+ * - vllm: vllm-project/vllm vllm/entrypoints/openai/completion/protocol.py @ d5dba2d7b0ab9b98096560c69db7126b54b14d79
+ *   (`CompletionResponseChoice` / `CompletionResponseStreamChoice`: text, logprobs{tokens, token_logprobs},
+ *   finish_reason, stop_reason, token_ids; `return_tokens_as_token_ids` names log-prob tokens "token_id:N";
+ *   `include_stop_str_in_output` keeps the stop string).
+ * - sglang: sgl-project/sglang python/sglang/srt/entrypoints/openai/protocol.py @ 004c82e07d876f6e4a0ad6e15325706b0f478f1a
+ *   (the stop cause is `matched_stop`, there is no `stop_reason`; `no_stop_trim` keeps the stop string and
+ *   `include_stop_str_in_output` is not a field; `token_ids` only under `return_token_ids`).
+ * - llamacpp-oai: ggml-org/llama.cpp tools/server/server-task.cpp @ 00efb3e184262872916bf136b3df63c1822a19bd
+ *   (`to_json_oaicompat`: text, index, logprobs, finish_reason and nothing else: no ids, whatever is asked).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +51,8 @@ export interface FakeVllmOptions {
   chunkDelayMs?: number;
   /** False: a server without id support (rejects id prompts, ignores return_token_ids), like Ollama. */
   tokenIds?: boolean;
+  /** Whose response shape to speak (default vllm). */
+  flavour?: 'vllm' | 'sglang' | 'llamacpp-oai';
 }
 
 export interface FakeVllmServer {
@@ -74,7 +88,7 @@ function plan(options: FakeVllmOptions, request: FakeRequest): PlannedChoice {
   const maxTokens = typeof body['max_tokens'] === 'number' ? body['max_tokens'] : 16;
   const stops = Array.isArray(body['stop']) ? (body['stop'] as string[]) : typeof body['stop'] === 'string' ? [body['stop']] : [];
   const stopIds = Array.isArray(body['stop_token_ids']) ? (body['stop_token_ids'] as number[]) : [];
-  const includeStop = body['include_stop_str_in_output'] === true;
+  const includeStop = (options.flavour === 'sglang' ? body['no_stop_trim'] : body['include_stop_str_in_output']) === true;
   const tokens: number[] = [];
   for (const id of planned) {
     if (tokens.length >= maxTokens) return { tokens, text: tokenizer.decode(tokens, { skipSpecialTokens: true }), finishReason: 'length', stopReason: null };
@@ -91,8 +105,8 @@ function plan(options: FakeVllmOptions, request: FakeRequest): PlannedChoice {
 }
 
 function logprobsField(options: FakeVllmOptions, body: Record<string, unknown>, tokens: number[]) {
-  if (body['logprobs'] === null || body['logprobs'] === undefined) return null;
-  const asIds = body['return_tokens_as_token_ids'] === true;
+  if (body['logprobs'] === null || body['logprobs'] === undefined || options.flavour === 'llamacpp-oai') return null;
+  const asIds = body['return_tokens_as_token_ids'] === true && (options.flavour ?? 'vllm') === 'vllm';
   return {
     tokens: tokens.map((id) => (asIds ? `token_id:${id}` : options.tokenizer.decode([id]))),
     token_logprobs: tokens.map(fakeLogprob),
@@ -155,7 +169,11 @@ export async function startFakeVllm(options: FakeVllmOptions): Promise<FakeVllmS
     const n = typeof body['n'] === 'number' ? body['n'] : 1;
     const choice = plan(options, record);
     record.plannedTokens = choice.tokens.length;
-    const returnIds = withIds && body['return_token_ids'] === true;
+    const returnIds = withIds && body['return_token_ids'] === true && options.flavour !== 'llamacpp-oai';
+    const stopField = (reason: string | number | null) => {
+      if (options.flavour === 'llamacpp-oai') return {};
+      return options.flavour === 'sglang' ? { matched_stop: reason } : { stop_reason: reason };
+    };
 
     if (body['stream'] !== true) {
       const choices = Array.from({ length: n }, (_, index) => ({
@@ -163,9 +181,8 @@ export async function startFakeVllm(options: FakeVllmOptions): Promise<FakeVllmS
         text: choice.text,
         logprobs: logprobsField(options, body, choice.tokens),
         finish_reason: choice.finishReason,
-        stop_reason: choice.stopReason,
-        token_ids: returnIds ? choice.tokens : null,
-        prompt_token_ids: returnIds ? promptTokens : null,
+        ...stopField(choice.stopReason),
+        ...(returnIds ? { token_ids: choice.tokens, prompt_token_ids: promptTokens } : {}),
       }));
       const payload = JSON.stringify({ id: `cmpl-${record.index}`, object: 'text_completion', model: body['model'], choices });
       if (fault?.kind === 'drop') {
@@ -206,8 +223,8 @@ export async function startFakeVllm(options: FakeVllmOptions): Promise<FakeVllmS
             text: delta,
             logprobs: logprobsField(options, body, piece),
             finish_reason: last ? choice.finishReason : null,
-            stop_reason: last ? choice.stopReason : null,
-            token_ids: returnIds ? piece : null,
+            ...stopField(last ? choice.stopReason : null),
+            ...(returnIds ? { token_ids: piece } : {}),
           },
         ],
       };

@@ -2,8 +2,9 @@
  * A tiny but honest PolicyBackend: a character bigram model (one V×V logit table) with real
  * sampling (temperature, top-k, top-p, seed, stop strings and ids), real gradients through the
  * softmax, AdamW and JSON checkpoints. The servers are written against the PolicyBackend
- * contract; this backend lets their tests and the serve benchmark exercise every path (sampling,
- * training, save/load) in milliseconds, with or without the embedded transformer.
+ * contract; this backend lets their tests exercise every path (sampling, training, save/load) in
+ * milliseconds, without the embedded transformer. (`cir bench serve` measures the real backend the
+ * command line opens, the embedded model by default; it cannot use this test double.)
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -13,32 +14,6 @@ import type { AdamParams, BuiltinLoss, ForwardBackwardResult, PolicyBackend, Tar
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingParams, StreamRequest } from '../../core/sampling.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { builtinLossFunction } from '../../core/builtin-losses.js';
-
-/** Characters as tokens; id 0 is `<eos>` (special). */
-export class CharTokenizer implements Tokenizer {
-  readonly name = 'char';
-  readonly eosTokenId = 0;
-  readonly vocabSize: number;
-  private readonly ids = new Map<string, number>();
-
-  constructor(readonly alphabet: string) {
-    [...alphabet].forEach((char, index) => this.ids.set(char, index + 1));
-    this.vocabSize = this.ids.size + 1;
-  }
-
-  encode(text: string): number[] {
-    return [...text].map((char) => {
-      const id = this.ids.get(char);
-      if (id === undefined) throw new InputError(`character ${JSON.stringify(char)} is not in the alphabet`, 'text');
-      return id;
-    });
-  }
-
-  decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string {
-    const chars = [...this.alphabet];
-    return ids.map((id) => (id === 0 ? (options?.skipSpecialTokens ? '' : '<eos>') : (chars[id - 1] ?? '\uFFFD'))).join('');
-  }
-}
 
 /** The sampling distribution over the vocabulary after temperature, top-k and top-p (probabilities, 0 where cut). */
 export function samplingDistribution(logits_V: ArrayLike<number>, params: Pick<SamplingParams, 'temperature' | 'topK' | 'topP'>): Float64Array {

@@ -1,11 +1,10 @@
-/** Shared set-up for the serve tests and the serve benchmark: a bigram backend behind a real server. */
+/** Shared set-up for the serve tests: a bigram backend (test double) behind a real server. */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BigramPolicy, CharTokenizer } from './bigram-policy.js';
+import { charTokenizer, type CharTokenizer } from '../../model/tokenizer.js';
+import { BigramPolicy } from './bigram-policy.js';
 import { startServer, type RunningServer, type ServeOptions } from '../server.js';
-
-export const TEST_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789 .,:;=+-*/()[]{}`\n\'"_#<>!?';
 
 export interface BigramServer {
   server: RunningServer;
@@ -15,7 +14,8 @@ export interface BigramServer {
 }
 
 export async function startBigramServer(overrides: Partial<ServeOptions> = {}): Promise<BigramServer> {
-  const tokenizer = new CharTokenizer(TEST_ALPHABET);
+  // The embedded model's tokenizer (one id per ASCII character): the servers see the ids they serve in production.
+  const tokenizer = charTokenizer;
   const checkpointDir = await mkdtemp(join(tmpdir(), 'cir-serve-'));
   const makeBackend = () => new BigramPolicy(tokenizer, { contextWindow: 256, seed: 7, checkpointDir });
   const backend = makeBackend();
