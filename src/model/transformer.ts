@@ -77,6 +77,8 @@ export class Transformer {
   readonly rope: { cos: Float32Array; sin: Float32Array };
   private activations: Activations | undefined;
   private lastForward: { B: number; T: number } | undefined;
+  /** Ids below this are the tokenizer's; the rest pad the vocabulary to a multiple of 8 and get no probability. */
+  activeVocab: number;
 
   constructor(
     readonly config: ModelConfig,
@@ -84,6 +86,7 @@ export class Transformer {
     arena?: Arena,
   ) {
     validateConfig(config);
+    this.activeVocab = config.vocabSize;
     this.layout = parameterLayout(config);
     this.arena = arena ?? new Arena();
     this.params = this.arena.alloc(this.layout.totalSize);
@@ -253,6 +256,8 @@ export class Transformer {
     rmsnormForward(acts.lnf, acts.rstdf, x, tensorView(p, this.layout.finalNorm), N, C, c.rmsNormEps);
     const probs = acts.probs.subarray(0, N * V);
     mm.forward(probs, acts.lnf.subarray(0, N * C), tensorView(p, this.layout.lmHead), N, C, V);
+    // Ids past the tokenizer's vocabulary (padding to a multiple of 8) are never sampled: out of the softmax.
+    if (this.activeVocab < V) for (let n = 0; n < N; n++) probs.fill(-Infinity, n * V + this.activeVocab, n * V + V);
     logprobForward(acts.logprobs, probs, acts.targets, N, V);
     this.lastForward = { B, T };
     return acts.logprobs.subarray(0, N);

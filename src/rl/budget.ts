@@ -66,3 +66,21 @@ export function budgetAt(step: number, schedule: BudgetSchedule): number {
   for (const stage of schedule.stages) if (stage.fromStep <= step) budget = stage.budget;
   return budget;
 }
+
+/**
+ * The budgets switching at absolute steps: `switchSteps[i]` completed steps start `budgets[i + 1]`.
+ * The paper (Figure 3) switches 2 → 3 → 4 after steps 100 and 200, whatever the run's length.
+ */
+export function switchingBudgetSchedule(budgets: readonly number[], switchSteps: readonly number[]): BudgetSchedule {
+  if (budgets.length !== switchSteps.length + 1) {
+    throw new InputError(`${budgets.length} budgets need ${budgets.length - 1} switch steps, got ${switchSteps.length}`, 'budget.switchSteps');
+  }
+  switchSteps.forEach((step, index) => {
+    if (!Number.isInteger(step) || step < 1 || (index > 0 && step <= switchSteps[index - 1]!)) {
+      throw new InputError(`switch steps must be increasing integers ≥ 1, got ${switchSteps.join(', ')}`, 'budget.switchSteps');
+    }
+  });
+  const schedule: BudgetSchedule = { kind: 'progressive', stages: budgets.map((budget, index) => ({ fromStep: index === 0 ? 0 : switchSteps[index - 1]!, budget })) };
+  validateBudgetSchedule(schedule);
+  return schedule;
+}
