@@ -85,15 +85,17 @@ export function loadCheckpoint(path: string): CheckpointContents {
   const { tensors, metadata } = decodeSafetensors(readFileSync(modelFile), modelFile);
   checkFormat(metadata, modelFile);
   const layout = parameterLayout(config);
-  const params = new Float32Array(layout.totalSize);
+  // Every tensor config.json implies is checked against the file before the parameters are
+  // allocated: a config claiming a huge model cannot make us allocate more than the file holds.
   for (const spec of layout.tensors) {
     const tensor = tensors.get(spec.name);
     if (!tensor) throw new InputError(`tensor ${spec.name} is missing; ${REGENERATE_HINT}`, modelFile);
     if (tensor.shape.join('x') !== spec.shape.join('x')) {
       throw new InputError(`tensor ${spec.name} has shape [${tensor.shape.join(', ')}], config.json implies [${spec.shape.join(', ')}]`, modelFile);
     }
-    params.set(tensor.data, spec.offset);
   }
+  const params = new Float32Array(layout.totalSize);
+  for (const spec of layout.tensors) params.set((tensors.get(spec.name) as NamedTensor).data, spec.offset);
   const info = { ...((json['cir'] ?? {}) as Record<string, unknown>) };
   const contents: CheckpointContents = { config, params, info };
   const optimizerFile = join(dir, 'optimizer.safetensors');
