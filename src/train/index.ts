@@ -31,3 +31,4 @@ export { ABLATIONS, ablationRow, ablationTable, finalBudget, findAblation, type 
 export { planRun, type RunPlan } from './plan.js';
 export { validate, type ValidationFigure, type ValidationRecord } from './validation.js';
 export { buildDatasetSummary, renderDatasetMarkdown, type DatasetRunSummary } from './summary.js';
+export { tensorboardTracker, type TrainTracker } from './tracking.js';
