@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CodeExecutor } from '../../core/execution.js';
 import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
-import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
+import { formatEngineSpec, openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
 import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
 import {
   advantageEstimatorNames,
@@ -325,6 +325,7 @@ export function configFromFlags(values: Values): TrainConfig {
   for (const [flag, value] of Object.entries(values)) if (!NOT_CONFIG.has(flag) && value !== undefined) overrides[flag] = value as string | boolean;
   config.recipe = { name: recipeName as RecipeName, overrides };
   validateTrainConfig(config);
+  config.policy = formatEngineSpec(trainEngineSpec(values));
   return config;
 }
 
