@@ -12,10 +12,11 @@ import type { PolicyBackend } from '../core/policy.js';
 import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { LlamaCppServerEngine } from '../engines/llamacpp-server.js';
+import { OllamaEngine } from '../engines/ollama.js';
 import { OpenAICompatibleEngine } from '../engines/openai-compatible.js';
 import { createTinkerPolicy } from '../engines/tinker-policy.js';
 import { createSandboxExecutor, SandboxFusionExecutor } from '../interpreter/index.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../model/index.js';
+import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../model/index.js';
 import { HfTokenizer, loadHfTokenizer, loadHfTokenizerFromHub } from '../tokenizers/index.js';
 import { openLlamaCppEngine } from './llamacpp-in-process.js';
 import { formatEngineSpec, type EngineSpec, type SandboxSpec } from './spec.js';
@@ -29,11 +30,13 @@ export interface EngineOptions {
   tokenizer?: string;
   /** `tokens` (default): exact ids; `text`: decoded text, re-encoded (not token-exact). */
   wire?: 'tokens' | 'text';
+  /** The user asked for `wire` (rather than taking the default): an engine that cannot honour it refuses. */
+  wireExplicit?: boolean;
   /** The server's prompt + completion limit in tokens, when it cannot be asked. */
   contextWindow?: number;
-  /** Tinker: LoRA rank of the trained adapter (default 32). */
+  /** Tinker: LoRA rank of the trained model (default 32). */
   loraRank?: number;
-  /** Tinker: `reference` opens a frozen second model for a KL term (a server that cannot hold one says so). */
+  /** Tinker: `reference` for a frozen second model (a KL term), so a refusal says what it was for. */
   role?: 'policy' | 'reference';
   /** Embedded / in-process engines: matmul threads. */
   threads?: 1 | 2;
@@ -41,6 +44,8 @@ export interface EngineOptions {
   checkpointDir?: string;
   /** Embedded policy for `serve`: fresh random weights instead of a checkpoint. */
   randomInit?: boolean;
+  /** Embedded with `randomInit`: the context window (default the embedded model's 384). */
+  contextLength?: number;
   /** Embedded: the checkpoint's weights only, with fresh optimizer moments (the start of an RL run). */
   freshOptimizer?: boolean;
   /** API keys (OPENAI_API_KEY, TINKER_API_KEY) and Hub settings (HF_ENDPOINT, HF_TOKEN); default process.env. */
@@ -99,9 +104,16 @@ async function serverTokenizer(spec: EngineSpec, options: EngineOptions): Promis
   return resolveTokenizer(source, options.env ?? process.env);
 }
 
+/** The embedded model; `options.tokenizer` is then its vocabulary (a Hugging Face tokenizer), not a server's. */
 async function embeddedPolicy(checkpoint: string | null, options: EngineOptions) {
-  const policyOptions = { ...(options.threads !== undefined ? { threads: options.threads } : {}), ...(options.checkpointDir !== undefined ? { checkpointDir: options.checkpointDir } : {}) };
-  if (options.randomInit) return createEmbeddedPolicy({}, policyOptions);
+  const vocabulary = options.tokenizer !== undefined ? await resolveTokenizer(options.tokenizer, options.env ?? process.env) : undefined;
+  const policyOptions = {
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.checkpointDir !== undefined ? { checkpointDir: options.checkpointDir } : {}),
+    ...(vocabulary ? { tokenizer: vocabulary } : {}),
+  };
+  const shape = options.contextLength !== undefined ? { contextLength: options.contextLength } : {};
+  if (options.randomInit) return vocabulary ? createEmbeddedPolicyForTokenizer(vocabulary, shape, policyOptions) : createEmbeddedPolicy(shape, policyOptions);
   const path = checkpoint ?? DEFAULT_CHECKPOINT_PATH;
   if (!existsSync(path)) throw new InputError('checkpoint folder not found (train one with `cir pretrain` or `cir train`)', path);
   const policy = await loadEmbeddedPolicy(path, policyOptions);
@@ -135,8 +147,9 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         spec,
         engine: policy,
         tokenizer: policy.tokenizer,
-        chatTokenizer: null,
-        trainedPromptFormat: 'tasks',
+        // Over a Hugging Face vocabulary the model has that tokenizer's chat template and no trained format.
+        chatTokenizer: policy.tokenizer instanceof HfTokenizer ? policy.tokenizer : null,
+        trainedPromptFormat: policy.tokenizer instanceof HfTokenizer ? null : 'tasks',
         description: { engine: formatEngineSpec(spec), name: policy.name, checkpoint: spec.checkpoint ?? 'warm-start', tokenizer: policy.tokenizer.name, wire: 'tokens' },
         close: () => policy.close(),
       };
@@ -178,8 +191,24 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         close: () => Promise.resolve(),
       };
     }
-    case 'ollama':
-      throw new UnsupportedError(`--engine ${formatEngineSpec(spec)}: this engine is not built yet`);
+    case 'ollama': {
+      const model = requireModel(spec, options);
+      const tokenizer = await serverTokenizer(spec, options);
+      if (options.wire === 'tokens' && options.wireExplicit) {
+        throw new UnsupportedError(`--engine ${formatEngineSpec(spec)} is text mode only: Ollama takes no token ids and returns none (use llamacpp-server: or an OpenAI-compatible server for exact tokens)`);
+      }
+      const engine = new OllamaEngine({ url: spec.url, model, tokenizer, ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}) });
+      if (options.verify !== false) await engine.verify();
+      return {
+        spec,
+        engine,
+        tokenizer,
+        chatTokenizer: tokenizer,
+        trainedPromptFormat: null,
+        description: { engine: formatEngineSpec(spec), name: engine.name, model, tokenizer: tokenizer.name, wire: 'text' },
+        close: () => Promise.resolve(),
+      };
+    }
     case 'llamacpp':
       return openLlamaCppEngine(spec.file, options);
     case 'tinker': {

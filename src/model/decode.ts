@@ -35,6 +35,11 @@ export class Decoder {
   private readonly lastLn: Float32Array; // (R,C) rows that need logits
   readonly logits: Float32Array; // (R,V)
 
+  /** Width of a logits row: the model's vocabulary. */
+  get vocabSize(): number {
+    return this.model.config.vocabSize;
+  }
+
   constructor(
     private readonly model: Transformer,
     slots: number,

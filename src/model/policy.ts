@@ -16,7 +16,8 @@ import { referenceMatmul } from './kernels/matmul.js';
 import { WasmMatmul } from './kernels/matmul-wasm.js';
 import { builtinLossFunction, isBuiltinLoss } from '../core/builtin-losses.js';
 import { Scheduler } from './scheduler.js';
-import { charTokenizer, type CharTokenizer } from './tokenizer.js';
+import type { Tokenizer } from '../core/tokenizer.js';
+import { charTokenizer, streamingTokenizer, type StreamingTokenizer } from './tokenizer.js';
 import { Transformer } from './transformer.js';
 
 export interface EmbeddedPolicyOptions {
@@ -34,12 +35,17 @@ export interface EmbeddedPolicyOptions {
   checkpointDir?: string;
   /** Seed for initialisation and for sampling calls that give none. */
   seed?: number;
+  /**
+   * The vocabulary the model speaks (default the char tokenizer): any tokenizer with at most
+   * `config.vocabSize` ids, e.g. a Hugging Face one (see `createEmbeddedPolicyForTokenizer`).
+   */
+  tokenizer?: Tokenizer;
 }
 
 export class EmbeddedPolicy implements PolicyBackend {
   readonly name = 'embedded';
   readonly contextWindow: number;
-  readonly tokenizer: CharTokenizer = charTokenizer;
+  readonly tokenizer: StreamingTokenizer;
   readonly model: Transformer;
   readonly optimizer: AdamW;
   private readonly scheduler: Scheduler;
@@ -53,15 +59,22 @@ export class EmbeddedPolicy implements PolicyBackend {
     readonly config: ModelConfig = { ...DEFAULT_MODEL_CONFIG },
     options: EmbeddedPolicyOptions = {},
   ) {
+    this.tokenizer = options.tokenizer ? streamingTokenizer(options.tokenizer) : charTokenizer;
+    if (this.tokenizer.vocabSize > config.vocabSize) {
+      throw new InputError(`the tokenizer has ${this.tokenizer.vocabSize} ids, the model only ${config.vocabSize}`, this.tokenizer.name);
+    }
     const arena = new Arena();
     this.wasmKernels = options.kernels === 'typescript' ? undefined : new WasmMatmul(arena, options.threads ?? 2);
     this.model = new Transformer(config, this.wasmKernels ?? referenceMatmul, arena);
     this.model.initialize(options.seed ?? 1234);
+    this.model.activeVocab = this.tokenizer.vocabSize;
     this.optimizer = new AdamW(this.model.params.length, this.model.layout.tensors, arena);
     this.contextWindow = config.contextLength;
-    this.microBatchTokens = Math.max(options.microBatchTokens ?? 4096, config.contextLength);
+    // Training keeps (tokens × vocabulary) probabilities: a large vocabulary takes smaller micro-batches
+    // (about 256 MB of them; a longer sequence still goes alone), the char model whole contexts.
+    this.microBatchTokens = options.microBatchTokens ?? Math.min(Math.max(4096, config.contextLength), Math.max(64, Math.floor(2 ** 26 / config.vocabSize)));
     this.checkpointDir = options.checkpointDir ?? join('runs', 'checkpoints');
-    const decoder = new Decoder(this.model, options.maxConcurrentSequences ?? 64, options.maxRowsPerStep ?? 1024, arena);
+    const decoder = new Decoder(this.model, options.maxConcurrentSequences ?? 64, options.maxRowsPerStep ?? Math.min(1024, Math.max(64, Math.floor(2 ** 26 / config.vocabSize))), arena);
     this.scheduler = new Scheduler(decoder, this.tokenizer, config.contextLength, options.seed ?? 1234);
   }
 
@@ -218,7 +231,8 @@ export class EmbeddedPolicy implements PolicyBackend {
       config: this.config,
       params: this.model.params,
       optimizer: { m: this.optimizer.m, v: this.optimizer.v, step: this.optimizer.step },
-      info: this.info,
+      // The vocabulary is part of what the weights mean: a checkpoint names its tokenizer.
+      info: this.tokenizer === charTokenizer ? this.info : { ...this.info, tokenizer: this.tokenizer.name },
     });
   }
 

@@ -10,7 +10,7 @@ import type { FinishReason, SampleChunk, SamplingParams } from '../core/sampling
 import type { Decoder } from './decode.js';
 import { Rng } from '../core/rng.js';
 import { chooseToken } from '../core/token-choice.js';
-import type { CharTokenizer } from './tokenizer.js';
+import type { StreamingTokenizer } from './tokenizer.js';
 
 interface Request {
   prompt: readonly number[];
@@ -59,7 +59,7 @@ export class Scheduler {
 
   constructor(
     private readonly decoder: Decoder,
-    private readonly tokenizer: CharTokenizer,
+    private readonly tokenizer: StreamingTokenizer,
     private readonly contextLength: number,
     private readonly baseSeed: number,
   ) {
@@ -214,11 +214,14 @@ export class Scheduler {
         for (const request of this.active) if (request) request.cached = request.fed;
         this.stats.steps++;
         this.stats.rows += rows;
-        const V = this.tokenizer.vocabSize;
+        // Rows are the model's vocabulary wide; only the tokenizer's ids are ever drawn (the model's
+        // may be padded to a multiple of 8, and those logits are -∞ in training too).
+        const V = this.decoder.vocabSize;
+        const drawable = this.tokenizer.vocabSize;
         for (let i = 0; i < logitOwners.length; i++) {
           const request = logitOwners[i]!;
           const { temperature, topK, topP } = request.params;
-          const choice = chooseToken(logits.subarray(i * V, i * V + V), temperature, topK, topP, request.rng, this.probs, this.order);
+          const choice = chooseToken(logits.subarray(i * V, i * V + drawable), temperature, topK, topP, request.rng, this.probs, this.order);
           this.accept(request, choice.token, choice.logprob);
         }
       }

@@ -9,7 +9,22 @@ export const EOS_TOKEN_ID = 0;
 export const EOS_TEXT = '<|endoftext|>';
 const UNKNOWN_CHAR_CODE = 63; // '?'
 
-export class CharTokenizer implements Tokenizer {
+/** A tokenizer the decoder can stream with: the text of one token, for stop strings and chunks. */
+export interface StreamingTokenizer extends Tokenizer {
+  tokenText(id: number): string;
+}
+
+/**
+ * Any tokenizer as a streaming one. A token's text alone can be part of a multi-byte character (byte-level
+ * BPE); the decoded trajectory is always re-decoded from all its ids, so this only affects stop strings
+ * that end inside such a character.
+ */
+export function streamingTokenizer(tokenizer: Tokenizer): StreamingTokenizer {
+  if ('tokenText' in tokenizer && typeof tokenizer.tokenText === 'function') return tokenizer as StreamingTokenizer;
+  return Object.assign(Object.create(tokenizer) as Tokenizer, { tokenText: (id: number) => tokenizer.decode([id]) }) as StreamingTokenizer;
+}
+
+export class CharTokenizer implements StreamingTokenizer {
   readonly name = 'cir-char-ascii';
   readonly vocabSize = 128;
   readonly eosTokenId = EOS_TOKEN_ID;

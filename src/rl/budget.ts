@@ -1,7 +1,8 @@
 /**
  * The tool budget K (executed code blocks per trajectory) as a function of the training step.
  * The paper raised K 2 → 3 → 4 at steps 100 and 200 of a ~300-step run (Figure 3); its code had
- * no schedule (restarts from checkpoints did it, §12.1). Here the schedule is data.
+ * no schedule (RUCAIBox/CIR run.sh takes one fixed `max_call_time`; restarts from checkpoints must
+ * have done it). Here the schedule is data.
  */
 import { InputError } from '../core/errors.js';
 
@@ -64,4 +65,22 @@ export function budgetAt(step: number, schedule: BudgetSchedule): number {
   let budget = schedule.stages[0]!.budget;
   for (const stage of schedule.stages) if (stage.fromStep <= step) budget = stage.budget;
   return budget;
+}
+
+/**
+ * The budgets switching at absolute steps: `switchSteps[i]` completed steps start `budgets[i + 1]`.
+ * The paper (Figure 3) switches 2 → 3 → 4 after steps 100 and 200, whatever the run's length.
+ */
+export function switchingBudgetSchedule(budgets: readonly number[], switchSteps: readonly number[]): BudgetSchedule {
+  if (budgets.length !== switchSteps.length + 1) {
+    throw new InputError(`${budgets.length} budgets need ${budgets.length - 1} switch steps, got ${switchSteps.length}`, 'budget.switchSteps');
+  }
+  switchSteps.forEach((step, index) => {
+    if (!Number.isInteger(step) || step < 1 || (index > 0 && step <= switchSteps[index - 1]!)) {
+      throw new InputError(`switch steps must be increasing integers ≥ 1, got ${switchSteps.join(', ')}`, 'budget.switchSteps');
+    }
+  });
+  const schedule: BudgetSchedule = { kind: 'progressive', stages: budgets.map((budget, index) => ({ fromStep: index === 0 ? 0 : switchSteps[index - 1]!, budget })) };
+  validateBudgetSchedule(schedule);
+  return schedule;
 }

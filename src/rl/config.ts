@@ -1,6 +1,7 @@
 /**
  * The trainer's configuration with the paper's values as the documented default
- * (cir-reference §8.3). Saved beside every checkpoint as JSON, so it holds data only.
+ * (RUCAIBox/CIR@6d27817 verl/verl-main/scripts/run/run.sh over verl/trainer/config/ppo_trainer.yaml). Saved beside
+ * every checkpoint as JSON, so it holds data only.
  */
 import { InputError } from '../core/errors.js';
 import type { AdamParams } from '../core/policy.js';
@@ -44,6 +45,17 @@ export interface RlConfig {
   /** Drop groups whose rewards are all equal (DAPO). The paper: off. */
   dynamicSampling: boolean;
   rollout: RolloutSettings;
+  /**
+   * Where π_old comes from: `recompute` (the paper: the actor's forward pass over the step's data
+   * before the update) or `sampler` (the sampler's own log-probs; recomputed only where it gave none).
+   */
+  oldLogprobs: 'recompute' | 'sampler';
+  /**
+   * The token-mean's scope: micro-batches of at most this many tokens (prompt + response), each
+   * weighted by its share of the mini-batch's sequences, as verl's dynamic batch size (the paper:
+   * 32,768 per GPU); null takes the token-mean over the whole mini-batch.
+   */
+  microBatchTokens: number | null;
   seed: number;
 }
 
@@ -61,6 +73,8 @@ export const PAPER_RL_CONFIG: Readonly<RlConfig> = Object.freeze({
   maskToolOutput: true,
   dynamicSampling: false,
   rollout: { temperature: 1, topP: 1, topK: 0, maxResponseTokens: 4096, maxPromptTokens: 1024 },
+  oldLogprobs: 'recompute',
+  microBatchTokens: 32768,
   seed: 80,
 });
 
@@ -103,5 +117,9 @@ export function validateRlConfig(config: RlConfig): void {
   if (!Number.isInteger(rollout.topK)) throw new InputError(`rollout.topK must be an integer, got ${rollout.topK}`, 'rollout.topK');
   positiveInteger('rollout.maxResponseTokens', rollout.maxResponseTokens);
   positiveInteger('rollout.maxPromptTokens', rollout.maxPromptTokens);
+  if (config.oldLogprobs !== 'recompute' && config.oldLogprobs !== 'sampler') {
+    throw new InputError(`oldLogprobs must be recompute or sampler, got ${JSON.stringify(config.oldLogprobs)}`, 'oldLogprobs');
+  }
+  if (config.microBatchTokens !== null) positiveInteger('microBatchTokens', config.microBatchTokens);
   if (!Number.isInteger(config.seed)) throw new InputError(`seed must be an integer, got ${config.seed}`, 'seed');
 }

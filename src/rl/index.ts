@@ -17,7 +17,8 @@ export {
   type AggregationOptions,
   type LossAggregationMode,
 } from './aggregation.js';
-export { budgetAt, fixedBudgetSchedule, paperBudgetSchedule, validateBudgetSchedule, type BudgetSchedule, type BudgetStage } from './budget.js';
+export { balancedMicroBatches, logprobMismatch, scaleTokenLoss } from './micro-batches.js';
+export { budgetAt, fixedBudgetSchedule, paperBudgetSchedule, switchingBudgetSchedule, validateBudgetSchedule, type BudgetSchedule, type BudgetStage } from './budget.js';
 export { PAPER_RL_CONFIG, validateRlConfig, type RlConfig, type RolloutSettings } from './config.js';
 export {
   assembleBatch,

@@ -5,6 +5,8 @@
  */
 import { rolloutMetrics } from '../rl/index.js';
 import type { EvalSettings } from './config.js';
+import { encodePrompt } from './data.js';
+import { PLAIN_PROMPT } from './config.js';
 import type { Task } from './problems.js';
 import { rolloutGroups, type RolloutDeps } from './rollouts.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
@@ -63,7 +65,7 @@ export async function evaluateHeldOut(deps: RolloutDeps, tasks: readonly Task[],
     topP: settings.topP,
     topK: 0,
     maxResponseTokens: options.maxResponseTokens,
-    maxPromptTokens: options.maxPromptTokens,
+    promptOf: (task) => encodePrompt(task, PLAIN_PROMPT, deps.tokenizer, options.maxPromptTokens).tokens,
     executionTimeoutMs: options.executionTimeoutMs,
     // The same seeds at every evaluation (common random numbers): differences are the policy's.
     seedOf: (taskIndex) => deriveSeed(settings.seed, SEED_PURPOSE.evaluation, taskIndex),

@@ -6,14 +6,18 @@
  * loss and `optimStep`. Held-out evaluation at the start, periodically and at the end; metrics
  * per step; checkpoints that `resume` continues from with the same result as an uninterrupted run.
  */
-import { InputError } from '../core/errors.js';
+import { AbortedError, InputError } from '../core/errors.js';
 import { configDifferences, describeDifference } from '../core/config-diff.js';
-import type { PolicyBackend, TokenLossFunction } from '../core/policy.js';
+import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
+import { formatFeedback, withReferenceSemantics } from '../interpreter/index.js';
 import {
+  balancedMicroBatches,
   budgetAt,
   buildTokenLoss,
   fillMissingLogprobs,
+  logprobMismatch,
   miniBatchIndices,
+  scaleTokenLoss,
   prepareStep,
   rolloutMetrics,
   selectLossBatchRows,
@@ -23,18 +27,24 @@ import {
 } from '../rl/index.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
 import { evaluateHeldOut, type EvalResult } from './evaluate.js';
-import { heldOutTasks, promptsForStep, trainingPool, type Task } from './problems.js';
+import { encodePrompt, epochBatch, type PromptEncoder, type TrainingData, type TrainingProblem } from './data.js';
+import { heldOutTasks, promptsForStep, trainingPool } from './problems.js';
 import { fitToContext, rolloutGroups, type RolloutDeps } from './rollouts.js';
+import { validate, type ValidationRecord } from './validation.js';
 import { RunStore, type EvaluationLabel, type EvaluationRecord, type RunState, type StepRecord } from './run-store.js';
 import { renderHtml, renderMarkdown } from './report.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
-import { buildSummary, type RunSummary } from './summary.js';
+import { buildDatasetSummary, buildSummary, renderDatasetMarkdown, type DatasetRunSummary, type RunSummary } from './summary.js';
 
 export interface TrainerDeps extends Omit<RolloutDeps, 'engine'> {
   /** The policy: sampled through the rollout engine, trained through forwardBackward/optimStep. */
   backend: PolicyBackend;
   /** Reference policy for a KL term (`rl.loss.klCoef` > 0); the paper has none. */
   reference?: PolicyBackend;
+  /** Dataset runs: the problems and validation sets (`loadTrainingData`). */
+  data?: TrainingData;
+  /** The policy's tokenizer with its chat template, for chat prompts; default `tokenizer` (plain prompts only). */
+  promptEncoder?: PromptEncoder;
 }
 
 export type TrainEvent =
@@ -42,6 +52,7 @@ export type TrainEvent =
   | { type: 'evaluation-start'; step: number; label: EvaluationLabel; tools: boolean; tasks: number }
   | { type: 'evaluation-progress'; done: number; total: number }
   | { type: 'evaluation'; record: EvaluationRecord }
+  | { type: 'validation'; record: ValidationRecord }
   | { type: 'rollout-progress'; step: number; done: number; total: number }
   | { type: 'step'; record: StepRecord; totalSteps: number }
   | { type: 'checkpoint'; step: number; path: string };
@@ -66,6 +77,17 @@ export interface TrainResult {
   store: RunStore;
   /** The summary written to summary.json (absent when stopped early). */
   summary?: RunSummary;
+  /** A dataset run's summary (validation curves instead of held-out task accuracy). */
+  datasetSummary?: DatasetRunSummary;
+}
+
+/** The paper's interpreter semantics when the recipe asks for them; the caller's otherwise. */
+function interpreterDeps(config: TrainConfig, deps: TrainerDeps): Pick<RolloutDeps, 'executor' | 'formatFeedback'> {
+  if (config.interpreter !== 'reference') return { ...(deps.executor ? { executor: deps.executor } : {}), formatFeedback: deps.formatFeedback };
+  return {
+    ...(deps.executor ? { executor: withReferenceSemantics(deps.executor) } : {}),
+    formatFeedback: (outcome) => formatFeedback(outcome, { emptyOutput: 'reference' }),
+  };
 }
 
 /** Runs (or resumes) a training run; writes config, metrics, checkpoints and state under `options.out`. */
@@ -86,7 +108,7 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
     }
     state = previous;
     if (state.checkpoint !== null) await deps.backend.load(state.checkpoint);
-    store.truncateMetrics(state.completedSteps, state.evaluations);
+    store.truncateMetrics(state.completedSteps, state.evaluations, state.validations ?? []);
     emit({ type: 'resumed', step: state.completedSteps, checkpoint: state.checkpoint });
   } else {
     store.reset();
@@ -95,10 +117,34 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
   const elapsed = () => state.elapsedMs + (performance.now() - sessionStart);
   const saveState = () => store.writeState({ ...state, elapsedMs: elapsed() });
 
-  const pool = trainingPool(config);
-  const heldOut = heldOutTasks(config);
-  const rolloutDeps: RolloutDeps = { ...deps, engine: deps.backend };
+  const datasetRun = config.data.kind === 'dataset';
+  if (datasetRun && !deps.data) throw new InputError('a dataset run needs its loaded data (loadTrainingData)', 'data');
+  const pool: readonly TrainingProblem[] = datasetRun ? deps.data!.problems : trainingPool(config);
+  const heldOut = datasetRun ? [] : heldOutTasks(config);
+  const rolloutDeps: RolloutDeps = { ...deps, engine: deps.backend, ...interpreterDeps(config, deps) };
   const rl = config.rl;
+  const encoder = deps.promptEncoder ?? deps.tokenizer;
+  const promptOf = (problem: TrainingProblem) => encodePrompt(problem, config.prompt, encoder, rl.rollout.maxPromptTokens).tokens;
+  const validationOn = datasetRun && config.validation.every > 0 && (deps.data?.validation.length ?? 0) > 0;
+  const runValidation = async (label: ValidationRecord['label']): Promise<ValidationRecord> => {
+    const step = state.completedSteps;
+    const record = await validate(rolloutDeps, deps.data!.validation, step, label, {
+      settings: config.validation,
+      // The current budget: the one the next training step uses (the paper's Figure 3 dips follow it).
+      budget: config.tools ? budgetAt(Math.min(step, rl.totalSteps - 1), rl.budget) : 0,
+      seed: rl.seed,
+      tools: config.tools,
+      maxResponseTokens: rl.rollout.maxResponseTokens,
+      executionTimeoutMs: config.executionTimeoutMs,
+      promptOf,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (done, total) => emit({ type: 'evaluation-progress', done, total }),
+    });
+    (state.validations ??= []).push(record);
+    store.appendMetrics(record);
+    emit({ type: 'validation', record });
+    return record;
+  };
 
   const evaluate = async (label: EvaluationLabel, tools: boolean): Promise<EvaluationRecord> => {
     const step = state.completedSteps;
@@ -125,20 +171,28 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
     return main;
   };
 
-  if (!state.evaluations.some((record) => record.label === 'start')) {
+  if (!datasetRun && !state.evaluations.some((record) => record.label === 'start')) {
     await evaluateAll('start');
+    saveState();
+  }
+  if (validationOn && !(state.validations ?? []).some((record) => record.label === 'start')) {
+    await runValidation('start');
     saveState();
   }
 
   while (state.completedSteps < rl.totalSteps) {
-    if (options.signal?.aborted) throw new InputError('training was aborted', 'signal');
+    if (options.signal?.aborted) throw new AbortedError(`training was stopped after step ${state.completedSteps}; --resume continues it`);
     const stepStarted = performance.now();
     const stepIndex = state.completedSteps;
     const record = await trainStep(config, deps, rolloutDeps, pool, stepIndex, (done, total) => emit({ type: 'rollout-progress', step: stepIndex, done, total }), options.signal);
     state.completedSteps = stepIndex + 1;
     const completed = state.completedSteps;
     const evalStarted = performance.now();
-    if (config.eval.every > 0 && completed % config.eval.every === 0 && completed < rl.totalSteps) {
+    if (validationOn && completed % config.validation.every === 0 && completed < rl.totalSteps) {
+      const validation = await runValidation('periodic');
+      record.validation = Object.fromEntries(Object.entries(validation.sets).map(([name, figure]) => [name, figure.accuracy]));
+    }
+    if (!datasetRun && config.eval.every > 0 && completed % config.eval.every === 0 && completed < rl.totalSteps) {
       const evaluation = await evaluateAll('periodic');
       record.heldOutAccuracy = evaluation.result.accuracy;
       record.heldOutCi95 = evaluation.result.ci95;
@@ -157,11 +211,21 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
     if (stopping) return { completedSteps: completed, stopped: true, evaluations: state.evaluations, elapsedMs: elapsed(), store };
   }
 
-  if (!state.evaluations.some((record) => record.label === 'end')) {
+  if (!datasetRun && !state.evaluations.some((record) => record.label === 'end')) {
     await evaluateAll('end');
     saveState();
   }
+  if (validationOn && !(state.validations ?? []).some((record) => record.label === 'end')) {
+    await runValidation('end');
+    saveState();
+  }
   const steps = store.readMetrics().filter((line): line is StepRecord => line.kind === 'step');
+  if (datasetRun) {
+    const summary = buildDatasetSummary(config, state.validations ?? [], steps, elapsed(), deps.backend.name, deps.data!);
+    store.writeJson('summary.json', summary);
+    store.writeText('report.md', renderDatasetMarkdown(summary));
+    return { completedSteps: state.completedSteps, stopped: false, evaluations: state.evaluations, elapsedMs: elapsed(), store, datasetSummary: summary };
+  }
   const summary = buildSummary(config, state.evaluations, steps, elapsed(), deps.backend.name);
   store.writeJson('summary.json', summary);
   store.writeText('report.md', renderMarkdown(summary));
@@ -174,14 +238,23 @@ export async function trainStep(
   config: TrainConfig,
   deps: TrainerDeps,
   rolloutDeps: RolloutDeps,
-  pool: readonly Task[],
+  pool: readonly TrainingProblem[],
   stepIndex: number,
   onRolloutProgress?: (done: number, total: number) => void,
   signal?: AbortSignal,
 ): Promise<StepRecord> {
   const rl = config.rl;
   const budget = budgetAt(stepIndex, rl.budget);
-  const tasks = promptsForStep(pool, rl.seed, stepIndex, rl.promptsPerStep);
+  const tasks = config.data.kind === 'dataset' ? epochBatch(pool, rl.seed, stepIndex, rl.promptsPerStep) : promptsForStep(pool, rl.seed, stepIndex, rl.promptsPerStep);
+  const encoder = deps.promptEncoder ?? deps.tokenizer;
+  let promptsTruncated = 0;
+  const prompts = new Map(
+    tasks.map((task) => {
+      const encoded = encodePrompt(task, config.prompt, encoder, rl.rollout.maxPromptTokens);
+      if (encoded.truncated > 0) promptsTruncated++;
+      return [task, encoded.tokens] as const;
+    }),
+  );
   const rolloutStarted = performance.now();
   const total = tasks.length * rl.groupSize;
   let done = 0;
@@ -193,8 +266,8 @@ export async function trainStep(
     topP: rl.rollout.topP,
     topK: rl.rollout.topK,
     maxResponseTokens: rl.rollout.maxResponseTokens,
-    maxPromptTokens: rl.rollout.maxPromptTokens,
     executionTimeoutMs: config.executionTimeoutMs,
+    promptOf: (task) => prompts.get(task)!,
     seedOf: (taskIndex) => deriveSeed(rl.seed, SEED_PURPOSE.rollout, stepIndex, taskIndex),
     ...(signal ? { signal } : {}),
     onTrajectory: () => onRolloutProgress?.(++done, total),
@@ -223,7 +296,7 @@ export async function trainStep(
     toolTokenShare: rolloutStats['rollout/toolTokenShare'] ?? 0,
     executionErrorRate: rolloutStats['rollout/executionErrorRate'] ?? 0,
     timings: { rolloutMs, updateMs: performance.now() - updateStarted, evalMs: 0, stepMs: 0 },
-    metrics: { ...rolloutStats, ...prepared.metrics, 'data/truncatedToContext': truncated, ...updateStats },
+    metrics: { ...rolloutStats, ...prepared.metrics, 'data/truncatedToContext': truncated, 'data/promptsLeftTruncated': promptsTruncated, ...updateStats },
   };
 }
 
@@ -236,25 +309,51 @@ function needsRecomputedLogprobs(batch: PreparedStep['lossBatch']): boolean {
   });
 }
 
-/** The gradient updates of one step: epochs × mini-batches of forwardBackward + optimStep. */
+/** Row groups of one mini-batch, each with its weight: micro-batches by tokens (the reference), or the whole mini-batch. */
+function microBatchesOf(data: readonly TrainingDatum[], rows: readonly number[], microBatchTokens: number | null): { rows: number[]; weight: number }[] {
+  if (microBatchTokens === null) return [{ rows: [...rows], weight: 1 }];
+  const parts = balancedMicroBatches(rows.map((row) => data[row]!.tokens.length), microBatchTokens);
+  return parts.map((part) => ({ rows: part.map((i) => rows[i]!), weight: part.length / rows.length }));
+}
+
+/**
+ * The gradient updates of one step: epochs × mini-batches, each a sum of micro-batch forwardBackward
+ * calls (token-mean within a micro-batch, weighted by its share of sequences), then one optimStep.
+ */
 async function update(config: TrainConfig, deps: TrainerDeps, prepared: PreparedStep): Promise<Record<string, number>> {
   const rl = config.rl;
   const lossBatch: TokenLossBatch = { ...prepared.lossBatch };
   let recomputed = 0;
-  if (needsRecomputedLogprobs(prepared.lossBatch)) {
-    // The paper recomputes old log-probs with the actor; here only where sampling gave none.
+  let mismatch: Record<string, number> = {};
+  if (rl.oldLogprobs === 'recompute') {
+    // The paper's π_old: the trainer's own forward pass over the step's data before any update. The
+    // sampler's log-probs stay only as a measure of how far the sampler is from the trainer.
+    const trainer = await deps.backend.forward(prepared.data);
+    mismatch = logprobMismatch(prepared.lossBatch.samplingLogprobs_B_T, trainer, prepared.lossBatch.lossMask_B_T);
+    lossBatch.samplingLogprobs_B_T = trainer;
+    recomputed = 1;
+  } else if (needsRecomputedLogprobs(prepared.lossBatch)) {
     lossBatch.samplingLogprobs_B_T = fillMissingLogprobs(prepared.lossBatch.samplingLogprobs_B_T, await deps.backend.forward(prepared.data));
     recomputed = 1;
   }
   if (rl.loss.klCoef > 0) lossBatch.referenceLogprobs_B_T = await deps.reference!.forward(prepared.data);
   const sums: Record<string, number> = {};
   let updates = 0;
+  let microBatches = 0;
   for (let epoch = 0; epoch < rl.epochsPerStep; epoch++) {
     for (const rows of miniBatchIndices(prepared.groupIds_B, rl.miniBatchesPerStep)) {
-      const loss: TokenLossFunction = buildTokenLoss(selectLossBatchRows(lossBatch, rows), rl.loss);
-      const result = await deps.backend.forwardBackward(selectRows(prepared.data, rows), loss);
+      const lossSums: Record<string, number> = {};
+      let lossValue = 0;
+      const parts = microBatchesOf(prepared.data, rows, rl.microBatchTokens);
+      for (const part of parts) {
+        const loss = scaleTokenLoss(buildTokenLoss(selectLossBatchRows(lossBatch, part.rows), rl.loss), part.weight);
+        const result = await deps.backend.forwardBackward(selectRows(prepared.data, part.rows), loss);
+        lossValue += result.loss;
+        for (const [name, value] of Object.entries(result.metrics)) lossSums[name] = (lossSums[name] ?? 0) + value * part.weight;
+        microBatches++;
+      }
       const { gradNorm } = await deps.backend.optimStep(rl.optimizer);
-      for (const [name, value] of Object.entries({ ...result.metrics, 'optim/gradNorm': gradNorm, 'loss/value': result.loss })) {
+      for (const [name, value] of Object.entries({ ...lossSums, 'optim/gradNorm': gradNorm, 'loss/value': lossValue })) {
         sums[name] = (sums[name] ?? 0) + value;
       }
       updates++;
@@ -262,5 +361,12 @@ async function update(config: TrainConfig, deps: TrainerDeps, prepared: Prepared
   }
   const means: Record<string, number> = {};
   for (const [name, value] of Object.entries(sums)) means[name] = value / updates;
-  return { ...means, 'update/optimizerSteps': updates, 'update/recomputedLogprobs': recomputed, 'optim/learningRate': rl.optimizer.learningRate };
+  return {
+    ...means,
+    ...mismatch,
+    'update/optimizerSteps': updates,
+    'update/microBatches': microBatches,
+    'update/recomputedLogprobs': recomputed,
+    'optim/learningRate': rl.optimizer.learningRate,
+  };
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { charTokenizer } from '../model/index.js';
-import { heldOutTasks, promptsForStep, promptTokens, trainingPool } from './problems.js';
+import { heldOutTasks, promptsForStep, trainingPool } from './problems.js';
+import { encodePrompt } from './data.js';
+import { PLAIN_PROMPT } from './config.js';
 import { fitToContext } from './rollouts.js';
 import { deriveSeed } from './seeds.js';
 import { tinyConfig } from './testing/support.js';
@@ -39,7 +41,7 @@ test('training pool and held-out tasks come from disjoint splits', () => {
   assert.ok(large.filter((task) => task.family === 'add').length <= 30);
   assert.ok(large.filter((task) => task.family === 'multiply').length >= 90);
   for (const task of test) assert.equal(train.has(task.problem), false, task.problem);
-  assert.throws(() => promptTokens(test[0]!, (text) => charTokenizer.encode(text), 5), /more than rollout.maxPromptTokens/);
+  assert.throws(() => encodePrompt(test[0]!, PLAIN_PROMPT, charTokenizer, 5), /more than rollout.maxPromptTokens/);
 });
 
 test('a trajectory longer than the context window is cut at the end, log-probs with it', () => {

@@ -5,7 +5,7 @@
  */
 import { InputError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
-import { generateTasks, renderPrompt, type Task } from '../tasks/index.js';
+import { generateTasks, type Task } from '../tasks/index.js';
 import type { TrainConfig } from './config.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
 
@@ -39,13 +39,4 @@ export function promptsForStep<T>(pool: readonly T[], seed: number, step: number
     drawn.push(pool[indices[i]!]!);
   }
   return drawn;
-}
-
-/** The prompt's token ids; a prompt over the limit is an input error, not silently truncated. */
-export function promptTokens(task: Task, encode: (text: string) => number[], maxPromptTokens: number): number[] {
-  const tokens = encode(renderPrompt(task));
-  if (tokens.length > maxPromptTokens) {
-    throw new InputError(`prompt has ${tokens.length} tokens, more than rollout.maxPromptTokens (${maxPromptTokens})`, `task ${task.id}`);
-  }
-  return tokens;
 }

@@ -47,6 +47,7 @@ function metrics(out: string): unknown[] {
     .map((line) => {
       const record = JSON.parse(line) as MetricsLine;
       if (record.kind === 'step') return { ...record, timings: null };
+      if (record.kind === 'validation') return { ...record, seconds: null };
       return { ...record, result: { ...record.result, seconds: null } };
     });
 }

@@ -10,7 +10,7 @@ import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment, Trajectory } from '../core/trajectory.js';
 import { trainingReward } from '../grader/index.js';
 import { createRolloutEngine, responseText, type RolloutTrajectory } from '../rollout/index.js';
-import { promptTokens, type Task } from './problems.js';
+import type { TrainingProblem } from './data.js';
 
 export interface RolloutDeps {
   engine: SamplingEngine;
@@ -20,7 +20,7 @@ export interface RolloutDeps {
   formatFeedback: (outcome: ExecutionOutcome) => string;
 }
 
-export interface GroupRolloutOptions {
+export interface GroupRolloutOptions<T extends TrainingProblem = TrainingProblem> {
   groupSize: number;
   /** Tool budget K. */
   toolBudget: number;
@@ -30,8 +30,9 @@ export interface GroupRolloutOptions {
   topP: number;
   topK: number;
   maxResponseTokens: number;
-  maxPromptTokens: number;
   executionTimeoutMs: number;
+  /** The problem's prompt in the policy's tokens (rendered and bounded by the caller). */
+  promptOf: (task: T) => number[];
   /** Seed of task i's engine. */
   seedOf: (taskIndex: number) => number;
   signal?: AbortSignal;
@@ -39,8 +40,8 @@ export interface GroupRolloutOptions {
   onTrajectory?: () => void;
 }
 
-export interface GradedTrajectory {
-  task: Task;
+export interface GradedTrajectory<T extends TrainingProblem = TrainingProblem> {
+  task: T;
   /** Index of the task in the call: the group id. */
   group: number;
   trajectory: RolloutTrajectory;
@@ -50,7 +51,7 @@ export interface GradedTrajectory {
 }
 
 /** Rolls out `groupSize` trajectories for every task at once and grades them; groups in task order. */
-export async function rolloutGroups(deps: RolloutDeps, tasks: readonly Task[], options: GroupRolloutOptions): Promise<GradedTrajectory[][]> {
+export async function rolloutGroups<T extends TrainingProblem>(deps: RolloutDeps, tasks: readonly T[], options: GroupRolloutOptions<T>): Promise<GradedTrajectory<T>[][]> {
   return Promise.all(
     tasks.map(async (task, group) => {
       const engine = createRolloutEngine({
@@ -72,7 +73,7 @@ export async function rolloutGroups(deps: RolloutDeps, tasks: readonly Task[], o
         executionTimeoutMs: options.executionTimeoutMs,
         toolsEnabled: options.tools,
       });
-      const prompt = promptTokens(task, (text) => deps.tokenizer.encode(text), options.maxPromptTokens);
+      const prompt = options.promptOf(task);
       const rolloutOptions = {
         ...(options.signal ? { signal: options.signal } : {}),
         onEvent: (event: { type: string }) => {

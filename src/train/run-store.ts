@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { TrainConfig } from './config.js';
 import type { EvalResult } from './evaluate.js';
+import type { ValidationRecord } from './validation.js';
 
 export type EvaluationLabel = 'start' | 'periodic' | 'end';
 
@@ -37,12 +38,14 @@ export interface StepRecord {
   /** Held-out accuracy when an evaluation followed this step. */
   heldOutAccuracy?: number;
   heldOutCi95?: [number, number];
+  /** Validation accuracy per set when a validation followed this step (dataset runs). */
+  validation?: Record<string, number>;
   timings: { rolloutMs: number; updateMs: number; evalMs: number; stepMs: number };
   /** Every rollout, data and loss metric (src/rl names). */
   metrics: Record<string, number>;
 }
 
-export type MetricsLine = StepRecord | EvaluationRecord;
+export type MetricsLine = StepRecord | EvaluationRecord | ValidationRecord;
 
 export interface RunState {
   version: 1;
@@ -50,6 +53,8 @@ export interface RunState {
   /** Where the backend saved the weights after `completedSteps` (null: the initial weights). */
   checkpoint: string | null;
   evaluations: EvaluationRecord[];
+  /** Validations of a dataset run so far. */
+  validations?: ValidationRecord[];
   /** Wall time of the run so far, summed over sessions. */
   elapsedMs: number;
 }
@@ -119,8 +124,12 @@ export class RunStore {
   }
 
   /** Keeps the lines a resumed run has already accounted for: steps ≤ `step` and their evaluations. */
-  truncateMetrics(step: number, evaluations: readonly EvaluationRecord[]): void {
-    const kept = this.readMetrics().filter((line) => (line.kind === 'step' ? line.step <= step : evaluations.some((e) => e.step === line.step && e.label === line.label && e.result.tools === line.result.tools)));
+  truncateMetrics(step: number, evaluations: readonly EvaluationRecord[], validations: readonly ValidationRecord[] = []): void {
+    const kept = this.readMetrics().filter((line) => {
+      if (line.kind === 'step') return line.step <= step;
+      if (line.kind === 'validation') return validations.some((v) => v.step === line.step && v.label === line.label);
+      return evaluations.some((e) => e.step === line.step && e.label === line.label && e.result.tools === line.result.tools);
+    });
     writeFileSafely(this.path('metrics.jsonl'), kept.map((line) => `${JSON.stringify(line)}\n`).join(''));
   }
 

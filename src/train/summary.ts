@@ -6,7 +6,9 @@
 import { InputError } from '../core/errors.js';
 import type { TrainConfig } from './config.js';
 import type { AccuracyFigure, EvalResult } from './evaluate.js';
+import type { TrainingData } from './data.js';
 import type { EvaluationRecord, StepRecord } from './run-store.js';
+import type { ValidationRecord } from './validation.js';
 import { intervalsDisjoint } from './stats.js';
 
 export interface SummaryEvaluation extends AccuracyFigure {
@@ -102,4 +104,79 @@ export function buildSummary(
     summary.withoutTools = { start: summarizeEvaluation(startText.step, startText.result), end: summarizeEvaluation(endText.step, endText.result) };
   }
   return summary;
+}
+
+/** A dataset run's summary: the recipe, the data, the validation curves per set and the training figures. */
+export interface DatasetRunSummary {
+  recipe: TrainConfig['recipe'];
+  steps: number;
+  minutes: number;
+  data: { counts: TrainingData['counts']; overlap: { set: string; problems: number }[]; droppedForOverlap: number; problems: number };
+  /** Per validation set: accuracy after each validation (empty when validation is off). */
+  validation: Record<string, { step: number; budget: number; accuracy: number; ci95: [number, number] }[]>;
+  training: RunSummary['training'] & { lastMismatch?: Record<string, number> };
+  backend: string;
+}
+
+export function buildDatasetSummary(
+  config: TrainConfig,
+  validations: readonly ValidationRecord[],
+  steps: readonly StepRecord[],
+  elapsedMs: number,
+  backend: string,
+  data: TrainingData,
+): DatasetRunSummary {
+  const validation: DatasetRunSummary['validation'] = {};
+  for (const record of validations) {
+    for (const [name, figure] of Object.entries(record.sets)) {
+      (validation[name] ??= []).push({ step: record.step, budget: record.budget, accuracy: figure.accuracy, ci95: figure.ci95 });
+    }
+  }
+  const last = steps.at(-1);
+  const mismatch = last ? Object.fromEntries(Object.entries(last.metrics).filter(([name]) => name.startsWith('mismatch/'))) : {};
+  return {
+    recipe: config.recipe,
+    steps: steps.length,
+    minutes: elapsedMs / 60000,
+    data: { counts: data.counts, overlap: data.overlap.map(({ set, problems }) => ({ set, problems })), droppedForOverlap: data.droppedForOverlap, problems: data.problems.length },
+    validation,
+    training: {
+      firstReward: steps[0]?.reward ?? 0,
+      lastReward: last?.reward ?? 0,
+      firstToolCallRate: steps[0]?.toolCallRate ?? 0,
+      lastToolCallRate: last?.toolCallRate ?? 0,
+      ...(Object.keys(mismatch).length > 0 ? { lastMismatch: mismatch } : {}),
+    },
+    backend,
+  };
+}
+
+export function renderDatasetMarkdown(summary: DatasetRunSummary): string {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const lines = [
+    `# Training run (recipe ${summary.recipe.name})`,
+    '',
+    `${summary.steps} steps in ${summary.minutes.toFixed(1)} minutes on the ${summary.backend} backend; ${summary.data.problems} training problems.`,
+    `Mean reward ${summary.training.firstReward.toFixed(3)} (first step) → ${summary.training.lastReward.toFixed(3)} (last step).`,
+    '',
+    '## Data',
+    '',
+    '| dataset | loaded | kept |',
+    '|---|---|---|',
+    ...summary.data.counts.map((c) => `| ${c.name} (${c.spec}) | ${c.loaded} | ${c.kept} |`),
+    '',
+    ...summary.data.overlap.map((o) => `- ${o.problems} training problems also appear in ${o.set}.`),
+    ...(summary.data.droppedForOverlap > 0 ? [`- ${summary.data.droppedForOverlap} overlapping problems were dropped.`] : []),
+    '',
+    '## Validation',
+    '',
+  ];
+  const sets = Object.entries(summary.validation);
+  if (sets.length === 0) lines.push('Validation was off (`--val-every 0`).');
+  for (const [name, points] of sets) {
+    lines.push(`### ${name}`, '', '| step | budget | accuracy (95% CI) |', '|---|---|---|');
+    for (const p of points) lines.push(`| ${p.step} | ${p.budget} | ${pct(p.accuracy)} [${pct(p.ci95[0])}, ${pct(p.ci95[1])}] |`);
+    lines.push('');
+  }
+  return `${lines.join('\n')}\n`;
 }

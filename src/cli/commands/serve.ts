@@ -27,6 +27,10 @@ Options:
   --api-key-env VAR        environment variable holding the API key
   --checkpoint PATH        checkpoint directory to serve (default: the committed warm start)
   --random-init            serve a freshly initialised model instead of a checkpoint
+  --tokenizer DIR          the model's vocabulary: a Hugging Face tokenizer.json folder (default the
+                           embedded char tokenizer); with --random-init the model is built over it,
+                           with --checkpoint the checkpoint must have been trained over it
+  --context-length N       context window of a --random-init model (default 384)
   --checkpoint-dir DIR     where Tinker save_weights writes and load_weights reads; every path
                            over the API is confined to it (default runs/serve/checkpoints)
   --model-name NAME        name clients use as "model"/"base_model" (default cir-embedded)
@@ -63,6 +67,8 @@ export const serveCommand: Command = {
         'api-key-env': { type: 'string' },
         checkpoint: { type: 'string' },
         'random-init': { type: 'boolean' },
+        tokenizer: { type: 'string' },
+        'context-length': { type: 'string' },
         'checkpoint-dir': { type: 'string' },
         'model-name': { type: 'string' },
         'max-body-mb': { type: 'string' },
@@ -95,11 +101,23 @@ export const serveCommand: Command = {
     if (!values['random-init'] && !existsSync(checkpoint)) {
       throw new InputError('checkpoint not found (train one with `cir pretrain`, or serve --random-init)', checkpoint);
     }
-    const openBackend = () => openPolicyBackend({ kind: 'embedded', checkpoint }, { checkpointDir, randomInit: Boolean(values['random-init']) });
+    if (values['context-length'] !== undefined && !values['random-init']) throw new UsageError('--context-length sizes a --random-init model; a checkpoint has its own');
+    const contextLength = values['context-length'] !== undefined ? numberFlag(values['context-length'], 'context-length', 384, 8, 32768) : undefined;
+    if (contextLength !== undefined && !Number.isInteger(contextLength)) throw new UsageError('--context-length must be an integer');
+    const openBackend = () =>
+      openPolicyBackend(
+        { kind: 'embedded', checkpoint },
+        {
+          checkpointDir,
+          randomInit: Boolean(values['random-init']),
+          ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+          ...(contextLength !== undefined ? { contextLength } : {}),
+        },
+      );
     const maxModels = numberFlag(values['max-models'], 'max-models', 2, 1, 16);
     const opened = await openBackend();
     const { backend, tokenizer } = opened;
-    // Further models of the Tinker API (up to --max-models) are fresh copies of the same weights.
+    // Each further Tinker model (a KL reference, another run) trains a copy of its own; the server closes them.
     const makeBackend = async () => (await openBackend()).backend;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;

@@ -45,6 +45,8 @@ export class WasmMatmul implements MatmulKernels {
   readonly name: string;
   private readonly kernel: Gemm;
   private readonly scratch: Float32Array;
+  /** Output blocks of wide products (a large vocabulary's lm head), copied into place row by row. */
+  private readonly blockScratch: Float32Array;
   private worker: Worker | undefined;
   private readonly control: Int32Array | undefined;
   private completed = 0;
@@ -56,6 +58,7 @@ export class WasmMatmul implements MatmulKernels {
     const instance = new wasm.Instance(matmulModule(), { env: { memory: arena.memory } });
     this.kernel = instance.exports['gemm'] as Gemm;
     this.scratch = arena.alloc(SCRATCH_FLOATS);
+    this.blockScratch = arena.alloc(SCRATCH_FLOATS);
     this.name = `wasm-simd-${threads}t`;
     if (threads === 2) {
       this.control = new Int32Array(new SharedArrayBuffer(16 * 4));
@@ -112,13 +115,37 @@ export class WasmMatmul implements MatmulKernels {
   }
 
   forward(out: Float32Array, inp: Float32Array, weight: Float32Array, N: number, C: number, OC: number): void {
-    if (OC % 8 !== 0 || OC * C > SCRATCH_FLOATS || !this.covers(out, inp, weight)) {
+    if (OC % 8 !== 0 || C > SCRATCH_FLOATS / 8 || !this.covers(out, inp, weight)) {
       matmulForwardRef(out, inp, weight, N, C, OC);
+      return;
+    }
+    if (OC * C > SCRATCH_FLOATS) {
+      this.wideForward(out, inp, weight, N, C, OC);
       return;
     }
     const weightT = this.scratch; // (C,OC)
     transpose(weightT, weight, OC, C);
     this.run(out, inp, weightT, N, C, OC, false);
+  }
+
+  /**
+   * out (N,OC) = inp (N,C) · weightᵀ when the transposed weight does not fit the scratch: column blocks
+   * of the weight, each product computed into a block buffer and copied into its columns of `out`.
+   */
+  private wideForward(out: Float32Array, inp: Float32Array, weight: Float32Array, N: number, C: number, OC: number): void {
+    const columns = Math.floor(SCRATCH_FLOATS / C / 8) * 8;
+    const rows = Math.max(1, Math.floor(SCRATCH_FLOATS / columns));
+    for (let first = 0; first < OC; first += columns) {
+      const width = Math.min(columns, OC - first);
+      const weightT = this.scratch.subarray(0, C * width); // (C,width)
+      transpose(weightT, weight.subarray(first * C, (first + width) * C), width, C);
+      for (let row = 0; row < N; row += rows) {
+        const count = Math.min(rows, N - row);
+        const block = this.blockScratch.subarray(0, count * width);
+        this.run(block, inp.subarray(row * C, (row + count) * C), weightT, count, C, width, false);
+        for (let i = 0; i < count; i++) out.set(block.subarray(i * width, (i + 1) * width), (row + i) * OC + first);
+      }
+    }
   }
 
   backward(

@@ -36,6 +36,8 @@ for (const [N, C, OC] of [
   [37, 128, 384],
   [130, 384, 128],
   [64, 128, 128],
+  // Wider than the transpose scratch (a large vocabulary's lm head): column and row blocks.
+  [100, 96, 12008],
 ] as const) {
   test(`wasm matmul forward and backward match the reference within 1e-4 at N=${N} C=${C} OC=${OC}`, () => {
     const rng = new Rng(N * 1000 + C + OC);
