@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { openPolicyBackend } from '../../backends/index.js';
-import { DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
+import type { Tokenizer } from '../../core/tokenizer.js';
+import { charTokenizerFiles, DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
+import type { ServedModelDescription } from '../../serve/model-info.js';
+import { HfTokenizer } from '../../tokenizers/index.js';
 import { startServer, type RunningServer } from '../../serve/server.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
@@ -42,6 +45,12 @@ Options:
                            (default 2: a policy and its KL reference)
   --json                   print the ready line as JSON
 `;
+
+/** What /cir/v1/model_info states: a Hugging Face vocabulary's files and chat template, or the char model's. */
+function describeServedModel(tokenizer: Tokenizer): ServedModelDescription {
+  if (tokenizer instanceof HfTokenizer) return { promptFormat: tokenizer.chatTemplate !== null ? 'chat' : 'raw', tokenizerFiles: tokenizer.files() };
+  return { promptFormat: 'tasks', tokenizerFiles: charTokenizerFiles() };
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -114,6 +123,7 @@ export const serveCommand: Command = {
       server = await startServer({
       backend,
       tokenizer,
+      modelInfo: describeServedModel(tokenizer),
       modelName,
       checkpointDir,
       port,
