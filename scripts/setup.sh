@@ -39,5 +39,9 @@ if [ "$dev" = 1 ]; then
 else
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# npm ci installs node-llama-cpp with only its CPU prebuilt binaries (package.json overrides its CUDA and
+# Vulkan builds with an empty package); check that the binary for this platform loads without compiling.
+node -e "import('node-llama-cpp').then((m) => m.getLlama({ gpu: false, build: 'never', logLevel: 'error' })).then((llama) => llama.dispose())" \
+  || { echo "setup.sh: node-llama-cpp's prebuilt CPU binary does not load here (--engine llamacpp:FILE.gguf will not work)" >&2; exit 1; }
 npm run build --silent
 echo "setup.sh: ready" >&2

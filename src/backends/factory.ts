@@ -12,6 +12,7 @@ import type { PolicyBackend } from '../core/policy.js';
 import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { LlamaCppServerEngine } from '../engines/llamacpp-server.js';
+import { OllamaEngine } from '../engines/ollama.js';
 import { OpenAICompatibleEngine } from '../engines/openai-compatible.js';
 import { createTinkerPolicy } from '../engines/tinker-policy.js';
 import { createSandboxExecutor, SandboxFusionExecutor } from '../interpreter/index.js';
@@ -30,11 +31,13 @@ export interface EngineOptions {
   tokenizer?: string;
   /** `tokens` (default): exact ids; `text`: decoded text, re-encoded (not token-exact). */
   wire?: 'tokens' | 'text';
+  /** The user asked for `wire` (rather than taking the default): an engine that cannot honour it refuses. */
+  wireExplicit?: boolean;
   /** The server's prompt + completion limit in tokens, when it cannot be asked. */
   contextWindow?: number;
-  /** Tinker: LoRA rank of the trained adapter (default 32). */
+  /** Tinker: LoRA rank of the trained model (default 32). */
   loraRank?: number;
-  /** Tinker: `reference` opens a frozen second model for a KL term (a server that cannot hold one says so). */
+  /** Tinker: `reference` for a frozen second model (a KL term), so a refusal says what it was for. */
   role?: 'policy' | 'reference';
   /** Embedded / in-process engines: matmul threads. */
   threads?: 1 | 2;
@@ -203,8 +206,24 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         close: () => Promise.resolve(),
       };
     }
-    case 'ollama':
-      throw new UnsupportedError(`--engine ${formatEngineSpec(spec)}: this engine is not built yet`);
+    case 'ollama': {
+      const model = requireModel(spec, options);
+      const { tokenizer } = await serverTokenizer(spec, options);
+      if (options.wire === 'tokens' && options.wireExplicit) {
+        throw new UnsupportedError(`--engine ${formatEngineSpec(spec)} is text mode only: Ollama takes no token ids and returns none (use llamacpp-server: or an OpenAI-compatible server for exact tokens)`);
+      }
+      const engine = new OllamaEngine({ url: spec.url, model, tokenizer, ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}) });
+      if (options.verify !== false) await engine.verify();
+      return {
+        spec,
+        engine,
+        tokenizer,
+        chatTokenizer: tokenizer,
+        trainedPromptFormat: null,
+        description: { engine: formatEngineSpec(spec), name: engine.name, model, tokenizer: tokenizer.name, wire: 'text' },
+        close: () => Promise.resolve(),
+      };
+    }
     case 'llamacpp':
       return openLlamaCppEngine(spec.file, options);
     case 'tinker': {

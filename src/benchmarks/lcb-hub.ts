@@ -8,11 +8,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { inflateSync } from 'node:zlib';
 import { InputError, RemoteError } from '../core/errors.js';
+import { declaredTooLarge } from '../core/http-body.js';
 import type { JsonObject } from './jsonl.js';
 import type { LcbDifficulty, LcbProblem, LcbTest } from './livecodebench.js';
 import { readPickledString } from './pickle-string.js';
@@ -122,6 +123,8 @@ export interface HubLoadOptions {
   revision?: string;
   token?: string;
   fetch?: typeof fetch;
+  /** Largest file accepted from the Hub (default MAX_LCB_FILE_BYTES). */
+  maxFileBytes?: number;
   /** Called with each file as it is downloaded. */
   onFile?: (file: string, cached: boolean) => void;
 }
@@ -134,6 +137,9 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** 8 GiB: LCB's release files are hundreds of MB each; a stream past this is cut off. */
+export const MAX_LCB_FILE_BYTES = 8 * 1024 ** 3;
+
 async function download(url: string, target: string, options: HubLoadOptions): Promise<void> {
   const fetchImpl = options.fetch ?? fetch;
   let response: Response;
@@ -143,9 +149,23 @@ async function download(url: string, target: string, options: HubLoadOptions): P
     throw new HubError(`cannot download ${url} (${error instanceof Error ? error.message : String(error)})`, url, null, { cause: error });
   }
   if (!response.ok || !response.body) throw new HubError(`cannot download ${url}: HTTP ${response.status}`, url, response.status);
+  const limit = options.maxFileBytes ?? MAX_LCB_FILE_BYTES;
+  if (declaredTooLarge(response, limit)) {
+    await response.body.cancel().catch(() => undefined);
+    throw new HubError(`cannot download ${url}: it declares more than the ${limit}-byte limit`, url, response.status);
+  }
   const partial = `${target}.partial`;
+  let received = 0;
+  const capped = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      done(received > limit ? new Error(`over the ${limit}-byte limit`) : null, chunk);
+    },
+  });
   try {
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(partial));
+    // flags 'wx': a fresh file, never one (or a symlink) planted at the temporary name.
+    await rm(partial, { force: true });
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), capped, createWriteStream(partial, { flags: 'wx' }));
     await rename(partial, target);
   } catch (error) {
     await rm(partial, { force: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Entry point of the `cir` program: finds the command, runs it, maps errors to exit codes. */
-import { CirError, InputError } from '../core/errors.js';
+import { AbortedError, CirError, InputError } from '../core/errors.js';
 import { UsageError, type Command } from './command.js';
 import { commands } from './commands/index.js';
 
@@ -59,6 +59,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof InputError) {
       process.stderr.write(`cir ${command.name}: ${error.input}: ${error.message}\n`);
       return 2;
+    }
+    if (error instanceof AbortedError) {
+      // 128 + SIGINT, as a shell reports a program stopped by Ctrl-C.
+      process.stderr.write(`cir ${command.name}: ${error.message}\n`);
+      return 130;
     }
     if (error instanceof CirError) {
       process.stderr.write(`cir ${command.name}: ${error.message}\n`);

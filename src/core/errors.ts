@@ -18,6 +18,11 @@ export class InputError extends CirError {
   }
 }
 
+/** The caller stopped the work (an AbortSignal fired, e.g. Ctrl-C): not a fault of the input. */
+export class AbortedError extends CirError {
+  override readonly name: string = 'AbortedError';
+}
+
 /** The requested operation is not available in this implementation or environment. */
 export class UnsupportedError extends CirError {
   override readonly name: string = 'UnsupportedError';

@@ -50,7 +50,8 @@ export function chooseToken(
     return { token: argmax, logprob: logprobOf(argmax) };
   }
   for (let v = 0; v < V; v++) order[v] = v;
-  const sorted = Array.from(order).sort((a, b) => probs[b]! - probs[a]!);
+  // Sorted in place (a stable sort, as Array's): the scratch buffer is the candidate list, nothing is allocated.
+  const sorted = order.sort((a, b) => probs[b]! - probs[a]!);
   let keep = topK > 0 ? Math.min(topK, V) : V;
   if (topP < 1) {
     let mass = 0;

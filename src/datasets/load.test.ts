@@ -162,3 +162,10 @@ test('hf: specs parse, download once into the cache, and load (local server)', a
     server.close();
   }
 });
+
+test('attack: a parquet row that decodes to more than the row cap is refused (decompression bomb)', async () => {
+  const dir = scratch();
+  const bomb = verlParquet([{ problem: 'x'.repeat(5 * 1024 * 1024), truth: '1', index: 0 }], 1);
+  writeFileSync(join(dir, 'bomb.parquet'), Buffer.from(bomb));
+  await assert.rejects(loadBenchmark(join(dir, 'bomb.parquet')), (e: unknown) => e instanceof InputError && /row 1 decodes to more than/.test(e.message));
+});

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeFileSafely } from '../core/files.js';
+import { readBodyCapped } from '../core/http-body.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetReadObjects } from 'hyparquet';
@@ -68,6 +69,8 @@ export interface LoadOptions {
   fetch?: typeof fetch;
   /** Where Hub downloads are kept; default `$CIR_CACHE_DIR/hub` or `~/.cache/cir/hub`. */
   cacheDir?: string;
+  /** Largest benchmark file accepted from the Hub (default MAX_HUB_BENCHMARK_BYTES). */
+  maxDownloadBytes?: number;
   /** Settings for preset benchmarks (`minerva`, `olympiadbench`, `gpqa`, `livecodebench`, `NAME=PATH`). */
   preset?: PresetOptions;
 }
@@ -134,11 +137,30 @@ export function loadBenchmarkFile(path: string): Benchmark {
   throw new InputError(`unknown benchmark file type ${JSON.stringify(extension)} (expected .jsonl or .parquet)`, path);
 }
 
+/** 1 GiB: evaluation sets on the Hub are a few MB to a few hundred MB. */
+export const MAX_HUB_BENCHMARK_BYTES = 1024 ** 3;
+/** 4 MiB of text per decoded row: a row past that is a decompression bomb or not a benchmark row. */
+export const MAX_ROW_CHARS = 4 * 1024 * 1024;
+
+/** Throws when a decoded row holds more than MAX_ROW_CHARS characters of strings (counting stops early). */
+function checkRowSize(row: unknown, path: string, index: number): void {
+  let chars = 0;
+  const walk = (value: unknown): void => {
+    if (chars > MAX_ROW_CHARS) return;
+    if (typeof value === 'string') chars += value.length;
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (typeof value === 'object' && value !== null) Object.values(value).forEach(walk);
+  };
+  walk(row);
+  if (chars > MAX_ROW_CHARS) throw new InputError(`row ${index + 1} decodes to more than ${MAX_ROW_CHARS} characters`, path);
+}
+
 async function loadFile(path: string, source: string): Promise<Benchmark> {
   const extension = extname(path).toLowerCase();
   if (extension !== '.parquet') return { ...loadBenchmarkFile(path), source };
   const bytes = readFileSync(path);
   const rows = await readParquetRows(bytes, path);
+  rows.forEach((row, index) => checkRowSize(row, path, index));
   return { name: basename(path, extension), source, ...normaliseRows(rows, path, 'row') };
 }
 
@@ -328,7 +350,12 @@ async function loadFromHub(spec: string, options: LoadOptions): Promise<Benchmar
       throw new InputError(`cannot reach the Hub at ${url}: ${error instanceof Error ? error.message : String(error)}`, spec);
     }
     if (!response.ok) throw new InputError(`the Hub answered ${response.status} for ${url}`, spec);
-    const bytes = Buffer.from(await response.arrayBuffer());
+    let bytes: Buffer;
+    try {
+      bytes = await readBodyCapped(response, options.maxDownloadBytes ?? MAX_HUB_BENCHMARK_BYTES, url);
+    } catch (error) {
+      throw new InputError(error instanceof Error ? error.message : String(error), spec, { cause: error });
+    }
     mkdirSync(dirname(local), { recursive: true });
     // Fresh temporary then rename: an interrupted download never leaves a truncated file in the
     // cache, and a symlink planted in the cache is replaced, not written through.

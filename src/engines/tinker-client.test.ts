@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TinkerApiError, TinkerClient, TinkerConnectionError, TinkerFutureError, retryDelayMs, serverConfigFromWire, shouldRetry, type Clock, type FetchFunction } from './tinker-client.js';
+import { TinkerApiError, TinkerClient, TinkerConnectionError, TinkerFutureError, serverConfigFromWire, shouldRetry, type Clock, type FetchFunction } from './tinker-client.js';
 import { applyStopStrings, builtinToWire, stopForWire } from './tinker-policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 
@@ -102,7 +102,7 @@ test('the service refusing (4xx) is not retried and the error carries status and
   await assert.rejects(client(never.fetch, fakeClock()).post('/x', {}), (error: unknown) => error instanceof TinkerApiError && error.status === 500 && !error.isRetryable);
 });
 
-test('retry rules: statuses, x-should-retry, retry-after and the backoff ladder', () => {
+test("retry rules: the project policy (core/retry.ts) with Tinker's permanent 409s", () => {
   const none = new Headers();
   assert.deepEqual([400, 401, 404, 408, 409, 422, 429, 500, 503].map((s) => shouldRetry(s, none)), [false, false, false, true, true, false, true, true, true]);
   assert.equal(shouldRetry(400, new Headers({ 'x-should-retry': 'true' })), true);
@@ -110,10 +110,7 @@ test('retry rules: statuses, x-should-retry, retry-after and the backoff ladder'
   assert.equal(shouldRetry(409, none, 'Training request sequence number was reused'), false);
   assert.equal(shouldRetry(409, none, "Checkpoint 'step-1' already exists for model 'model_1'"), false);
   assert.equal(shouldRetry(409, none, 'lock timeout'), true);
-  assert.deepEqual([0, 1, 2, 3, 4, 5].map((a) => retryDelayMs(a, null, () => 0)), [500, 1000, 2000, 4000, 8000, 8000]);
-  assert.equal(retryDelayMs(0, null, () => 0.999), 500 * (1 - 0.25 * 0.999));
-  assert.equal(retryDelayMs(0, new Headers({ 'retry-after': '3' }), () => 0), 3000);
-  assert.equal(retryDelayMs(0, new Headers({ 'retry-after': '3600' }), () => 0), 500, 'over 60 s falls back to backoff');
+  assert.equal(shouldRetry(409, new Headers({ 'x-should-retry': 'true' }), 'Training request sequence number was reused'), true, 'the server has the last word');
 });
 
 test('builtin losses map to Tinker inputs: masks zero the advantages, ratio bounds pass through', () => {

@@ -3,11 +3,10 @@
  * futures polled to completion, and errors that carry data (status, request id, retryability, the
  * server's own words). `fetch` and the clock are injectable so faults are testable.
  *
- * Retry policy: 408, 429, 5xx, lock-conflict 409s and connection errors are retried with exponential
- * backoff 0.5 s → 8 s plus up to 25 % jitter; `x-should-retry` overrides; `retry-after-ms` and
- * `retry-after` are honoured up to 60 s. Two 409s are permanent, never retried: SkyRL's "sequence
- * number was reused" and "already exists" (a save name taken; skyrl-tx api.py @ a956457,
- * create_future and create_checkpoint). 402 (billing pause) is waited out in 5 s steps for up to an
+ * Retry policy: the project's one (src/core/retry.ts: 408, 409, 429, 5xx and connection errors,
+ * backoff with jitter, `x-should-retry`, `retry-after`), with the Tinker-specific classification
+ * on top: two 409s are permanent, never retried — SkyRL's "sequence number was reused" and "already
+ * exists" (a save name taken; skyrl/tinker/api.py @ a956457, create_future and create_checkpoint). 402 (billing pause) is waited out in 5 s steps for up to an
  * hour, as the SDK does (internal_client_holder.py `_should_pause_on_billing` @ d595dc2). Every
  * non-GET carries an `X-Idempotency-Key` reused across retries of one logical request.
  *
@@ -17,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CirError } from '../core/errors.js';
+import { isRetryableResponse, retryAfterMs, retryDelayMs, sleep } from '../core/retry.js';
 import { isRecord } from './tinker-wire.js';
 
 export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>;
@@ -26,22 +26,7 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) =>
-    new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason as Error);
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal?.reason as Error);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    }),
-};
+export const systemClock: Clock = { now: () => Date.now(), sleep };
 
 /** The service answered with an error status. */
 export class TinkerApiError extends CirError {
@@ -136,27 +121,19 @@ export function isPermanentConflict(detail: string): boolean {
   return /sequence number was reused|already exists/i.test(detail);
 }
 
-/** Which answers are worth retrying, `x-should-retry` first; permanent 409s never are. */
+/** Which answers are worth retrying: the project's rule, except that permanent 409s never are and 425 (too early) is (unless the server says otherwise). */
 export function shouldRetry(status: number, headers: Headers, detail = ''): boolean {
-  const header = headers.get('x-should-retry');
-  if (header === 'true') return true;
-  if (header === 'false') return false;
-  if (status === 409) return !isPermanentConflict(detail);
-  return status === 408 || status === 429 || status >= 500;
+  if (headers.get('x-should-retry') === null) {
+    if (status === 409 && isPermanentConflict(detail)) return false;
+    // SkyRL's "Checkpoint is still being created" (validate_checkpoint, api.py @ a956457).
+    if (status === 425) return true;
+  }
+  return isRetryableResponse(status, headers);
 }
 
-/** Delay before retry number `attempt` (0-based): the server's retry-after when given (≤ 60 s), else backoff with jitter. */
-export function retryDelayMs(attempt: number, headers: Headers | null, random: () => number): number {
-  const afterMs = Number(headers?.get('retry-after-ms'));
-  if (Number.isFinite(afterMs) && afterMs >= 0 && afterMs <= 60_000 && headers?.get('retry-after-ms') !== null) return afterMs;
-  const after = headers?.get('retry-after');
-  if (after !== null && after !== undefined) {
-    const seconds = Number(after);
-    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(after) - Date.now();
-    if (Number.isFinite(ms) && ms >= 0 && ms <= 60_000) return ms;
-  }
-  const base = Math.min(500 * 2 ** attempt, 8000);
-  return base * (1 - 0.25 * random());
+/** Delay before retry number `attempt` (0-based): the server's retry-after when given, else backoff with jitter. */
+function backoffMs(attempt: number, headers: Headers | null, random: () => number): number {
+  return retryDelayMs(attempt, { serverDelayMs: headers ? retryAfterMs(headers) : null, random });
 }
 
 /** The SDK's billing-pause step (api_future_impl.py @ d595dc2: `asyncio.sleep(5)`). */
@@ -304,7 +281,7 @@ export class TinkerClient {
           throw new TinkerConnectionError(`Tinker ${endpoint} at ${this.baseUrl} failed after ${attempt + 1} attempts: ${connectionCause(error)}`, endpoint, { cause: error });
         }
         this.stats.retries++;
-        await this.clock.sleep(retryDelayMs(attempt, null, this.random), options.signal);
+        await this.clock.sleep(backoffMs(attempt, null, this.random), options.signal);
         continue;
       }
       const { status, headers, json, text } = result;
@@ -318,7 +295,7 @@ export class TinkerClient {
       if (retryable && attempt < this.maxRetries) {
         if (status >= 500 || status === 408) uncertain = true;
         this.stats.retries++;
-        await this.clock.sleep(retryDelayMs(attempt, headers, this.random), options.signal);
+        await this.clock.sleep(backoffMs(attempt, headers, this.random), options.signal);
         continue;
       }
       const verb = status === 401 || status === 403 ? 'refused access to' : status < 500 ? 'refused' : 'failed';

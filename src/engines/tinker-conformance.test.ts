@@ -276,3 +276,24 @@ test('a second model for a KL reference fails clearly where the server allows on
   await policyOn(fake);
   await assert.rejects(policyOn(fake, { role: 'reference' }), (error: unknown) => error instanceof UnsupportedError && /KL reference/.test(error.message) && /--max-models/.test(error.message));
 });
+
+test('a server that refuses the protobuf body, or asks for JWT auth, is named clearly', async () => {
+  const fake = new FakeTinker({ flavour: 'hosted', clientConfig: { pjwt_auth_enabled: true } });
+  const { policy, warnings } = await policyOn(fake);
+  assert.equal(warnings.filter((w) => /JWT auth/.test(w)).length, 1);
+  fake.faults.push({ path: '/forward_backward', status: 422, body: { detail: [{ loc: ['body'], msg: 'Input should be a valid JSON object', type: 'json_invalid' }] } });
+  await assert.rejects(policy.forward([datum([1, 2])]), (error: unknown) => error instanceof UnsupportedError && /forwardEncoding: 'json'/.test(error.message));
+  const json = await policyOn(fake, { forwardEncoding: 'json' });
+  assert.equal((await json.policy.forward([datum([1, 2])])).length, 1);
+  assert.equal(fake.sent('/forward').length, 1);
+});
+
+test('SkyRL 425 (a checkpoint still being written) is retried', async () => {
+  const fake = new FakeTinker({ flavour: 'skyrl' });
+  const { policy, slept } = await policyOn(fake);
+  fake.faults.push({ path: '/load_weights', status: 425, body: { detail: 'Checkpoint is still being created' } });
+  await policy.load('tinker://model_x/weights/a');
+  assert.equal(fake.sent('/load_weights').length, 2);
+  assert.equal(slept.length, 1);
+  assert.ok(slept[0]! >= 375 && slept[0]! <= 500, 'one backoff step');
+});

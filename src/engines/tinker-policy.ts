@@ -243,6 +243,9 @@ export class TinkerPolicy implements PolicyBackend {
     this.serverConfig = await this.client.serverConfig(TINKER_WIRE_SDK_VERSION);
     const wanted = this.options.forwardEncoding ?? 'auto';
     this.encoding = wanted === 'auto' ? (this.serverConfig.protoWriteFwdbwd === false ? 'json' : 'protobuf') : wanted;
+    if (this.serverConfig.pjwtAuthEnabled || this.serverConfig.credentialDefaultSource !== 'api_key') {
+      this.warn('auth', `the Tinker server at ${this.options.baseUrl} prefers ${this.serverConfig.pjwtAuthEnabled ? 'JWT auth (pjwt_auth_enabled)' : `credentials from ${this.serverConfig.credentialDefaultSource}`}, which cir does not implement; it sends the API key as X-API-Key`);
+    }
     const capabilities = await this.client.get('/get_server_capabilities');
     const models = isRecord(capabilities) && Array.isArray(capabilities['supported_models']) ? (capabilities['supported_models'] as unknown[]) : [];
     const listed = models.find((entry) => isRecord(entry) && entry['model_name'] === this.options.baseModel);
@@ -391,7 +394,15 @@ export class TinkerPolicy implements PolicyBackend {
       if (config) input.loss_fn_config = config;
       let request: PendingRequest;
       if (this.encoding === 'protobuf') {
-        request = await this.submitTraining('/forward_backward', (seqId) => ({ bytes: encodeForwardBackwardRequest({ model_id: this.modelId, seq_id: seqId, forward_backward_input: input }, forwardOnly), contentType: PROTOBUF_CONTENT_TYPE }), true);
+        try {
+          request = await this.submitTraining('/forward_backward', (seqId) => ({ bytes: encodeForwardBackwardRequest({ model_id: this.modelId, seq_id: seqId, forward_backward_input: input }, forwardOnly), contentType: PROTOBUF_CONTENT_TYPE }), true);
+        } catch (error) {
+          // A server from before SDK 0.25 that reads only JSON refuses the body itself.
+          if (error instanceof TinkerApiError && [400, 415, 422].includes(error.status) && /json|proto|content.type|decode|parse/i.test(error.detail)) {
+            throw new UnsupportedError(`the Tinker server at ${this.options.baseUrl} refused the protobuf forward_backward (HTTP ${error.status}: ${error.detail}); it may predate SDK 0.25: pass forwardEncoding: 'json'`, { cause: error });
+          }
+          throw error;
+        }
       } else {
         request = await this.submitTraining(forwardOnly ? '/forward' : '/forward_backward', { [forwardOnly ? 'forward_input' : 'forward_backward_input']: input });
       }

@@ -8,7 +8,7 @@ import { InputError } from '../core/errors.js';
 import { bootstrapMean, mean, pairedBootstrap, perProblemAccuracy, type Interval, type PairedDifference } from './metrics.js';
 import { readConfig, readResults, RESULTS_FILE } from './run-store.js';
 import { markdownCell, intervalText, percent } from './report.js';
-import { presetSummary, toGradedSample, type PresetSummary } from './summary.js';
+import { leftOutNote, presetSummary, toGradedSample, type PresetSummary } from './summary.js';
 
 export interface RunColumn {
   run: string;
@@ -38,9 +38,10 @@ export function compareRuns(dirs: readonly string[], options: { resamples?: numb
   const bootstrap = { resamples: options.resamples ?? 2000, seed: options.seed ?? 1 };
   const loaded = dirs.map((dir, i) => {
     const config = readConfig(dir);
-    const records = readResults(join(dir, RESULTS_FILE)).records;
+    // Only scored records: a sample an infrastructure failure touched is left out, never counted wrong.
+    const { records, infraFailures } = readResults(join(dir, RESULTS_FILE));
     const samples = records.map(toGradedSample);
-    return { dir, label: options.labels?.[i] ?? (basename(dir) || dir), config, records, samples };
+    return { dir, label: options.labels?.[i] ?? (basename(dir) || dir), config, records, samples, infraFailuresLeftOut: infraFailures.length };
   });
   const names: string[] = [];
   for (const run of loaded) for (const s of run.samples) if (!names.includes(s.benchmark)) names.push(s.benchmark);
@@ -87,7 +88,10 @@ export function compareRuns(dirs: readonly string[], options: { resamples?: numb
       dir: r.dir,
       protocol: r.config.settings.protocol,
       mode: r.config.settings.mode,
-      caveats: benchmarks.flatMap((b) => (b.presets[i]?.caveats ?? []).map((c) => `${b.benchmark}: ${c}`)),
+      caveats: [
+        ...(r.infraFailuresLeftOut > 0 ? [leftOutNote(r.infraFailuresLeftOut) ?? ''] : []),
+        ...benchmarks.flatMap((b) => (b.presets[i]?.caveats ?? []).map((c) => `${b.benchmark}: ${c}`)),
+      ],
     })),
     benchmarks,
   };

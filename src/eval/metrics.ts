@@ -240,7 +240,6 @@ export interface Efficiency {
   statuses: Record<string, number>;
   /** Share of responses with at least one executed block. */
   toolUseRate: number;
-  infraFailures: number;
 }
 
 export function efficiency(samples: readonly GradedSample[]): Efficiency {
@@ -257,7 +256,6 @@ export function efficiency(samples: readonly GradedSample[]): Efficiency {
     outcomes,
     statuses,
     toolUseRate: samples.length ? samples.filter((s) => s.stats.toolCalls > 0).length / samples.length : Number.NaN,
-    infraFailures: samples.filter((s) => s.stats.infraFailure).length,
   };
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Interval } from './metrics.js';
 import { readConfig, readResults, RESULTS_FILE, SUMMARY_FILE, writeJsonAtomic, type RunConfig, type SampleRecord } from './run-store.js';
 import type { PassSummary } from '../benchmarks/index.js';
-import { summarize, type BenchmarkSummary, type RunSummary } from './summary.js';
+import { leftOutNote, summarize, type BenchmarkSummary, type RunSummary } from './summary.js';
 import { barChart, escapeHtml, lineChart } from './svg.js';
 import { markdownCell } from '../plot/svg.js';
 
@@ -20,7 +20,7 @@ export interface ReportFiles {
 export function writeReport(dir: string, options: { resamples?: number; seed?: number } = {}): ReportFiles {
   const config = readConfig(dir);
   const results = readResults(join(dir, RESULTS_FILE));
-  const summary = summarize(config, results.records, { ...options, duplicatesDropped: results.duplicates, tornBytes: results.tornBytes });
+  const summary = summarize(config, results.records, { ...options, duplicatesDropped: results.duplicates, tornBytes: results.tornBytes, infraFailures: results.infraFailures });
   const paths = { summary: join(dir, SUMMARY_FILE), markdown: join(dir, 'report.md'), html: join(dir, 'report.html') };
   writeJsonAtomic(paths.summary, summary);
   const failures = results.records.filter((r) => !r.correct).slice(0, 10);
@@ -148,7 +148,8 @@ function benchmarkMarkdown(b: BenchmarkSummary): string[] {
     '',
     `Executions by outcome: ${Object.entries(e.outcomes).map(([k, v]) => `${markdownCell(k)} ${v}`).join(', ')}. ` +
       `Responses by status: ${Object.entries(e.statuses).map(([k, v]) => `${markdownCell(k)} ${v}`).join(', ')}. ` +
-      `Tool use rate ${percent(e.toolUseRate)}%, infrastructure failures ${e.infraFailures}.`,
+      `Tool use rate ${percent(e.toolUseRate)}%.`,
+    ...(b.infraFailuresLeftOut > 0 ? ['', `${leftOutNote(b.infraFailuresLeftOut) ?? ''}.`] : []),
     '',
     '| error feedback | responses | correct | accuracy |',
     '| --- | --- | --- | --- |',
@@ -181,6 +182,7 @@ export function renderMarkdown(config: RunConfig, summary: RunSummary, failures:
     ...summary.benchmarks.map((b) => `| ${markdownCell(b.name)} | ${intervalText(b.accuracy)} | ${b.problems} | ${b.samplesPerProblem} |`),
     `| **average** | ${percent(summary.averageAccuracy)} | | |`,
     '',
+    ...(summary.infraFailuresLeftOut > 0 ? [`**${markdownCell(leftOutNote(summary.infraFailuresLeftOut) ?? '')}.**`, ''] : []),
     ...summary.benchmarks.flatMap(benchmarkMarkdown),
   ];
   const confidential = confidentialNames(summary);
@@ -286,6 +288,7 @@ export function renderHtml(config: RunConfig, summary: RunSummary, failures: rea
 <p>${escapeHtml(settingsLine(config))}</p>
 ${summary.caveats.length > 0 ? `<section class="caveats"><h2>Caveats</h2><ul>${summary.caveats.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul></section>` : ''}
 ${overview}
+${summary.infraFailuresLeftOut > 0 ? `<p class="caveat">${escapeHtml(leftOutNote(summary.infraFailuresLeftOut) ?? '')}.</p>` : ''}
 ${summary.benchmarks.map(benchmarkHtml).join('\n')}
 ${wrong ? `<section><h2>Some wrong answers</h2>${wrong}</section>` : ''}
 </body></html>

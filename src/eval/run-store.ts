@@ -65,17 +65,28 @@ export interface ReadResults {
   validBytes: number;
   /** Records that repeated an earlier (benchmark, problem, sample) and were dropped. */
   duplicates: number;
+  /**
+   * Records of samples an infrastructure failure touched (older runs wrote them): never scored, never
+   * counted as wrong; `--resume` runs their samples again. A later record for the same sample replaces one.
+   */
+  infraFailures: SampleRecord[];
+}
+
+/** True when the sandbox or the model engine failed on this sample: it has no score. */
+export function isInfraFailure(record: SampleRecord): boolean {
+  return record.stats?.infraFailure === true || record.trajectory?.infraFailure === true;
 }
 
 /** Reads results; a malformed complete line is an error naming it, a torn last line is skipped. */
 export function readResults(path: string): ReadResults {
-  if (!existsSync(path)) return { records: [], tornBytes: 0, validBytes: 0, duplicates: 0 };
+  if (!existsSync(path)) return { records: [], tornBytes: 0, validBytes: 0, duplicates: 0, infraFailures: [] };
   const bytes = readRegularFile(path);
   const lastNewline = bytes.lastIndexOf(0x0a);
   const validBytes = lastNewline + 1;
   const text = bytes.subarray(0, validBytes).toString('utf8');
   const records: SampleRecord[] = [];
   const seen = new Set<string>();
+  const unscored = new Map<string, SampleRecord>();
   let duplicates = 0;
   const lines = text.split('\n');
   for (const [index, line] of lines.entries()) {
@@ -88,6 +99,11 @@ export function readResults(path: string): ReadResults {
     }
     const record = checkRecord(value, path, index + 1);
     const key = sampleKey(record.benchmark, record.problem_id, record.sample);
+    if (isInfraFailure(record)) {
+      if (!seen.has(key)) unscored.set(key, record);
+      continue;
+    }
+    unscored.delete(key);
     if (seen.has(key)) {
       duplicates += 1;
       continue;
@@ -95,7 +111,7 @@ export function readResults(path: string): ReadResults {
     seen.add(key);
     records.push(record);
   }
-  return { records, tornBytes: bytes.length - validBytes, validBytes, duplicates };
+  return { records, tornBytes: bytes.length - validBytes, validBytes, duplicates, infraFailures: [...unscored.values()] };
 }
 
 /** Validates one parsed results line (the fields readers rely on); errors name the file and line. */
@@ -169,8 +185,8 @@ export function openRun(dir: string, settings: EvalSettings, options: OpenRunOpt
   let config: RunConfig;
   if (existsSync(configPath)) {
     const stored = readConfig(dir);
-    if (!options.resume && (existing.records.length > 0 || existing.tornBytes > 0)) {
-      throw new InputError(`already holds ${existing.records.length} results: pass --resume to continue it, or choose another --out`, dir);
+    if (!options.resume && (existing.records.length > 0 || existing.infraFailures.length > 0 || existing.tornBytes > 0)) {
+      throw new InputError(`already holds ${existing.records.length + existing.infraFailures.length} results: pass --resume to continue it, or choose another --out`, dir);
     }
     if (options.resume) {
       const differences = configDifferences(stored.settings, settings, 'settings').map(describeDifference);

@@ -61,7 +61,11 @@ export interface RunOutcome {
   correct: number;
 }
 
-/** A sample whose generation or grading threw: the run stops so `--resume` can redo it later. */
+/**
+ * A sample whose generation or grading failed, or whose trajectory an infrastructure failure touched
+ * (the model engine or the sandbox gave out after its retries): it gets no record and no score. The run
+ * stops, keeping every finished sample, so `--resume` runs exactly the unfinished ones again.
+ */
 export class SampleFailedError extends CirError {
   override readonly name: string = 'SampleFailedError';
   constructor(
@@ -70,8 +74,17 @@ export class SampleFailedError extends CirError {
     readonly sample: number,
     cause: unknown,
   ) {
-    super(`${benchmark} ${problemId} sample ${sample} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      `${benchmark} ${problemId} sample ${sample} failed: ${cause instanceof Error ? cause.message : String(cause)}. ` +
+        'Not scored; finished samples are kept and --resume runs the unfinished ones again',
+      { cause },
+    );
   }
+}
+
+/** What the rollout recorded when an infrastructure failure ended a trajectory. */
+export class InfrastructureFailure extends CirError {
+  override readonly name: string = 'InfrastructureFailure';
 }
 
 export function listTasks(benchmarks: readonly Benchmark[], settings: EvalSettings): SampleTask[] {
@@ -122,6 +135,7 @@ export async function runEvaluation(options: RunEvaluationOptions): Promise<RunO
       let record: SampleRecord;
       try {
         const result = await options.solve(task, controller.signal);
+        if (result.trajectory.infraFailure) throw new InfrastructureFailure(`infrastructure failure: ${result.trajectory.error ?? 'the sandbox failed after its retries'}`);
         const verdict = await options.grade(task.problem, result.responseText, controller.signal);
         // Statistics count the prompt before a confidential prompt is withheld from the record.
         const stats = trajectoryStats(result.trajectory);

@@ -51,6 +51,8 @@ export interface BenchmarkSummary {
   };
   /** Preset benchmarks (Minerva, OlympiadBench, GPQA, LiveCodeBench): their own metrics and caveats. */
   preset?: PresetSummary;
+  /** Samples an infrastructure failure touched: left out of every figure above (never counted wrong). */
+  infraFailuresLeftOut: number;
 }
 
 export interface PresetSummary {
@@ -73,6 +75,8 @@ export interface RunSummary {
   /** Mean of the benchmarks' accuracies (the paper's "Avg." column). */
   averageAccuracy: number;
   samples: number;
+  /** Samples left out because the sandbox or model engine failed on them; `--resume` runs them again. */
+  infraFailuresLeftOut: number;
   duplicatesDropped: number;
   tornBytes: number;
   bootstrap: { resamples: number; level: number; seed: number };
@@ -86,6 +90,14 @@ export interface SummaryOptions {
   seed?: number;
   duplicatesDropped?: number;
   tornBytes?: number;
+  /** Unscored records (`readResults(...).infraFailures`), counted per benchmark in the summary. */
+  infraFailures?: readonly SampleRecord[];
+}
+
+/** The sentence a summary shows when samples were left out, or null. */
+export function leftOutNote(count: number): string | null {
+  if (count === 0) return null;
+  return `${count} sample${count === 1 ? ' was' : 's were'} left out: an infrastructure failure (model engine or sandbox) touched ${count === 1 ? 'it' : 'them'}, so ${count === 1 ? 'it has' : 'they have'} no score; \`cir eval --resume\` runs ${count === 1 ? 'it' : 'them'} again`;
 }
 
 export function toGradedSample(record: SampleRecord): GradedSample {
@@ -107,13 +119,14 @@ export function summarize(config: RunConfig, records: readonly SampleRecord[], o
   const samples = records.map(toGradedSample);
   const names = [...config.settings.benchmarks.map((b) => b.name)];
   for (const s of samples) if (!names.includes(s.benchmark)) names.push(s.benchmark);
+  const unscored = options.infraFailures ?? [];
   const benchmarks: BenchmarkSummary[] = [];
   for (const name of names) {
     const own = samples.filter((s) => s.benchmark === name);
     if (own.length === 0) continue;
     const settings = config.settings.benchmarks.find((b) => b.name === name);
     const asked = settings?.samples ?? Math.max(...own.map((s) => s.sample + 1));
-    const summary = summarizeBenchmark(name, own, asked, settings?.temperature === 0, bootstrap);
+    const summary = { ...summarizeBenchmark(name, own, asked, settings?.temperature === 0, bootstrap), infraFailuresLeftOut: unscored.filter((r) => r.benchmark === name).length };
     const preset = presetSummary(settings, records.filter((r) => r.benchmark === name));
     benchmarks.push(preset ? { ...summary, preset } : summary);
   }
@@ -123,6 +136,7 @@ export function summarize(config: RunConfig, records: readonly SampleRecord[], o
     benchmarks,
     averageAccuracy: mean(benchmarks.map((b) => b.accuracy.estimate)),
     samples: samples.length,
+    infraFailuresLeftOut: unscored.length,
     duplicatesDropped: options.duplicatesDropped ?? 0,
     tornBytes: options.tornBytes ?? 0,
     bootstrap,
@@ -172,7 +186,7 @@ function summarizeBenchmark(
   asked: number,
   greedy: boolean,
   bootstrap: { resamples: number; level: number; seed: number },
-): BenchmarkSummary {
+): Omit<BenchmarkSummary, 'infraFailuresLeftOut'> {
   const groups = [...groupByProblem(samples).values()];
   const perProblem = groups.map((g) => avgAtK(g.map((s) => s.correct)));
   const estimator = (k: number, f: (group: GradedSample[]) => number): KValue => {

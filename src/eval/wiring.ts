@@ -2,6 +2,7 @@
  * Connects the runner's two narrow functions to the real modules: `solve` drives the rollout engine
  * (sampling engine + tokenizer + sandbox) for one sample, `grade` calls the grader.
  */
+import { CirError, InputError } from '../core/errors.js';
 import type { CodeExecutor } from '../core/execution.js';
 import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
@@ -29,7 +30,7 @@ export interface SolverOptions {
 
 export function promptTokens(prompt: RenderedPrompt, options: Pick<SolverOptions, 'tokenizer' | 'encodeChat'>): number[] {
   if (prompt.format === 'raw') return options.tokenizer.encode(prompt.text);
-  if (!options.encodeChat) throw new Error('chat prompts need a tokenizer with a chat template');
+  if (!options.encodeChat) throw new InputError('chat prompts need a tokenizer with a chat template', 'tokenizer');
   return options.encodeChat(prompt.messages);
 }
 
@@ -53,7 +54,7 @@ export function gradingText(trajectory: Trajectory, tokenizer: Pick<Tokenizer, '
 
 export function createSolver(options: SolverOptions, settings: EvalSettings): SolveFunction {
   const code = settings.mode === 'code';
-  if (code && !options.executor) throw new Error('code mode needs an executor');
+  if (code && !options.executor) throw new InputError('code mode needs a sandbox to run the code', 'sandbox');
   return async (task, signal) => {
     const rollout = new RolloutEngine({
       engine: options.engine,
@@ -73,7 +74,7 @@ export function createSolver(options: SolverOptions, settings: EvalSettings): So
       executorConcurrency: 1,
     });
     const [trajectory] = await rollout.rollout(promptTokens(task.prompt, options), 1, { signal });
-    if (!trajectory) throw new Error('the rollout engine returned no trajectory');
+    if (!trajectory) throw new CirError('the rollout engine returned no trajectory');
     return { trajectory: storedTrajectory(trajectory), responseText: gradingText(trajectory, options.tokenizer) };
   };
 }

@@ -55,9 +55,11 @@ test('values beyond double range are undecided by the fast path, never guessed e
 
 test('sympy decides what the fast path left undecided', async () => {
   const executor = python3Executor();
-  const same = await isEquivalentWithSympy('3^{2023}\\sqrt{2}', '\\sqrt{2}\\cdot 3^{2023}', executor);
+  // A generous timeout: starting Python with sympy takes seconds on a loaded machine; the timeout has its own test.
+  const patient = { sympyTimeoutMs: 60_000 };
+  const same = await isEquivalentWithSympy('3^{2023}\\sqrt{2}', '\\sqrt{2}\\cdot 3^{2023}', executor, patient);
   assert.deepEqual(same, { correct: true, reason: 'sympy' });
-  const different = await isEquivalentWithSympy('3^{2023}\\sqrt{2}', '3^{2024}\\sqrt{2}', executor);
+  const different = await isEquivalentWithSympy('3^{2023}\\sqrt{2}', '3^{2024}\\sqrt{2}', executor, patient);
   assert.deepEqual(different, { correct: false, reason: 'sympy' });
   assert.equal(executor.calls.length, 2);
 });

@@ -141,13 +141,22 @@ function freshRun(job: Job): Promise<ExecutionOutcome> {
 
 /**
  * The fork baseline's server: reads {"id","code","timeout"} lines, forks a child per snippet that runs the code
- * with its output on a pipe, and answers {"id","status","out"}. No jail, uid, rlimit or seccomp: the bare cost
- * of forking a warm Python, which the sandbox's figures are compared with.
+ * with its output on a pipe, and answers {"id","status","out"}. Warmed with the benchmark's snippet kinds and its
+ * heap frozen for the collector, like the sandbox's server; no jail, uid, rlimit, cgroup or seccomp: the bare
+ * cost of forking a warm Python, which the sandbox's figures are compared with.
  */
-const FORK_BASELINE_SERVER = `import os, sys, json, select, signal, traceback
+const FORK_BASELINE_SERVER = `import gc, os, sys, io, json, select, signal, traceback
 sys.path.insert(0, sys.argv[1])
 for name in filter(None, sys.argv[2].split(',')):
     __import__(name)
+protocol, sys.stdout = sys.stdout, io.StringIO()  # what the warm-up prints must not reach the protocol
+for warm in json.loads(sys.argv[3]):  # run here once, so every child inherits warm caches (as the sandbox's do)
+    try:
+        exec(compile(warm, '<warm-up>', 'exec'), {'__name__': '__warmup__'})
+    except Exception:
+        pass
+sys.stdout = protocol
+gc.collect(); gc.freeze()  # as the sandbox's server does: the collector then leaves the shared heap alone
 poller, children, pending = select.poll(), {}, b''
 poller.register(0, select.POLLIN)
 while True:
@@ -188,14 +197,21 @@ while True:
 
 /** Starts the fork baseline; `run` sends a snippet and resolves with its outcome. */
 function startForkBaseline(preload: readonly string[]): { run: (job: Job) => Promise<ExecutionOutcome>; close: () => Promise<void> } {
-  const child = spawn(DEFAULT_PYTHON, ['-S', '-E', '-s', '-c', FORK_BASELINE_SERVER, DEFAULT_SITE_PACKAGES, preload.join(',')], {
+  // Warmed with each kind of the benchmark's snippets (the sandbox's server runs its own warm-up before forking).
+  const warmUp = JSON.stringify([trivial().code, ...[0, 60, 75, 90].map((slot) => mixedJob(slot).code)]); // light, math, sympy, numpy
+  const child = spawn(DEFAULT_PYTHON, ['-S', '-E', '-s', '-c', FORK_BASELINE_SERVER, DEFAULT_SITE_PACKAGES, preload.join(','), warmUp], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { PATH: '/usr/bin:/bin', OPENBLAS_NUM_THREADS: '1', LANG: 'C.UTF-8' },
   });
   const waiting = new Map<number, { resolve: (outcome: ExecutionOutcome) => void; started: number }>();
   let next = 0;
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const reply = JSON.parse(line) as { id: number; status: string; out: string };
+    let reply: { id: number; status: string; out: string };
+    try {
+      reply = JSON.parse(line) as typeof reply;
+    } catch {
+      return; // not a reply
+    }
     const entry = waiting.get(reply.id);
     if (!entry) return;
     waiting.delete(reply.id);

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { ExecutionOutcome } from '../core/execution.js';
+import type { ExecutionOutcome, ExecutionSession } from '../core/execution.js';
 import { createSandboxExecutor, type SandboxExecutor } from './sandbox-executor.js';
 
 const UID_BASE = 62100;
@@ -21,6 +21,16 @@ before(async () => {
 after(async () => {
   await executor.close();
 });
+
+/** Runs `work` in a fresh session of the shared executor and closes it whatever happens. */
+async function withSession(work: (session: ExecutionSession) => Promise<void>): Promise<void> {
+  const session = await executor.openSession();
+  try {
+    await work(session);
+  } finally {
+    await session.close();
+  }
+}
 
 function stdoutOf(outcome: ExecutionOutcome): string {
   return outcome.kind === 'infra_error' ? `<infra ${outcome.reason}>` : outcome.stdout;
@@ -145,8 +155,7 @@ print(found)`);
 
 test('abstract Unix sockets and locks give no channel between snippets running at the same time', async () => {
   const name = `cir-${randomBytes(6).toString('hex')}`;
-  const session = await executor.openSession();
-  try {
+  await withSession(async (session) => {
     // The listener lives in a session (held across blocks); a one-shot snippet of another trajectory calls it.
     const listen = await session.execute(`
 import socket, fcntl
@@ -200,14 +209,11 @@ except OSError:
     assert.doesNotMatch(stdoutOf(send), /SENT|BOUND|SAW LOCK/, stdoutOf(send));
     assert.equal(stdoutOf(received), 'nothing\n');
     assert.match(stdoutOf(listen), /^refused .*\nno lock /);
-  } finally {
-    await session.close();
-  }
+  });
 });
 
 test('/proc shows a snippet only its own processes', async () => {
-  const session = await executor.openSession();
-  try {
+  await withSession(async (session) => {
     await session.execute('x = 1');
     const outcome = await executor.execute(`
 import os
@@ -223,9 +229,7 @@ for entry in os.listdir('/proc'):
             others.append((entry, st.st_uid))
 print(len(others), others[:5])`);
     assert.match(stdoutOf(outcome), /^0 \[\]\n$/, `other processes are visible: ${stdoutOf(outcome)}`);
-  } finally {
-    await session.close();
-  }
+  });
 });
 
 test('system calls outside the allow-list are refused, including ones no deny-list named', async () => {
@@ -258,8 +262,7 @@ print(' '.join(out))`);
 
 test('a session cannot raise its own CPU limit', async () => {
   // The executor's default timeout is 5000 ms, so the session's CPU limit is 6 s soft, 7 s hard.
-  const session = await executor.openSession();
-  try {
+  await withSession(async (session) => {
     const outcome = await session.execute(`
 import os, resource
 soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
@@ -279,37 +282,29 @@ print(soft, raised[0], raised[1], head[1])`, { timeoutMs: 3000 });
     // Rollbacks leave a head with fresh CPU time: a long run of timed-out blocks never exhausts the session.
     for (let i = 0; i < 2; i++) assert.equal((await session.execute('while True: pass', { timeoutMs: 300 })).kind, 'timeout');
     assert.equal(stdoutOf(await session.execute('print("alive")')), 'alive\n');
-  } finally {
-    await session.close();
-  }
+  });
 });
 
 test('a session block that hoards memory through forks is bounded by its session', async () => {
-  const session = await executor.openSession();
-  try {
+  await withSession(async (session) => {
     await session.execute('kept = bytearray(b"\\x03") * (50 << 20)');
     // The session's bound (1024 MiB, set when it opened) holds its state and at most two 400 MiB blocks.
     const attack = await session.execute(FORKED_HOARD(400), { timeoutMs: 12_000 });
     const match = /holding (\d+)/.exec(stdoutOf(attack));
     assert.ok(match === null || Number(match[1]) <= 2, `a session block held more than its limit: ${JSON.stringify(attack)}`);
     assert.equal(stdoutOf(await session.execute('print(len(kept) >> 20)')), '50\n');
-  } finally {
-    await session.close();
-  }
+  });
 });
 
 test('session forks are bounded each on their own', async () => {
-  const session = await executor.openSession();
-  try {
+  await withSession(async (session) => {
     await session.execute('x = 1');
     const children = await session.fork(2);
     // Two forks of one session each hold 600 MiB of a 1024 MiB bound: both fit, since each has its own.
     const held = await Promise.all(children.map((child) => child.execute('import time\nb = bytearray(b"\\x01") * (600 << 20)\ntime.sleep(0.5)\nprint(len(b) >> 20)')));
     assert.deepEqual(held.map(stdoutOf), ['600\n', '600\n']);
     await Promise.all(children.map((child) => child.close()));
-  } finally {
-    await session.close();
-  }
+  });
 });
 
 

@@ -5,9 +5,18 @@
 import { performance } from 'node:perf_hooks';
 import { InputError, UnsupportedError } from '../core/errors.js';
 import type { CodeExecutor, ExecuteOptions, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
+import { readBodyCapped, ResponseTooLargeError } from '../core/http-body.js';
 import { isRetryableStatus, retryAfterMs, retryDelayMs, sleep, type BackoffOptions } from '../core/retry.js';
 import { Semaphore } from '../core/semaphore.js';
 import { parseErrorRecord } from './outcome.js';
+
+/**
+ * Largest response body read from the service: both streams at the output limit, each JSON-escaped
+ * (up to 6 bytes per byte), plus room for the envelope. A bigger answer is an infra_error.
+ */
+export function responseCapBytes(maxOutputBytes: number): number {
+  return 12 * maxOutputBytes + (1 << 20);
+}
 
 export interface SandboxFusionOptions {
   /** Base URL of the service, e.g. `http://127.0.0.1:8080` (a trailing `/run_code` is accepted too). */
@@ -122,12 +131,15 @@ export class SandboxFusionExecutor implements CodeExecutor {
         const retry = isRetryableStatus(response.status);
         return { outcome: { kind: 'infra_error', reason: `SandboxFusion HTTP ${response.status}`, durationMs: elapsed }, retry, serverDelayMs: retryAfterMs(response.headers) };
       }
-      const body = (await response.json()) as RunCodeResponse;
+      // The service's answer is read with a cap: room for both streams at the output limit, JSON-escaped.
+      const raw = await readBodyCapped(response, responseCapBytes(limits.maxOutputBytes), this.endpoint);
+      const body = JSON.parse(raw.toString('utf8')) as RunCodeResponse;
       const outcome = fusionOutcome(body, limits, elapsed);
       return { outcome, retry: outcome.kind === 'infra_error' };
     } catch (error) {
       const reason = options?.signal?.aborted ? 'aborted' : `SandboxFusion request failed: ${error instanceof Error ? error.message : String(error)}`;
-      return { outcome: { kind: 'infra_error', reason, durationMs: performance.now() - started }, retry: reason !== 'aborted' && !this.closed };
+      const retry = reason !== 'aborted' && !this.closed && !(error instanceof ResponseTooLargeError);
+      return { outcome: { kind: 'infra_error', reason, durationMs: performance.now() - started }, retry };
     } finally {
       clearTimeout(timer);
       options?.signal?.removeEventListener('abort', onAbort);

@@ -1,7 +1,8 @@
 /**
  * Attacks on the sandbox. Each one must be contained, and the server must answer a normal snippet
  * correctly afterwards, with no process left under a slot uid. Network attacks touch only a listener
- * this test opens on the host's loopback and the blackhole address 10.255.255.1.
+ * this test opens on the host's loopback (127.0.0.1 and ::1): no packet is ever addressed anywhere else, so
+ * the test is harmless where the jail is missing.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,11 +85,11 @@ print(sorted(set(results)), os.getcwd().startswith('/scratch/u'), ','.join(sorte
   assert.equal(etc, 'alternatives,ld.so.cache');
 });
 
-test('no network: loopback listener and blackhole address are unreachable, other families refused', async () => {
+test('no network: a listener on the host loopback is unreachable, other families refused', async () => {
   const outcome = await contained(`
 import socket
 out = []
-for family, address in [(socket.AF_INET, ('127.0.0.1', ${listenerPort})), (socket.AF_INET, ('10.255.255.1', 80)), (socket.AF_INET6, ('::1', ${listenerPort}))]:
+for family, address in [(socket.AF_INET, ('127.0.0.1', ${listenerPort})), (socket.AF_INET6, ('::1', ${listenerPort}))]:
     try:
         s = socket.socket(family, socket.SOCK_STREAM); s.settimeout(1); s.connect(address); out.append('CONNECTED')
     except OSError as e:

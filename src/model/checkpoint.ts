@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { fromHfConfig, parameterLayout, toHfConfig, type ModelConfig } from './config.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { EXPORT_FORMAT } from './export.js';
+import { importHfLlama } from './hf-import.js';
 
 export const CHECKPOINT_MAGIC = 'cir-embedded-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -65,7 +67,7 @@ export function loadCheckpoint(path: string): CheckpointContents {
   const dir = existsSync(path) && statSync(path).isFile() ? join(path, '..') : path;
   const configFile = join(dir, 'config.json');
   const modelFile = join(dir, 'model.safetensors');
-  if (!existsSync(configFile) || !existsSync(modelFile)) {
+  if (!existsSync(configFile)) {
     throw new InputError(`no checkpoint here: expected config.json and model.safetensors; ${REGENERATE_HINT}`, dir);
   }
   let json: Record<string, unknown>;
@@ -74,20 +76,26 @@ export function loadCheckpoint(path: string): CheckpointContents {
   } catch (error) {
     throw new InputError('config.json is not valid JSON', configFile, { cause: error });
   }
+  const cirBlock = json['cir'] as { format?: unknown } | undefined;
+  // A Hugging Face Llama folder (no cir block, or one written by `cir export --format hf`) loads through the importer.
+  if (!cirBlock || cirBlock.format === EXPORT_FORMAT) return importHfLlama(dir);
   checkFormat((json['cir'] ?? {}) as { format?: unknown; version?: unknown }, configFile);
+  if (!existsSync(modelFile)) throw new InputError(`no model.safetensors next to config.json; ${REGENERATE_HINT}`, dir);
   const config = fromHfConfig(json, configFile);
   const { tensors, metadata } = decodeSafetensors(readFileSync(modelFile), modelFile);
   checkFormat(metadata, modelFile);
   const layout = parameterLayout(config);
-  const params = new Float32Array(layout.totalSize);
+  // Every tensor config.json implies is checked against the file before the parameters are
+  // allocated: a config claiming a huge model cannot make us allocate more than the file holds.
   for (const spec of layout.tensors) {
     const tensor = tensors.get(spec.name);
     if (!tensor) throw new InputError(`tensor ${spec.name} is missing; ${REGENERATE_HINT}`, modelFile);
     if (tensor.shape.join('x') !== spec.shape.join('x')) {
       throw new InputError(`tensor ${spec.name} has shape [${tensor.shape.join(', ')}], config.json implies [${spec.shape.join(', ')}]`, modelFile);
     }
-    params.set(tensor.data, spec.offset);
   }
+  const params = new Float32Array(layout.totalSize);
+  for (const spec of layout.tensors) params.set((tensors.get(spec.name) as NamedTensor).data, spec.offset);
   const info = { ...((json['cir'] ?? {}) as Record<string, unknown>) };
   const contents: CheckpointContents = { config, params, info };
   const optimizerFile = join(dir, 'optimizer.safetensors');

@@ -36,9 +36,9 @@ interface LayerActivations {
 }
 
 interface Activations {
-  /** Capacity: B·T rows (stored as B = rows, T = 1) and attention floats. */
-  B: number;
-  T: number;
+  /** Capacity in token rows (any B·T up to it fits; buffers are indexed from their start). */
+  rows: number;
+  /** Capacity of each layer's attention-probability buffer, in floats (B·H·T·T). */
   attSize: number;
   layers: LayerActivations[];
   output: Float32Array; // (N,C) residual after the last layer
@@ -128,23 +128,27 @@ export class Transformer {
    * Activations for the largest (B,T) seen so far. Growing allocates anew; the old block is reused when it
    * is the arena's last allocation, and abandoned otherwise (other buffers follow it).
    */
+  /** The sizes forward and backward index with: hidden C, head dim, heads, KV heads, MLP width F, vocabulary V. */
+  private dims(): { C: number; hd: number; H: number; KVH: number; F: number; V: number } {
+    const c = this.config;
+    return { C: c.hiddenSize, hd: headDim(c), H: c.numHeads, KVH: c.numKvHeads, F: c.intermediateSize, V: c.vocabSize };
+  }
+
   private ensureActivations(B: number, T: number): Activations {
     const current = this.activations;
     const c = this.config;
     // Buffers are indexed with the current (B,T) from their start, so only total sizes matter.
-    if (current && current.B * current.T >= B * T && current.attSize >= B * c.numHeads * T * T) {
+    if (current && current.rows >= B * T && current.attSize >= B * c.numHeads * T * T) {
       return current;
     }
     // Grow geometrically so a run of slowly rising batch shapes regrows a few times, not every step.
     const grow = (needed: number, had: number) => (needed > had ? Math.max(needed, Math.ceil(had * 1.5)) : had);
-    const N = grow(B * T, current ? current.B * current.T : 0);
+    const N = grow(B * T, current?.rows ?? 0);
     const attSize = grow(B * c.numHeads * T * T, current?.attSize ?? 0);
     // When nothing was carved after the old block, hand it back so regrowth does not leak it
     // (a long RL run otherwise exhausts the 2 GiB arena).
     if (current && this.activationsEnd === this.arena.mark()) this.arena.release(this.activationsStart);
     this.activationsStart = this.arena.mark();
-    const newB = N;
-    const newT = 1;
     const C = c.hiddenSize;
     const hd = headDim(c);
     const QD = c.numHeads * hd;
@@ -171,8 +175,7 @@ export class Transformer {
       });
     }
     this.activations = {
-      B: newB,
-      T: newT,
+      rows: N,
       layers,
       output: a.alloc(N * C),
       lnf: a.alloc(N * C),
@@ -208,12 +211,7 @@ export class Transformer {
     const c = this.config;
     const acts = this.ensureActivations(B, T);
     const N = B * T;
-    const C = c.hiddenSize;
-    const hd = headDim(c);
-    const H = c.numHeads;
-    const KVH = c.numKvHeads;
-    const F = c.intermediateSize;
-    const V = c.vocabSize;
+    const { C, hd, H, KVH, F, V } = this.dims();
     const mm = this.kernels;
     const p = this.params;
     for (let n = 0; n < N; n++) {
@@ -273,12 +271,7 @@ export class Transformer {
     const { B, T } = last;
     const c = this.config;
     const N = B * T;
-    const C = c.hiddenSize;
-    const hd = headDim(c);
-    const H = c.numHeads;
-    const KVH = c.numKvHeads;
-    const F = c.intermediateSize;
-    const V = c.vocabSize;
+    const { C, hd, H, KVH, F, V } = this.dims();
     const mm = this.kernels;
     const p = this.params;
     const g = this.grads;

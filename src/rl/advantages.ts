@@ -8,6 +8,7 @@
  * singleton). A group whose rewards are all equal gets a zero group-relative advantage.
  */
 import { InputError } from '../core/errors.js';
+import { NamedRegistry } from './registry.js';
 import { assertBinaryMask, assertFiniteNumber, assertSameShape, type Ragged } from './shapes.js';
 
 export interface AdvantageInput {
@@ -16,8 +17,9 @@ export interface AdvantageInput {
   /** The prompt each sequence answers; sequences with the same id form one group. */
   groupIds_B: readonly (string | number)[];
   /**
-   * 1 on every response target (policy AND tool tokens: the paper whitens over the unmasked
-   * response mask, §6), 0 on prompt targets. The advantage is broadcast over it.
+   * 1 on every response target (policy AND tool tokens: the paper's code whitens over the unmasked
+   * response mask, `_create_loss_mask` in RUCAIBox/CIR ray_trainer.py), 0 on prompt targets. The
+   * advantage is broadcast over it.
    */
   responseMask_B_T: Ragged;
 }
@@ -32,31 +34,20 @@ export interface AdvantageOptions {
 /** Per-token advantages, row b aligned with `responseMask_B_T[b]`; zero off the response mask. */
 export type AdvantageEstimator = (input: AdvantageInput, options: AdvantageOptions) => Float32Array[];
 
-const registry = new Map<string, AdvantageEstimator>();
+const registry = new NamedRegistry<AdvantageEstimator>('advantage estimator', 'advantageEstimator');
 
 /** The registered estimators' names, in registration order (the built-ins first): what `--advantage` accepts. */
 export function advantageEstimatorNames(): string[] {
-  return [...registry.keys()];
+  return registry.names();
 }
 
 /** Registers an estimator; re-registering a name for a different function is an error. */
 export function registerAdvantageEstimator(name: string, estimator: AdvantageEstimator): void {
-  const existing = registry.get(name);
-  if (existing !== undefined && existing !== estimator) {
-    throw new InputError(`advantage estimator ${JSON.stringify(name)} is already registered`, 'advantageEstimator');
-  }
-  registry.set(name, estimator);
+  registry.register(name, estimator);
 }
 
 export function getAdvantageEstimator(name: string): AdvantageEstimator {
-  const estimator = registry.get(name);
-  if (estimator === undefined) {
-    throw new InputError(
-      `unknown advantage estimator ${JSON.stringify(name)}; supported: ${[...registry.keys()].join(', ')}`,
-      'advantageEstimator',
-    );
-  }
-  return estimator;
+  return registry.get(name);
 }
 
 /** Validates the input and runs the named estimator. */
@@ -151,7 +142,10 @@ export function maskedWhiten(values_B_T: Ragged, mask_B_T: Ragged, epsilon = 1e-
   });
 }
 
-/** The paper's "REINFORCE++" (§8.1): group-mean baseline, then token-weighted batch whitening. */
+/**
+ * The paper's "REINFORCE++" (`compute_reinforce_plus_plus_baseline_outcome_advantage` in RUCAIBox/CIR
+ * verl/trainer/ppo/core_algos.py): group-mean baseline, then token-weighted batch whitening.
+ */
 export const reinforcePlusPlusBaseline: AdvantageEstimator = (input, options) => {
   const scores_B = perSequence(input, (rewards, member) => (rewards.length > 1 ? rewards[member]! - mean(rewards) : rewards[member]!));
   return maskedWhiten(broadcast(scores_B, input.responseMask_B_T), input.responseMask_B_T, options.whitenEpsilon ?? 1e-8);

@@ -1,7 +1,8 @@
 /**
  * The tool budget K (executed code blocks per trajectory) as a function of the training step.
  * The paper raised K 2 → 3 → 4 at steps 100 and 200 of a ~300-step run (Figure 3); its code had
- * no schedule (restarts from checkpoints did it, §12.1). Here the schedule is data.
+ * no schedule (RUCAIBox/CIR run.sh takes one fixed `max_call_time`; restarts from checkpoints must
+ * have done it). Here the schedule is data.
  */
 import { InputError } from '../core/errors.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { budgetAt } from './budget.js';
 import { PAPER_RL_CONFIG, validateRlConfig, type RlConfig } from './config.js';
 
-test('the paper defaults (cir-reference §8.3) are valid and say what the paper says', () => {
+test('the paper defaults (RUCAIBox/CIR scripts/run/run.sh) are valid and say what the paper says', () => {
   validateRlConfig(PAPER_RL_CONFIG);
   assert.equal(PAPER_RL_CONFIG.advantageEstimator, 'reinforce_plus_plus_baseline');
   assert.deepEqual(

@@ -1,6 +1,7 @@
 /**
  * The trainer's configuration with the paper's values as the documented default
- * (cir-reference §8.3). Saved beside every checkpoint as JSON, so it holds data only.
+ * (RUCAIBox/CIR@6d27817 verl/verl-main/scripts/run/run.sh over verl/trainer/config/ppo_trainer.yaml). Saved beside
+ * every checkpoint as JSON, so it holds data only.
  */
 import { InputError } from '../core/errors.js';
 import type { AdamParams } from '../core/policy.js';

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputError } from '../core/errors.js';
 import type { CodeExecutor } from '../core/execution.js';
-import type { SamplingEngine } from '../core/sampling.js';
+import type { SampleChunk, SamplingEngine } from '../core/sampling.js';
 import type { Trajectory } from '../core/trajectory.js';
-import { RolloutEngine, ScriptedEngine } from '../rollout/index.js';
+import { RolloutEngine } from '../rollout/index.js';
 import { loadHfTokenizer } from '../tokenizers/index.js';
 import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import { assembleBatch, checkDatumAlignment, fillMissingLogprobs, trajectoryToDatum } from './data.js';
@@ -104,28 +104,26 @@ test('assembleBatch excludes and counts infra failures, and reports loss coverag
 test('trained equals sampled: through a real rollout, the loss-mask-1 targets are the ids the engine emitted, in order', async () => {
   const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());
   const prompt = tokenizer.encodeChat([{ role: 'user', content: 'What is 2+2?' }], { enableThinking: false });
-  // Qwen3 writes the closing fence "```\n\n" as "``" + "`\n\n": re-encoding the cut text would give other ids.
   const codeTurn = 'Let me compute.\n```python\nprint(2+2)\n```\n\nJunk past the fence\n```output\n5\n```\n';
-  const scripted = new ScriptedEngine({ tokenizer, script: (text) => (text.includes('```output') ? 'So \\boxed{4}.' : codeTurn) });
-  // What the engine handed out, call by call, recorded outside the rollout engine.
+  // The engine samples one token per character: the same text as the tokenizer's own encoding, other
+  // ids. Anything that re-encodes text on the way to the trainer would train ids that were never sampled.
   const emitted: number[][] = [];
   const engine: SamplingEngine = {
-    name: 'recording',
-    contextWindow: scripted.contextWindow,
-    sample: async (request) => {
-      const sequences = await scripted.sample(request);
-      for (const sequence of sequences) emitted.push([...sequence.tokens]);
-      return sequences;
-    },
+    name: 'char-by-char',
+    contextWindow: 4096,
+    sample: () => Promise.reject(new Error('this engine streams')),
     stream: async function* (request) {
-      const ids: number[] = [];
+      const turn = tokenizer.decode(request.promptTokens).includes('```output') ? 'So \\boxed{4}.' : codeTurn;
+      const ids = [...[...turn].flatMap((char) => tokenizer.encode(char)), tokenizer.eosTokenId].slice(0, request.params.maxTokens);
       emitted.push(ids);
-      for await (const chunk of scripted.stream(request)) {
-        ids.push(...chunk.tokens);
+      for (const [index, id] of ids.entries()) {
+        const chunk: SampleChunk = { tokens: [id], logprobs: [-0.25] };
+        if (index === ids.length - 1) chunk.finishReason = 'stop';
         yield chunk;
       }
     },
   };
+  assert.notDeepEqual([...codeTurn].flatMap((char) => tokenizer.encode(char)), tokenizer.encode(codeTurn), 'the sampled ids are not the canonical encoding');
   const executor: CodeExecutor = {
     name: 'fixed',
     execute: async () => ({ kind: 'ok', stdout: '4\n', stderr: '', durationMs: 1 }),

@@ -1,8 +1,8 @@
 /**
  * Training-data assembly: a token-exact `Trajectory` becomes a `TrainingDatum` plus the arrays the
  * losses need, all aligned with the datum's targets (`tokens[t+1]` at index t). No re-tokenization:
- * the trained ids are the sampled ids, which the paper's string-level pipeline could not promise
- * (cir-reference §12.10).
+ * the trained ids are the sampled ids, which the paper's string-level pipeline (decode, then re-encode,
+ * in RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py) could not promise.
  */
 import { InputError } from '../core/errors.js';
 import type { TrainingDatum } from '../core/policy.js';
@@ -10,7 +10,7 @@ import type { Trajectory } from '../core/trajectory.js';
 
 export interface DatumOptions {
   /**
-   * Keep interpreter output out of the loss (the paper, §6). `false` is the ablation: tool tokens
+   * Keep interpreter output out of the loss (the paper's masking of external feedback). `false` is the ablation: tool tokens
    * are trained like policy tokens; their old log-probs are then unknown (NaN) and must be filled
    * from a forward pass (`fillMissingLogprobs`), as the paper's code recomputes them anyway.
    */

@@ -1,7 +1,7 @@
 /**
  * Dynamic sampling (DAPO): a group whose rewards are all equal has zero group-relative advantage
  * and teaches nothing, so it is dropped before the update. The paper's own runs did NOT filter
- * (cir-reference §8.3); this is an option, off in `PAPER_RL_CONFIG`.
+ * (RUCAIBox/CIR scripts/run/run.sh sets no such option); this is an option, off in `PAPER_RL_CONFIG`.
  */
 import { groupIndices } from './advantages.js';
 

@@ -1,5 +1,6 @@
 /**
- * Rollout metrics logged every step (cir-reference §5.7 and the issue's live progress line).
+ * Rollout metrics logged every step (the paper's code counts them in `count_python_code_implement`,
+ * RUCAIBox/CIR@6d27817 verl/verl-main/verl/trainer/ppo/ray_trainer.py; and the trainer's live progress line).
  * Trajectories with an infrastructure failure are counted in `rollout/infraFailureRate` and left
  * out of every other figure, as they are left out of the gradient.
  */

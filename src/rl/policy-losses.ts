@@ -8,6 +8,7 @@
  * Notation per token: A advantage, r = exp(logp − logp_old) the importance ratio.
  */
 import { InputError } from '../core/errors.js';
+import { NamedRegistry } from './registry.js';
 import { assertBinaryMask, assertFiniteNumber, assertFiniteWhereMasked, assertSameShape, type Ragged } from './shapes.js';
 
 export interface PolicyLossInput {
@@ -43,27 +44,19 @@ export interface PolicyLossTerms {
 
 export type PolicyLossFn = (input: PolicyLossInput, clip: ClipConfig) => PolicyLossTerms;
 
-const registry = new Map<string, PolicyLossFn>();
+const registry = new NamedRegistry<PolicyLossFn>('policy loss', 'policyLoss');
 
 /** The registered losses' names, in registration order (the built-ins first): what `--loss` accepts. */
 export function policyLossNames(): string[] {
-  return [...registry.keys()];
+  return registry.names();
 }
 
 export function registerPolicyLoss(name: string, loss: PolicyLossFn): void {
-  const existing = registry.get(name);
-  if (existing !== undefined && existing !== loss) {
-    throw new InputError(`policy loss ${JSON.stringify(name)} is already registered`, 'policyLoss');
-  }
-  registry.set(name, loss);
+  registry.register(name, loss);
 }
 
 export function getPolicyLoss(name: string): PolicyLossFn {
-  const loss = registry.get(name);
-  if (loss === undefined) {
-    throw new InputError(`unknown policy loss ${JSON.stringify(name)}; supported: ${[...registry.keys()].join(', ')}`, 'policyLoss');
-  }
-  return loss;
+  return registry.get(name);
 }
 
 /** log r is clamped to ±20 before exp (as verl does) so a stale token cannot overflow; clamped tokens get zero gradient. */
@@ -107,7 +100,8 @@ function ratioOf(logprob: number, oldLogprob: number): { ratio: number; clamped:
 }
 
 /**
- * PPO clipped surrogate, asymmetric clip and dual clip (paper §8.2):
+ * PPO clipped surrogate, asymmetric clip and dual clip (`compute_policy_loss` in RUCAIBox/CIR
+ * verl/trainer/ppo/core_algos.py, clip ratios from its run.sh):
  * L = max(−A·r, −A·clip(r, 1−ε_low, 1+ε_high)); if A < 0, L = min(L, −A·c).
  * PPO only clips on the side that would help the update: A > 0 with r > 1+ε_high (clipHigh),
  * A < 0 with r < 1−ε_low (clipLow), A < 0 with r > c (dualClip). Ties take the unclipped branch.

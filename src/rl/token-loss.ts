@@ -34,7 +34,7 @@ export interface LossConfig extends ClipConfig {
   entropyCoef: number;
 }
 
-/** The paper's loss (§8.2): PPO clip 0.2/0.28, dual clip 3, token-mean, no KL, no entropy. */
+/** The paper's loss (RUCAIBox/CIR run.sh over core_algos.py `compute_policy_loss`): PPO clip 0.2/0.28, dual clip 3, token-mean, no KL, no entropy. */
 export const PAPER_LOSS_CONFIG: Readonly<LossConfig> = Object.freeze({
   policyLoss: 'ppo_clip',
   clipLow: 0.2,
@@ -142,7 +142,7 @@ export function computeRlLoss(logprobs_B_T: Ragged, batch: TokenLossBatch, confi
  * Builds the `TokenLossFunction` handed to `PolicyBackend.forwardBackward`. The batch and config
  * are checked once here, so a mistake surfaces before the forward pass.
  * With several mini-batches per step, build one function per mini-batch: token-mean is then taken
- * within the mini-batch, as in the paper's code (§8.2).
+ * within the mini-batch, as in the paper's code (RUCAIBox/CIR verl/workers/actor/dp_actor.py).
  */
 export function buildTokenLoss(batch: TokenLossBatch, config: LossConfig): TokenLossFunction {
   validateLossConfig(config);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { countCodeBlocks, findCodeBlock, pythonStrip, scanForCodeBlock } from './boundary.js';
 
-// The reference code's functions (cir-reference §5.2), transcribed literally as the oracle.
+// The reference code's functions (RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/code_excute.py), transcribed literally as the oracle.
 const paperDetect = (pred: string): boolean => {
   const match = /```python([\s\S]*?)```/.exec(pred);
   return match !== null && pythonStrip(match[1] ?? '') !== '';

@@ -1,5 +1,6 @@
 /**
- * Interaction-boundary detection, as the paper's reference code does it (cir-reference §5.2):
+ * Interaction-boundary detection, as the paper's reference code does it (`detect_code`,
+ * `process_string`, `extract_code` in RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/code_excute.py):
  * the FIRST opening fence "```" + tag decides; its code runs to the next "```" (nested backticks
  * included, non-greedy); a block whose code is empty after Python's `str.strip()` makes the whole
  * segment final, even if a later block has code. Pure functions, no I/O.

@@ -111,7 +111,7 @@ export interface RolloutStats {
 
 const DEFAULT_NOTICE = 'Tool budget exhausted: this code was not executed. Finish without running code.';
 
-/** The paper's injected block (cir-reference §5.4), minus any of its leading characters the model already wrote. */
+/** The paper's injected block (RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py), minus any of its leading characters the model already wrote. */
 export function toolText(policyText: string, cut: number, feedback: string): string {
   const ideal = `\n\`\`\`output\n${feedback}\n\`\`\`\n`;
   const excess = policyText.slice(cut);
@@ -304,7 +304,7 @@ export class RolloutEngine {
         } catch (error) {
           trajectory.infraFailure = true;
           const aborted = options.signal?.aborted === true;
-          finish('error', aborted ? 'aborted' : `model engine failed: ${(error as Error).message}`);
+          finish('error', aborted ? 'aborted' : `model engine ${config.engine.name} failed: ${(error as Error).message}`);
           break;
         } finally {
           this.engineLimiter.release();

@@ -1,5 +1,6 @@
 /**
- * The paper's scheduler (cir-reference §5.5), kept as a baseline: every round generates ALL active
+ * The paper's scheduler (the round loop of RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py), kept as a baseline:
+ * every round generates ALL active
  * trajectories to EOS (no stop: tokens after the fence are generated, then cut away), waits for the
  * slowest, executes ALL code blocks, waits again, and continues. Same cut, budget and injected text
  * as `RolloutEngine`, so the two produce identical trajectories from a deterministic model.

@@ -12,6 +12,7 @@
  * so a lone straggler decodes fast but uses the server poorly, as on a GPU. "Uncached" counts prompt
  * tokens beyond the longest 64-token-block prefix seen before (vLLM's prefix caching).
  */
+import { AbortedError } from '../core/errors.js';
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingEngine, StreamRequest } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 
@@ -174,7 +175,7 @@ export class ScriptedEngine implements SamplingEngine {
     request.signal?.addEventListener('abort', () => wake?.(), { once: true });
     try {
       while (true) {
-        if (request.signal?.aborted) throw new Error('aborted');
+        if (request.signal?.aborted) throw new AbortedError('aborted');
         const next = queue.shift();
         if (!next) {
           await new Promise<void>((resolve) => (wake = resolve));
@@ -223,7 +224,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       'abort',
       () => {
         clearTimeout(timer);
-        reject(new Error('aborted'));
+        reject(new AbortedError('aborted'));
       },
       { once: true },
     );

@@ -4,6 +4,7 @@
  * the block closes; non-streaming ones get a stop string and the result is verified (and resumed
  * when the stop string fired on something that was not a python block's end).
  */
+import { CirError } from '../core/errors.js';
 import type { SamplingEngine, SamplingParams, FinishReason } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { scanForCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
@@ -139,7 +140,7 @@ export async function generateSegment(request: SegmentRequest): Promise<SegmentR
         n: 1,
         ...(request.signal ? { signal: request.signal } : {}),
       });
-      if (!sequence) throw new Error(`engine ${engine.name} returned no sequence`);
+      if (!sequence) throw new CirError(`engine ${engine.name} returned no sequence`);
       produced += sequence.tokens.length;
       remaining -= sequence.tokens.length;
       finishReason = sequence.finishReason;
@@ -210,7 +211,7 @@ async function generateTextSegment(request: SegmentRequest): Promise<SegmentResu
     }
   } else {
     const [sequence] = await engine.sample({ promptTokens: request.context, params: request.params, n: 1, ...(request.signal ? { signal: request.signal } : {}) });
-    if (!sequence) throw new Error(`engine ${engine.name} returned no sequence`);
+    if (!sequence) throw new CirError(`engine ${engine.name} returned no sequence`);
     text = sequence.text ?? tokenizer.decode(sequence.tokens);
     produced = sequence.tokens.length;
     finishReason = sequence.finishReason;

@@ -1,5 +1,6 @@
 /**
- * `/v1/completions`, `/v1/models` and `/health` behaving as vLLM does (protocols.md §2): token ids
+ * `/v1/completions`, `/v1/models` and `/health` behaving as vLLM does (vllm-project/vllm
+ * vllm/entrypoints/openai/protocol.py and serving_completion.py): token ids
  * or text in, `token_ids`/`prompt_token_ids` out with `return_token_ids`, sampled-token log-probs,
  * `n`, stop strings (text cut before them unless `include_stop_str_in_output`) and stop token ids
  * (`stop_reason` names what fired, null for EOS), SSE streaming ending with `data: [DONE]`.

@@ -99,7 +99,7 @@ export function renderPrompt(task: Pick<Task, 'problem'>): string {
   return `Q: ${task.problem}\nA: `;
 }
 
-/** The project's feedback block after a code block (cir-reference §5.4). */
+/** The feedback block after a code block, as the paper's rollout appends it (RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py). */
 export function toolOutputBlock(output: string): string {
   return `\n\`\`\`output\n${output}\n\`\`\`\n`;
 }

@@ -2,7 +2,9 @@
  * Downloads a model's tokenizer files from the Hugging Face Hub (or a mirror) into a cache folder,
  * so `loadHfTokenizer` can read them offline afterwards. Only the small tokenizer files are fetched.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileSafely } from '../core/files.js';
+import { readBodyCapped } from '../core/http-body.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, RemoteError } from '../core/errors.js';
@@ -20,7 +22,12 @@ export interface HubDownloadOptions {
   /** Re-download even when cached. */
   force?: boolean;
   timeoutMs?: number;
+  /** Largest file accepted from the Hub (default MAX_TOKENIZER_FILE_BYTES). */
+  maxFileBytes?: number;
 }
+
+/** 256 MiB: the largest tokenizer.json files on the Hub are a few tens of MB. */
+export const MAX_TOKENIZER_FILE_BYTES = 256 * 1024 * 1024;
 
 /** A tokenizer file could not be downloaded from the Hub. */
 export class HubDownloadError extends RemoteError {
@@ -58,7 +65,12 @@ export async function downloadHfTokenizer(repoId: string, options: HubDownloadOp
       const hint = response.status === 401 || response.status === 403 ? ' (gated model? pass a token)' : '';
       throw new HubDownloadError(`GET ${url} answered HTTP ${response.status}${hint}`, url, response.status);
     }
-    const body = Buffer.from(await response.arrayBuffer());
+    let body: Buffer;
+    try {
+      body = await readBodyCapped(response, options.maxFileBytes ?? MAX_TOKENIZER_FILE_BYTES, url);
+    } catch (error) {
+      throw new HubDownloadError(error instanceof Error ? error.message : String(error), url, response.status, { cause: error });
+    }
     if (file.endsWith('.json')) {
       try {
         JSON.parse(body.toString('utf8'));
@@ -66,10 +78,9 @@ export async function downloadHfTokenizer(repoId: string, options: HubDownloadOp
         throw new HubDownloadError(`${url} is not valid JSON`, url, response.status, { cause: error });
       }
     }
-    // Write-then-rename so a crash never leaves a half file that a later run would trust.
-    const temporary = join(dir, `.${file}.${process.pid}.tmp`);
-    await writeFile(temporary, body);
-    await rename(temporary, join(dir, file));
+    // A fresh temporary renamed over the target: a crash never leaves a half file that a later run
+    // would trust, and a symlink planted in the cache is replaced, not written through.
+    writeFileSafely(join(dir, file), body);
   };
   await Promise.all([...REQUIRED_FILES.map((f) => get(f, true)), ...OPTIONAL_FILES.map((f) => get(f, false))]);
   return dir;

@@ -32,7 +32,7 @@ export function finalBudget(config: TrainConfig): number {
 export const ABLATIONS: Readonly<Record<string, Ablation>> = {
   masking: {
     name: 'masking',
-    question: 'Does masking interpreter output out of the loss help (paper §6)?',
+    question: 'Does masking interpreter output out of the loss help (as the paper does)?',
     arms: [
       { name: 'masked', describe: 'tool output masked (paper)', apply: (config) => ({ ...clone(config), rl: { ...clone(config).rl, maskToolOutput: true } }) },
       { name: 'unmasked', describe: 'tool output trained like policy tokens', apply: (config) => ({ ...clone(config), rl: { ...clone(config).rl, maskToolOutput: false } }) },

@@ -6,7 +6,7 @@
  * loss and `optimStep`. Held-out evaluation at the start, periodically and at the end; metrics
  * per step; checkpoints that `resume` continues from with the same result as an uninterrupted run.
  */
-import { InputError } from '../core/errors.js';
+import { AbortedError, InputError } from '../core/errors.js';
 import { configDifferences, describeDifference } from '../core/config-diff.js';
 import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
 import { formatFeedback, withReferenceSemantics } from '../interpreter/index.js';
@@ -181,7 +181,7 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
   }
 
   while (state.completedSteps < rl.totalSteps) {
-    if (options.signal?.aborted) throw new InputError('training was aborted', 'signal');
+    if (options.signal?.aborted) throw new AbortedError(`training was stopped after step ${state.completedSteps}; --resume continues it`);
     const stepStarted = performance.now();
     const stepIndex = state.completedSteps;
     const record = await trainStep(config, deps, rolloutDeps, pool, stepIndex, (done, total) => emit({ type: 'rollout-progress', step: stepIndex, done, total }), options.signal);

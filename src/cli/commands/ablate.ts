@@ -1,10 +1,9 @@
 /** `cir ablate`: the paper's comparisons at this scale, each arm a full `cir train` run with the same seed. */
 import { writeFileSafely } from '../../core/files.js';
 import { join } from 'node:path';
-import { formatFeedback } from '../../interpreter/index.js';
 import { ABLATIONS, ablationRow, ablationTable, findAblation, runTraining, type AblationRow } from '../../train/index.js';
 import { parseCommandLine, UsageError, type Command } from '../command.js';
-import { configFromFlags, openResources, progressReporter, TRAIN_FLAGS, TRAIN_FLAGS_HELP } from './train.js';
+import { configFromFlags, openResources, progressReporter, trainerDeps, TRAIN_FLAGS, TRAIN_FLAGS_HELP } from './train.js';
 
 const help = `Usage: cir ablate <${Object.keys(ABLATIONS).join('|')}> [--out DIR] [train options]
 
@@ -41,13 +40,7 @@ export const ablateCommand: Command = {
       try {
         const result = await runTraining(
           config,
-          {
-            backend: resources.backend,
-            tokenizer: resources.tokenizer,
-            ...(resources.executor ? { executor: resources.executor } : {}),
-            ...(resources.reference ? { reference: resources.reference } : {}),
-            formatFeedback: (outcome) => formatFeedback(outcome),
-          },
+          trainerDeps(resources),
           { out, onEvent: progressReporter(config.rl.totalSteps, silent, config.tools, `${ablation.name}/${arm.name}`) },
         );
         rows.push(ablationRow(arm, result.summary!));

@@ -11,6 +11,7 @@ import type { ChatMessage } from '../../prompts/index.js';
 import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
+import { leftOutNote } from '../../eval/summary.js';
 import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS } from '../../eval/wiring.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
@@ -183,6 +184,7 @@ export const evalCommand: Command = {
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
       wire,
+      wireExplicit: values.wire !== undefined,
       contextWindow: numberFlag(values['context-window'], 'context-window', 32768, 16, 1e8),
     });
     const { engine, tokenizer, chatTokenizer } = opened;
@@ -270,6 +272,8 @@ export const evalCommand: Command = {
       for (const b of summary.benchmarks) process.stdout.write(`${b.name.padEnd(16)} ${intervalText(b.accuracy)}  (${b.problems} problems × ${b.samplesPerProblem})\n`);
       process.stdout.write(`${'average'.padEnd(16)} ${percent(summary.averageAccuracy)}\nreport: ${paths.html}\n`);
       for (const caveat of summary.caveats) process.stdout.write(`caveat: ${caveat}\n`);
+      const leftOut = leftOutNote(summary.infraFailuresLeftOut);
+      if (leftOut) process.stdout.write(`note: ${leftOut}\n`);
     }
     return 0;
   },

@@ -13,8 +13,10 @@ import { solveCommand } from './solve.js';
 import { benchRolloutCommand } from './bench-rollout.js';
 import { pretrainCommand } from './pretrain.js';
 import { benchKernelsCommand } from './bench-kernels.js';
+import { benchEnginesCommand } from './bench-engines.js';
 import { trainCommand } from './train.js';
 import { ablateCommand } from './ablate.js';
+import { exportCommand } from './export.js';
 
 export const commands: Command[] = [
   trainCommand,
@@ -25,6 +27,7 @@ export const commands: Command[] = [
   compareCommand,
   viewCommand,
   solveCommand,
+  exportCommand,
   execCommand,
   sandboxDoctorCommand,
   gradeCommand,
@@ -34,5 +37,6 @@ export const commands: Command[] = [
   benchGraderCommand,
   benchRolloutCommand,
   benchKernelsCommand,
+  benchEnginesCommand,
   benchServeCommand,
 ];

@@ -110,7 +110,7 @@ export const serveCommand: Command = {
     const maxModels = numberFlag(values['max-models'], 'max-models', 2, 1, 16);
     const opened = await openBackend();
     const { backend, tokenizer } = opened;
-    // Further models of the Tinker API (up to --max-models) are fresh copies of the same weights.
+    // Each further Tinker model (a KL reference, another run) trains a copy of its own; the server closes them.
     const makeBackend = async () => (await openBackend()).backend;
     const limits: Record<string, number> = {};
     if (values['max-body-mb'] !== undefined) limits['maxBodyBytes'] = numberFlag(values['max-body-mb'], 'max-body-mb', 32, 0.001, 4096) * 1024 * 1024;

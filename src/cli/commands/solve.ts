@@ -92,6 +92,7 @@ export const solveCommand: Command = {
       ...(values.model !== undefined ? { model: values.model } : {}),
       ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
       wire: mode,
+      wireExplicit: values.mode !== undefined,
       onLoadProgress: (fraction) => (fraction < 1 ? loading.update(Math.round(fraction * 100)) : loading.finish()),
     });
     const { engine, tokenizer, chatTokenizer } = opened;

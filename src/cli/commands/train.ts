@@ -30,6 +30,7 @@ import {
   type RecipeName,
   type RunPlan,
   type TrainConfig,
+  type TrainerDeps,
   type TrainEvent,
   type TrainResult,
 } from '../../train/index.js';
@@ -333,6 +334,18 @@ export interface TrainingResources {
   close(): Promise<void>;
 }
 
+/** What the trainer needs from the opened resources: the policy, its reference for KL, the sandbox. */
+export function trainerDeps(resources: TrainingResources): TrainerDeps {
+  return {
+    backend: resources.backend,
+    tokenizer: resources.tokenizer,
+    ...(resources.promptEncoder ? { promptEncoder: resources.promptEncoder } : {}),
+    ...(resources.executor ? { executor: resources.executor } : {}),
+    ...(resources.reference ? { reference: resources.reference } : {}),
+    formatFeedback: (outcome) => formatFeedback(outcome),
+  };
+}
+
 /** The policy `--engine` names, with the older `--init` and `--backend tinker --base-url` spellings. */
 export function trainEngineSpec(values: Pick<Values, 'engine' | 'init' | 'backend' | 'base-url'>): EngineSpec {
   const backend = oneOf(values.backend, 'backend', ['embedded', 'tinker'] as const, 'embedded');
@@ -367,7 +380,7 @@ export async function openResources(values: Values, config: TrainConfig, out: st
     // lr. (`--resume` then loads the run's own checkpoint, moments included.)
     const policy = await openPolicyBackend(spec, { ...common, threads, checkpointDir: join(resolve(out), 'checkpoints'), freshOptimizer: true });
     opened.push(policy);
-    // The KL reference is a second, frozen model: a server that holds one model at a time says so clearly.
+    // The KL reference is a second, frozen model: a Tinker server that holds one model at a time says so clearly.
     const reference = config.rl.loss.klCoef > 0 ? await openPolicyBackend(spec, { ...common, threads: 1, role: 'reference' }) : undefined;
     if (reference) opened.push(reference);
     const executor = config.tools ? await openExecutor(sandbox, { concurrency: numberFlag(values['sandbox-concurrency'], 'sandbox-concurrency', DEFAULT_CONCURRENCY, 1, 64) }) : undefined;
@@ -505,15 +518,7 @@ export const trainCommand: Command = {
     try {
       const result = await runTraining(
         config,
-        {
-          backend: resources.backend,
-          tokenizer: resources.tokenizer,
-          ...(resources.promptEncoder ? { promptEncoder: resources.promptEncoder } : {}),
-          ...(data ? { data } : {}),
-          ...(resources.executor ? { executor: resources.executor } : {}),
-          ...(resources.reference ? { reference: resources.reference } : {}),
-          formatFeedback: (outcome) => formatFeedback(outcome),
-        },
+        { ...trainerDeps(resources), ...(data ? { data } : {}) },
         { out, resume: Boolean(values.resume), ...(stopAfter !== undefined ? { stopAfter } : {}), onEvent: progressReporter(config.rl.totalSteps, silent, config.tools) },
       );
       if (values.json) process.stdout.write(`${JSON.stringify(result.summary ?? result.datasetSummary ?? { stopped: true, completedSteps: result.completedSteps })}\n`);

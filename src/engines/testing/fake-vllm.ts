@@ -1,5 +1,6 @@
 /**
- * A local HTTP server that speaks `/v1/completions` as vLLM does (protocols.md §2.2–2.4): id or text
+ * A local HTTP server that speaks `/v1/completions` as vLLM does (vllm-project/vllm
+ * vllm/entrypoints/openai/protocol.py and serving_completion.py): id or text
  * prompts, `return_token_ids`, `logprobs`, stop strings / stop ids / EOS with vLLM's finish and stop
  * reasons, SSE streaming ending in `[DONE]`. Its "model" is a script, and faults can be injected per
  * request: HTTP errors, hangs, dropped connections, truncated or stalled streams, error events.

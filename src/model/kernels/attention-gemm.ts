@@ -82,6 +82,8 @@ export function attentionForwardGemm(out: Float32Array, att: Float32Array, q: Fl
         gather(qh, q, b, h, T, H, hd);
         const scores = att.subarray((b * H + h) * T * T, (b * H + h + 1) * T * T);
         gemm(scores, qh, kt, T, hd, T, false);
+        // The causal softmax of each row, written again beside attention.ts's reference on purpose: the
+        // tests compare the two paths, so neither may borrow the other's arithmetic.
         for (let t = 0; t < T; t++) {
           const row = t * T;
           let max = -Infinity;

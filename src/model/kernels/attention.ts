@@ -71,6 +71,7 @@ export function attentionBackward(
   const { B, T, H, KVH, hd } = shape;
   const group = H / KVH;
   const scale = 1 / Math.sqrt(hd);
+  // The same loop nest as the forward pass: a plain reference keeps each pass readable on its own.
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const kvh = Math.floor(h / group);

@@ -2,8 +2,9 @@
  * A tiny but honest PolicyBackend: a character bigram model (one V×V logit table) with real
  * sampling (temperature, top-k, top-p, seed, stop strings and ids), real gradients through the
  * softmax, AdamW and JSON checkpoints. The servers are written against the PolicyBackend
- * contract; this backend lets their tests and the serve benchmark exercise every path (sampling,
- * training, save/load) in milliseconds, with or without the embedded transformer.
+ * contract; this backend lets their tests exercise every path (sampling, training, save/load) in
+ * milliseconds, without the embedded transformer. (`cir bench serve` measures the real backend the
+ * command line opens, the embedded model by default; it cannot use this test double.)
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -1,4 +1,4 @@
-/** Shared set-up for the serve tests and the serve benchmark: a bigram backend behind a real server. */
+/** Shared set-up for the serve tests: a bigram backend (test double) behind a real server. */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,0 +1,58 @@
+// `cir export` and `cir solve --engine llamacpp:FILE.gguf` end to end, through the built CLI.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const mainPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
+const dir = mkdtempSync(join(tmpdir(), 'cir-export-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function runCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [mainPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const gguf = join(dir, 'warm-start.gguf');
+
+test('cir export writes the GGUF file and the Hugging Face folder; bad arguments are refused', async () => {
+  const written = await runCli('export', 'assets/checkpoints/warm-start', '--format', 'gguf', '--out', gguf, '--json');
+  assert.equal(written.status, 0, written.stderr);
+  assert.deepEqual(JSON.parse(written.stdout), { format: 'gguf', out: gguf, parameters: 430944, context_window: 384, prompt_template: 'Q: {problem}\nA: ' });
+  const hf = join(dir, 'hf');
+  assert.equal((await runCli('export', 'assets/checkpoints/warm-start', '--format', 'hf', '--out', hf)).status, 0);
+  assert.deepEqual(readdirSync(hf).sort(), ['config.json', 'generation_config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
+  const bad = await runCli('export', 'assets/checkpoints/warm-start', '--format', 'onnx', '--out', join(dir, 'x'));
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--format must be gguf or hf/);
+  assert.ok(!existsSync(join(dir, 'x')));
+});
+
+test('cir solve at temperature 0: llamacpp:FILE.gguf gives the trajectory tokens of --engine embedded', async () => {
+  assert.ok(existsSync(gguf), 'the export test ran first');
+  const problem = 'What is 45+67?';
+  const [llama, embedded] = await Promise.all([
+    runCli('solve', problem, '--engine', `llamacpp:${gguf}`, '--temperature', '0', '--json'),
+    runCli('solve', problem, '--engine', 'embedded', '--temperature', '0', '--json'),
+  ]);
+  assert.equal(llama.status, 0, llama.stderr);
+  assert.equal(embedded.status, 0, embedded.stderr);
+  const segments = (out: string) => (JSON.parse(out) as { segments: { origin: string; tokens: number[] }[] }).segments.map((s) => [s.origin, s.tokens]);
+  assert.deepEqual(segments(llama.stdout), segments(embedded.stdout));
+  assert.ok(segments(llama.stdout).length >= 2);
+});
+
+test('cir solve refuses a prompt that does not fit the context window, naming both sizes', async () => {
+  const result = await runCli('solve', 'x'.repeat(400), '--engine', `llamacpp:${gguf}`, '--json');
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /the prompt is 407 tokens; the model's context window is 384 tokens/);
+});
