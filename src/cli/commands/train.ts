@@ -368,7 +368,8 @@ export function trainEngineSpec(values: Pick<Values, 'engine' | 'init' | 'backen
 /** Builds the policy (embedded or Tinker), the reference policy for KL, and the sandbox. */
 export async function openResources(values: Values, config: TrainConfig, out: string): Promise<TrainingResources> {
   const spec = trainEngineSpec(values);
-  if (spec.kind === 'tinker' && (!values['base-model'] || !values.tokenizer)) throw new UsageError('a Tinker policy needs --base-model NAME and --tokenizer DIR|ID');
+  // Against `cir serve` the tokenizer comes from the server; other Tinker servers need --tokenizer.
+  if (spec.kind === 'tinker' && !values['base-model']) throw new UsageError('a Tinker policy needs --base-model NAME (and --tokenizer DIR|ID unless the server is cir serve)');
   const sandbox = parseSandboxSpec(values.sandbox ?? 'local');
   const threads = numberFlag(values.threads, 'threads', 2, 1, 2) as 1 | 2;
   const common = {
