@@ -107,20 +107,18 @@ test('what the embedded model does not compute is refused by name', () => {
     editConfig(dir, edit);
     assert.throws(() => loadCheckpoint(dir), message, name);
   }
-  const dtype = exported('bad-dtype');
-  const file = join(dtype, 'model.safetensors');
-  const bytes = readFileSync(file);
-  const headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = bytes.subarray(8, 8 + headerLength).toString('utf8').replace('"F32"', '"BF16"');
-  writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), Buffer.from(header), bytes.subarray(8 + headerLength)]));
-  assert.throws(() => loadCheckpoint(dtype), /has inconsistent offsets/, 'a BF16 label on 4-byte data');
-  const int8 = exported('bad-int8');
-  const intFile = join(int8, 'model.safetensors');
-  const intBytes = readFileSync(intFile);
-  const intLength = Number(intBytes.readBigUInt64LE(0));
-  const intHeader = intBytes.subarray(8, 8 + intLength).toString('utf8').replace('"F32"', '"I8" ');
-  writeFileSync(intFile, Buffer.concat([intBytes.subarray(0, 8), Buffer.from(intHeader), intBytes.subarray(8 + intLength)]));
-  assert.throws(() => loadCheckpoint(int8), /dtype I8; the embedded model loads F32, BF16 and F16/);
+  // Relabels the first tensor's dtype in place (the header keeps its length: JSON allows trailing spaces).
+  const relabeled = (name: string, dtype: string) => {
+    const dir = exported(name);
+    const file = join(dir, 'model.safetensors');
+    const bytes = readFileSync(file);
+    const headerLength = Number(bytes.readBigUInt64LE(0));
+    const header = bytes.subarray(8, 8 + headerLength).toString('utf8').replace('"F32",', `"${dtype}",`);
+    writeFileSync(file, Buffer.concat([bytes.subarray(0, 8), Buffer.from(header.trimEnd().padEnd(headerLength, ' ')), bytes.subarray(8 + headerLength)]));
+    return dir;
+  };
+  assert.throws(() => loadCheckpoint(relabeled('bad-bf16', 'BF16')), /has inconsistent offsets/, 'a BF16 label on 4-byte data');
+  assert.throws(() => loadCheckpoint(relabeled('bad-int8', 'I8')), /dtype I8; the embedded model loads F32, BF16 and F16/);
   const bin = exported('bad-bin');
   renameSync(join(bin, 'model.safetensors'), join(bin, 'pytorch_model.bin'));
   assert.throws(() => loadCheckpoint(bin), /found pytorch_model\.bin \(only safetensors weights load/);
