@@ -125,6 +125,32 @@ test('budget schedule: step s runs with budget K(s); a policy that always writes
   assert.equal(executor.executions, 6 * (2 + 3 + 4));
 });
 
+test('a generated-task run validates on its held-out tasks at the current budget, beside the fixed-budget evaluation', async () => {
+  const out = join(root, 'current-budget');
+  const policy = new ScriptedPolicy(ALWAYS_CODE, join(out, 'checkpoints'));
+  const executor = new FakeExecutor();
+  const config = tinyConfig(3, (c) => {
+    c.rl.budget = paperBudgetSchedule(3);
+    c.rl.rollout.maxResponseTokens = 200;
+    c.eval.tasks = 2;
+    c.eval.toolBudget = 0;
+    c.validation.every = 1;
+  });
+  await runTraining(config, deps(policy, executor), { out });
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; budget?: number; label?: string; sets?: Record<string, { problems: number; toolCallRate: number }> });
+  const validations = lines.filter((line) => line.kind === 'validation');
+  // Before step 1 (K 2), after steps 1 and 2 (the next step's K: 3, 4), and at the end (the last K, 4).
+  assert.deepEqual(validations.map((v) => [v.label, v.budget]), [['start', 2], ['periodic', 3], ['periodic', 4], ['end', 4]]);
+  const tasks = heldOutTasks(config).length;
+  for (const v of validations) assert.equal(v.sets!['held-out']!.problems, tasks);
+  // The policy always writes code, so each validation trajectory runs exactly K blocks; evaluations (K 0) none.
+  assert.equal(executor.executions, 6 * (2 + 3 + 4) + tasks * (2 + 3 + 4 + 4));
+  const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { currentBudgetCurve: { step: number; budget: number }[] };
+  assert.deepEqual(summary.currentBudgetCurve.map((p) => [p.step, p.budget]), [[0, 2], [1, 3], [2, 4], [3, 4]]);
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Held-out accuracy at the current budget/);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /held-out, current budget/);
+});
+
 test('infrastructure failures stay out of the gradient and are counted', async () => {
   const out = join(root, 'infra');
   // Samples with an even seed write code that the sandbox fails to run (after the engine's retries).

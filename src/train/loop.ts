@@ -27,10 +27,10 @@ import {
 } from '../rl/index.js';
 import { validateTrainConfig, type TrainConfig } from './config.js';
 import { evaluateHeldOut, type EvalResult } from './evaluate.js';
-import { encodePrompt, epochBatch, type PromptEncoder, type TrainingData, type TrainingProblem } from './data.js';
+import { encodePrompt, epochBatch, type PromptEncoder, type TrainingData, type TrainingProblem, type ValidationSet } from './data.js';
 import { heldOutTasks, promptsForStep, trainingPool } from './problems.js';
 import { fitToContext, rolloutGroups, type RolloutDeps } from './rollouts.js';
-import { validate, type ValidationRecord } from './validation.js';
+import { heldOutValidationSet, validate, type ValidationRecord } from './validation.js';
 import { RunStore, type EvaluationLabel, type EvaluationRecord, type RunState, type StepRecord } from './run-store.js';
 import { renderHtml, renderMarkdown } from './report.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
@@ -49,7 +49,8 @@ export interface TrainerDeps extends Omit<RolloutDeps, 'engine'> {
 
 export type TrainEvent =
   | { type: 'resumed'; step: number; checkpoint: string | null }
-  | { type: 'evaluation-start'; step: number; label: EvaluationLabel; tools: boolean; tasks: number }
+  /** `budget`: the evaluation's fixed budget, or the current training budget (validation). */
+  | { type: 'evaluation-start'; step: number; label: EvaluationLabel; tools: boolean; tasks: number; budget: number | 'current' }
   | { type: 'evaluation-progress'; done: number; total: number }
   | { type: 'evaluation'; record: EvaluationRecord }
   | { type: 'validation'; record: ValidationRecord }
@@ -125,10 +126,15 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
   const rl = config.rl;
   const encoder = deps.promptEncoder ?? deps.tokenizer;
   const promptOf = (problem: TrainingProblem) => encodePrompt(problem, config.prompt, encoder, rl.rollout.maxPromptTokens).tokens;
-  const validationOn = datasetRun && config.validation.every > 0 && (deps.data?.validation.length ?? 0) > 0;
+  // Dataset runs validate on their sets; generated-task runs on the held-out tasks, at the current budget
+  // beside the fixed-budget evaluation (the paper's Figure 3 dips show in the first, not the second).
+  const validationSets: readonly ValidationSet[] =
+    config.validation.every === 0 ? [] : datasetRun ? (deps.data?.validation ?? []) : [heldOutValidationSet(heldOut)];
+  const validationOn = validationSets.length > 0;
   const runValidation = async (label: ValidationRecord['label']): Promise<ValidationRecord> => {
     const step = state.completedSteps;
-    const record = await validate(rolloutDeps, deps.data!.validation, step, label, {
+    emit({ type: 'evaluation-start', step, label, tools: config.tools, tasks: validationSets.reduce((sum, set) => sum + set.problems.length * set.samples, 0), budget: 'current' });
+    const record = await validate(rolloutDeps, validationSets, step, label, {
       settings: config.validation,
       // The current budget: the one the next training step uses (the paper's Figure 3 dips follow it).
       budget: config.tools ? budgetAt(Math.min(step, rl.totalSteps - 1), rl.budget) : 0,
@@ -148,7 +154,7 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
 
   const evaluate = async (label: EvaluationLabel, tools: boolean): Promise<EvaluationRecord> => {
     const step = state.completedSteps;
-    emit({ type: 'evaluation-start', step, label, tools, tasks: heldOut.length });
+    emit({ type: 'evaluation-start', step, label, tools, tasks: heldOut.length * config.eval.samples, budget: config.eval.toolBudget });
     const result: EvalResult = await evaluateHeldOut(rolloutDeps, heldOut, {
       settings: config.eval,
       tools,
@@ -226,7 +232,7 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
     store.writeText('report.md', renderDatasetMarkdown(summary));
     return { completedSteps: state.completedSteps, stopped: false, evaluations: state.evaluations, elapsedMs: elapsed(), store, datasetSummary: summary };
   }
-  const summary = buildSummary(config, state.evaluations, steps, elapsed(), deps.backend.name);
+  const summary = buildSummary(config, state.evaluations, steps, elapsed(), deps.backend.name, state.validations ?? []);
   store.writeJson('summary.json', summary);
   store.writeText('report.md', renderMarkdown(summary, steps));
   store.writeText('report.html', renderHtml(summary, steps));

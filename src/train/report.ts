@@ -77,6 +77,9 @@ export function renderPlots(summary: RunSummary, steps: readonly StepRecord[]): 
     yMax: 1,
     series: [
       { name: 'held-out accuracy', points: summary.curve.map((p) => ({ x: p.step, y: p.accuracy, low: p.ci95[0], high: p.ci95[1] })), markers: true },
+      ...(summary.currentBudgetCurve
+        ? [{ name: 'held-out, current budget', points: summary.currentBudgetCurve.map((p) => ({ x: p.step, y: p.accuracy, low: p.ci95[0], high: p.ci95[1] })), markers: true }]
+        : []),
       { name: 'train accuracy', points: steps.map((s) => ({ x: s.step, y: s.trainAccuracy })) },
       { name: 'tool-call rate', points: steps.map((s) => ({ x: s.step, y: s.toolCallRate })), dashed: true },
       { name: 'tool-token share', points: steps.map((s) => ({ x: s.step, y: s.toolTokenShare })), dashed: true },
@@ -180,6 +183,11 @@ function dynamicsTable(steps: readonly StepRecord[]): Table {
   return { header: ['training dynamics', 'first', 'last'], rows };
 }
 
+/** Validation at the current budget beside the fixed-budget evaluation of the same step (when there is one). */
+function currentBudgetTable(points: NonNullable<RunSummary['currentBudgetCurve']>): Table {
+  return { header: ['step', 'budget K', 'held-out accuracy at K (sampled, 95% CI)'], rows: points.map((p) => [String(p.step), String(p.budget), `${pct(p.accuracy)} [${pct(p.ci95[0])}, ${pct(p.ci95[1])}]`]) };
+}
+
 export function renderMarkdown(summary: RunSummary, steps: readonly StepRecord[] = []): string {
   const dynamics = dynamicsTable(steps);
   return [
@@ -197,6 +205,7 @@ export function renderMarkdown(summary: RunSummary, steps: readonly StepRecord[]
     '',
     `Training reward ${summary.training.firstReward.toFixed(3)} → ${summary.training.lastReward.toFixed(3)}; tool-call rate ${pct(summary.training.firstToolCallRate)} → ${pct(summary.training.lastToolCallRate)} (first → last step).`,
     '',
+    ...(summary.currentBudgetCurve ? ['## Held-out accuracy at the current budget', '', markdownTable(currentBudgetTable(summary.currentBudgetCurve)), ''] : []),
     ...(dynamics.rows.length > 0 ? ['## Training dynamics', '', markdownTable(dynamics), ''] : []),
   ].join('\n');
 }

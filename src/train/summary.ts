@@ -34,6 +34,11 @@ export interface RunSummary {
   withoutTools?: { start: SummaryEvaluation; end: SummaryEvaluation };
   /** Held-out accuracy after each evaluation, for curves. */
   curve: { step: number; accuracy: number; ci95: [number, number] }[];
+  /**
+   * Held-out accuracy sampled at the *current* training budget (`--val-every`), beside `curve`'s fixed
+   * evaluation budget: where the paper's Figure 3 dips after each budget switch would show.
+   */
+  currentBudgetCurve?: { step: number; budget: number; accuracy: number; ci95: [number, number] }[];
   training: { firstReward: number; lastReward: number; firstToolCallRate: number; lastToolCallRate: number };
   config: { tools: boolean; maskToolOutput: boolean; budget: TrainConfig['rl']['budget']; advantageEstimator: string; learningRate: number; seed: number };
   backend: string;
@@ -68,6 +73,7 @@ export function buildSummary(
   steps: readonly StepRecord[],
   elapsedMs: number,
   backend: string,
+  validations: readonly ValidationRecord[] = [],
 ): RunSummary {
   const start = find(evaluations, 'start', config.tools);
   const end = find(evaluations, 'end', config.tools);
@@ -98,6 +104,11 @@ export function buildSummary(
     },
     backend,
   };
+  const currentBudget = validations.flatMap((record) => {
+    const figure = record.sets['held-out'];
+    return figure ? [{ step: record.step, budget: record.budget, accuracy: figure.accuracy, ci95: figure.ci95 }] : [];
+  });
+  if (currentBudget.length > 0) summary.currentBudgetCurve = currentBudget;
   const startText = find(evaluations, 'start', false);
   const endText = find(evaluations, 'end', false);
   if (config.tools && startText && endText) {

@@ -8,6 +8,7 @@
 import { rolloutMetrics } from '../rl/index.js';
 import type { ValidationSettings } from './config.js';
 import type { ValidationSet } from './data.js';
+import type { Task } from './problems.js';
 import { rolloutGroups, type RolloutDeps } from './rollouts.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
 import { accuracyInterval } from './stats.js';
@@ -84,4 +85,9 @@ export async function validate(deps: RolloutDeps, sets: readonly ValidationSet[]
     };
   }
   return { kind: 'validation', step, label, budget: options.budget, sets: figures, seconds: (performance.now() - started) / 1000 };
+}
+
+/** A generated-task run's validation set: its held-out tasks, one sample each. */
+export function heldOutValidationSet(tasks: readonly Task[]): ValidationSet {
+  return { name: 'held-out', spec: 'held-out', samples: 1, problems: tasks.map((task) => ({ id: task.id, problem: task.problem, answer: task.answer, source: 'held-out' })) };
 }

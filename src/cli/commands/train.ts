@@ -147,10 +147,12 @@ Data (default: the generated tasks):
   --drop-overlap          drop training problems that also appear in a validation set (always reported)
   --text-only             the RL_text baseline: the text-only instruction, no interpreter
   --thinking              Qwen3's thinking mode in the chat template (off unless asked)
-Validation (dataset runs; the paper's Figure 3):
-  --val-sets A:N,B:M      sets and samples per problem ([paper] aime24:16,math500:1)
+Validation at the current tool budget (the paper's Figure 3):
+  --val-sets A:N,B:M      dataset runs: sets and samples per problem ([paper] aime24:16,math500:1)
   --val-every N           every N steps, plus before the first and after the last ([paper] 10);
-                          0 turns validation off, start and end included
+                          0 turns validation off, start and end included ([demo] 0). Generated-task
+                          runs validate on the held-out tasks (one sample each), beside the fixed
+                          --eval-budget evaluation
   --val-temperature T, --val-top-p P   ([paper] 1 and 0.95); the tool budget is the current one
 Algorithm (defaults = the paper's):
   --clip-low X, --clip-high X, --dual-clip X|off   PPO clip range and dual clip (0.2, 0.28, 3)
@@ -311,6 +313,7 @@ export function configFromFlags(values: Values): TrainConfig {
     });
   }
   if (config.data.kind === 'dataset' && !paper && values['val-every'] === undefined && values['val-sets'] !== undefined) config.validation.every = 10;
+  if (config.data.kind === 'generated' && values['val-sets'] !== undefined) throw new UsageError('--val-sets names a dataset run\'s sets; a generated-task run validates on its held-out tasks (--val-every N)');
   config.validation.every = integer(values['val-every'], 'val-every', config.validation.every, 0);
   config.validation.temperature = numberFlag(values['val-temperature'], 'val-temperature', config.validation.temperature, 0, 10);
   config.validation.topP = numberFlag(values['val-top-p'], 'val-top-p', config.validation.topP, 0.000001, 1);
@@ -413,6 +416,7 @@ export function progressReporter(totalSteps: number, silent: boolean, trainsWith
   let evalBar: ProgressBar | undefined;
   let heldOut = '–';
   let completed = 0;
+  let evaluated = false;
   return (event) => {
     if (silent) return;
     switch (event.type) {
@@ -421,7 +425,10 @@ export function progressReporter(totalSteps: number, silent: boolean, trainsWith
         process.stderr.write(`${label}: resuming after step ${event.step} from ${event.checkpoint ?? 'the initial weights'}\n`);
         break;
       case 'evaluation-start':
-        evalBar = new ProgressBar({ label: `${label} eval (${event.label}, step ${event.step}, interpreter ${event.tools ? 'on' : 'off'})`, total: event.tasks });
+        evalBar = new ProgressBar({
+          label: `${label} ${event.budget === 'current' ? 'validation' : 'eval'} (${event.label}, step ${event.step}, interpreter ${event.tools ? 'on' : 'off'}, budget ${event.budget})`,
+          total: event.tasks,
+        });
         break;
       case 'evaluation-progress':
         evalBar?.update(event.done);
@@ -430,13 +437,15 @@ export function progressReporter(totalSteps: number, silent: boolean, trainsWith
         const result = event.record.result;
         const figure = `${(result.accuracy * 100).toFixed(1)}% [${(result.ci95[0] * 100).toFixed(1)}, ${(result.ci95[1] * 100).toFixed(1)}]`;
         if (result.tools === trainsWithTools) heldOut = figure;
+        evaluated = true;
         evalBar?.finish(`accuracy ${figure} code-helps ${(result.codeHelps.accuracy * 100).toFixed(1)}% text ${(result.text.accuracy * 100).toFixed(1)}% tool use ${(result.toolCallRate * 100).toFixed(0)}%`);
         evalBar = undefined;
         break;
       }
       case 'validation': {
         const figures = Object.entries(event.record.sets).map(([name, figure]) => `${name} ${(figure.accuracy * 100).toFixed(1)}%`);
-        heldOut = figures.join(' ');
+        // A generated-task run's step bar keeps the fixed-budget figure; a dataset run has only this one.
+        if (!evaluated) heldOut = figures.join(' ');
         evalBar?.finish(`validation (K=${event.record.budget}): ${figures.join(', ')}`);
         evalBar = undefined;
         break;
