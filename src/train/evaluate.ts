@@ -8,7 +8,7 @@ import type { EvalSettings } from './config.js';
 import { encodePrompt } from './data.js';
 import { PLAIN_PROMPT } from './config.js';
 import type { Task } from './problems.js';
-import { rolloutGroups, type RolloutDeps } from './rollouts.js';
+import { rolloutGroups, type GradedTrajectory, type RolloutDeps } from './rollouts.js';
 import { deriveSeed, SEED_PURPOSE } from './seeds.js';
 import { accuracyInterval } from './stats.js';
 
@@ -39,6 +39,8 @@ export interface EvalResult extends AccuracyFigure {
   executionErrorRate: number;
   /** Tasks left out because every sample hit an infrastructure failure. */
   infraFailures: number;
+  /** Per counted task: its samples (infrastructure failures left out) and how many were correct, for paired comparisons and pass@k. */
+  perTask: { id: string; samples: number; correct: number }[];
   seconds: number;
 }
 
@@ -50,6 +52,8 @@ export interface EvaluateOptions {
   executionTimeoutMs: number;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Receives every graded trajectory at the end (analyses beyond accuracy: error feedback, efficiency). */
+  onGraded?: (graded: readonly GradedTrajectory<Task>[]) => void;
 }
 
 export async function evaluateHeldOut(deps: RolloutDeps, tasks: readonly Task[], options: EvaluateOptions): Promise<EvalResult> {
@@ -72,7 +76,7 @@ export async function evaluateHeldOut(deps: RolloutDeps, tasks: readonly Task[],
     ...(options.signal ? { signal: options.signal } : {}),
     onTrajectory: () => options.onProgress?.(++done, total),
   });
-  const scored: { task: Task; score: number }[] = [];
+  const scored: { task: Task; score: number; samples: number; correct: number }[] = [];
   let infraFailures = 0;
   for (const group of groups) {
     const valid = group.filter((item) => !item.trajectory.infraFailure);
@@ -80,9 +84,11 @@ export async function evaluateHeldOut(deps: RolloutDeps, tasks: readonly Task[],
       infraFailures++;
       continue;
     }
-    scored.push({ task: valid[0]!.task, score: valid.filter((item) => item.correct).length / valid.length });
+    const correct = valid.filter((item) => item.correct).length;
+    scored.push({ task: valid[0]!.task, score: correct / valid.length, samples: valid.length, correct });
   }
   const all = groups.flat();
+  options.onGraded?.(all);
   const metrics = rolloutMetrics(all);
   const byFamily: Record<string, FamilyFigure> = {};
   const families = [...new Set(tasks.map((task) => task.family))];
@@ -107,6 +113,7 @@ export async function evaluateHeldOut(deps: RolloutDeps, tasks: readonly Task[],
     toolTokenShare: metrics['rollout/toolTokenShare'] ?? 0,
     executionErrorRate: metrics['rollout/executionErrorRate'] ?? 0,
     infraFailures,
+    perTask: scored.map((entry) => ({ id: entry.task.id, samples: entry.samples, correct: entry.correct })),
     seconds: (performance.now() - started) / 1000,
   };
 }

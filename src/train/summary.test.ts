@@ -22,6 +22,7 @@ function result(accuracy: number, ci95: [number, number], tools: boolean): EvalR
     toolTokenShare: 0.1,
     executionErrorRate: 0,
     infraFailures: 0,
+    perTask: [],
     seconds: 1,
   };
 }

@@ -16,12 +16,14 @@ import { benchKernelsCommand } from './bench-kernels.js';
 import { benchEnginesCommand } from './bench-engines.js';
 import { trainCommand } from './train.js';
 import { ablateCommand } from './ablate.js';
+import { reproduceCommand } from './reproduce.js';
 import { exportCommand } from './export.js';
 
 export const commands: Command[] = [
   trainCommand,
   pretrainCommand,
   ablateCommand,
+  reproduceCommand,
   evalCommand,
   reportCommand,
   compareCommand,
