@@ -26,6 +26,7 @@ import {
   toHttpError,
   type ConnectionLimits,
 } from './http.js';
+import { MODEL_INFO_PATH, modelInfoResponse, type ServedModelDescription } from './model-info.js';
 import { handleCompletions, modelsResponse, parseCompletionRequest, type CompletionContext, type CompletionLimits } from './openai-api.js';
 import { TinkerService, type TinkerCaps, type TinkerLimits } from './tinker-api.js';
 
@@ -55,6 +56,8 @@ export interface ServeOptions {
   tinkerCaps?: Partial<TinkerCaps>;
   futureHoldMs?: number;
   futureTtlMs?: number;
+  /** The model's prompt format and tokenizer files, served at /cir/v1/model_info (absent: that route answers 404). */
+  modelInfo?: ServedModelDescription;
   /** Clock for session expiry and future retention (injectable for tests). */
   now?: () => number;
   /** Host names served besides the loopback names (`Host` header check against DNS rebinding); `*` for any. */
@@ -148,6 +151,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       if (method === 'GET' && path === '/v1/models') return sendJson(response, 200, modelsResponse(completions, started));
       if (method === 'GET' && path === '/version') return sendJson(response, 200, { version: 'cir-0.1.0' });
+      if (method === 'GET' && path === MODEL_INFO_PATH && options.modelInfo) {
+        return sendJson(response, 200, modelInfoResponse(options.modelInfo, { modelName: options.modelName, contextWindow: options.backend.contextWindow, tokenizer: options.tokenizer }));
+      }
       if (path === '/v1/completions') {
         if (method !== 'POST') throw new HttpError(405, 'use POST for /v1/completions');
         if (sampling >= maxSampling) throw new HttpError(429, `${maxSampling} completion requests are already generating (--max-concurrent-sampling); retry shortly`);

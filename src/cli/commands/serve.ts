@@ -3,7 +3,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { openPolicyBackend } from '../../backends/index.js';
-import { DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
+import type { Tokenizer } from '../../core/tokenizer.js';
+import { charTokenizerFiles, DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
+import type { ServedModelDescription } from '../../serve/model-info.js';
+import { HfTokenizer } from '../../tokenizers/index.js';
 import { DEFAULT_MAX_CONCURRENT_SAMPLING, startServer, type RunningServer } from '../../serve/server.js';
 import { DEFAULT_CONNECTION_LIMITS } from '../../serve/http.js';
 import { DEFAULT_TINKER_CAPS } from '../../serve/tinker-api.js';
@@ -61,6 +64,12 @@ Options:
 Requests from web pages are refused: a Host that is not loopback or allowed, a browser Origin
 that is not this server, and bodies that are not JSON (or protobuf on Tinker forward_backward).
 `;
+
+/** What /cir/v1/model_info states: a Hugging Face vocabulary's files and chat template, or the char model's. */
+function describeServedModel(tokenizer: Tokenizer): ServedModelDescription {
+  if (tokenizer instanceof HfTokenizer) return { promptFormat: tokenizer.chatTemplate !== null ? 'chat' : 'raw', tokenizerFiles: tokenizer.files() };
+  return { promptFormat: 'tasks', tokenizerFiles: charTokenizerFiles() };
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -142,6 +151,7 @@ export const serveCommand: Command = {
       server = await startServer({
       backend,
       tokenizer,
+      modelInfo: describeServedModel(tokenizer),
       modelName,
       checkpointDir,
       port,
