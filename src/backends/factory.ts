@@ -18,6 +18,7 @@ import { createTinkerPolicy } from '../engines/tinker-policy.js';
 import { createSandboxExecutor, SandboxFusionExecutor } from '../interpreter/index.js';
 import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../model/index.js';
 import { HfTokenizer, loadHfTokenizer, loadHfTokenizerFromHub } from '../tokenizers/index.js';
+import { fetchServedModel, type ServedModel } from '../engines/served-model.js';
 import { openLlamaCppEngine } from './llamacpp-in-process.js';
 import { formatEngineSpec, type EngineSpec, type SandboxSpec } from './spec.js';
 
@@ -98,10 +99,21 @@ function requireModel(spec: EngineSpec, options: EngineOptions, flag = '--model'
   return options.model;
 }
 
-async function serverTokenizer(spec: EngineSpec, options: EngineOptions): Promise<HfTokenizer> {
+/**
+ * The server model's tokenizer: `--tokenizer` (or the model name as a Hub id), else what a `cir serve`
+ * states about its model (GET /cir/v1/model_info), which also gives its context window and prompt format.
+ */
+async function serverTokenizer(spec: EngineSpec, options: EngineOptions): Promise<{ tokenizer: HfTokenizer; served: ServedModel | null }> {
+  if (options.tokenizer === undefined) {
+    const url = spec.kind === 'openai' ? spec.endpoints[0] : spec.kind === 'tinker' || spec.kind === 'llamacpp-server' ? spec.url : undefined;
+    const env = options.env ?? process.env;
+    const apiKey = spec.kind === 'tinker' ? env['TINKER_API_KEY'] : env['OPENAI_API_KEY'];
+    const served = url !== undefined ? await fetchServedModel(url, apiKey ? { apiKey } : {}) : null;
+    if (served) return { tokenizer: served.tokenizer, served };
+  }
   const source = options.tokenizer ?? options.model;
   if (!source) throw new InputError(`${formatEngineSpec(spec)} needs the model's tokenizer (a folder or Hub id)`, '--tokenizer');
-  return resolveTokenizer(source, options.env ?? process.env);
+  return { tokenizer: await resolveTokenizer(source, options.env ?? process.env), served: null };
 }
 
 /** The embedded model; `options.tokenizer` is then its vocabulary (a Hugging Face tokenizer), not a server's. */
@@ -123,14 +135,15 @@ async function embeddedPolicy(checkpoint: string | null, options: EngineOptions)
 
 async function tinkerPolicy(spec: Extract<EngineSpec, { kind: 'tinker' }>, options: EngineOptions, modelFlag: string) {
   const baseModel = requireModel(spec, options, modelFlag);
-  const tokenizer = await serverTokenizer(spec, options);
+  const { tokenizer, served } = await serverTokenizer(spec, options);
   const apiKey = (options.env ?? process.env)['TINKER_API_KEY'];
+  const contextWindow = options.contextWindow ?? served?.contextWindow;
   const policy = await createTinkerPolicy({
     baseUrl: spec.url,
     baseModel,
     tokenizer,
     ...(apiKey ? { apiKey } : {}),
-    ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}),
+    ...(contextWindow !== undefined ? { contextWindow } : {}),
     ...(options.loraRank !== undefined ? { loraRank: options.loraRank } : {}),
     ...(options.role !== undefined ? { role: options.role } : {}),
   });
@@ -155,15 +168,17 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
       };
     }
     case 'openai': {
-      const model = requireModel(spec, options);
-      const tokenizer = await serverTokenizer(spec, options);
+      const { tokenizer, served } = await serverTokenizer(spec, options);
+      const model = options.model ?? served?.model ?? requireModel(spec, options);
       const wire = options.wire ?? 'tokens';
+      // A cir server states its context window: requests are bounded to it without --context-window.
+      const contextWindow = options.contextWindow ?? served?.contextWindow;
       const engine = new OpenAICompatibleEngine({
         endpoints: spec.endpoints,
         model,
         mode: wire,
         tokenizer,
-        ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}),
+        ...(contextWindow !== undefined ? { contextWindow } : {}),
         ...(env['OPENAI_API_KEY'] ? { apiKey: env['OPENAI_API_KEY'] } : {}),
       });
       if (options.verify !== false) await engine.verifyTokenIds();
@@ -171,14 +186,14 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
         spec,
         engine,
         tokenizer,
-        chatTokenizer: tokenizer,
-        trainedPromptFormat: null,
-        description: { engine: formatEngineSpec(spec), name: engine.name, endpoints: spec.endpoints, model, tokenizer: tokenizer.name, wire },
+        chatTokenizer: served?.promptFormat === 'tasks' ? null : tokenizer,
+        trainedPromptFormat: served?.promptFormat === 'tasks' ? 'tasks' : null,
+        description: { engine: formatEngineSpec(spec), name: engine.name, endpoints: spec.endpoints, model, tokenizer: tokenizer.name, wire, ...(served ? { tokenizerFrom: 'server' } : {}) },
         close: () => Promise.resolve(),
       };
     }
     case 'llamacpp-server': {
-      const tokenizer = await serverTokenizer(spec, options);
+      const { tokenizer } = await serverTokenizer(spec, options);
       const engine = new LlamaCppServerEngine({ url: spec.url, ...(options.contextWindow !== undefined ? { contextWindow: options.contextWindow } : {}) });
       if (options.verify !== false) await engine.verify(tokenizer.eosTokenId);
       return {
@@ -193,7 +208,7 @@ export async function openSamplingEngine(spec: EngineSpec, options: EngineOption
     }
     case 'ollama': {
       const model = requireModel(spec, options);
-      const tokenizer = await serverTokenizer(spec, options);
+      const { tokenizer } = await serverTokenizer(spec, options);
       if (options.wire === 'tokens' && options.wireExplicit) {
         throw new UnsupportedError(`--engine ${formatEngineSpec(spec)} is text mode only: Ollama takes no token ids and returns none (use llamacpp-server: or an OpenAI-compatible server for exact tokens)`);
       }

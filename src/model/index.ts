@@ -6,7 +6,7 @@ import { EmbeddedPolicy, type EmbeddedPolicyOptions } from './policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 
 export { EmbeddedPolicy, type EmbeddedPolicyOptions } from './policy.js';
-export { CharTokenizer, charTokenizer, EOS_TEXT, EOS_TOKEN_ID, streamingTokenizer, type StreamingTokenizer } from './tokenizer.js';
+export { CharTokenizer, charTokenizer, charTokenizerFiles, EOS_TEXT, EOS_TOKEN_ID, streamingTokenizer, type StreamingTokenizer } from './tokenizer.js';
 export { DEFAULT_MODEL_CONFIG, parameterLayout, type ModelConfig } from './config.js';
 export { DEFAULT_ADAM_PARAMS } from './adamw.js';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint } from './checkpoint.js';

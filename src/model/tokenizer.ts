@@ -55,3 +55,27 @@ export class CharTokenizer implements StreamingTokenizer {
 }
 
 export const charTokenizer = new CharTokenizer();
+
+/**
+ * The char tokenizer as Hugging Face files (`tokenizer.json`, `tokenizer_config.json`): a BPE model with
+ * one token per ASCII character and no merges, `?` for anything else, `<|endoftext|>` as id 0, decoded by
+ * plain concatenation. Any Hugging Face tokenizer library then encodes and decodes as `CharTokenizer` does.
+ */
+export function charTokenizerFiles(): { 'tokenizer.json': Record<string, unknown>; 'tokenizer_config.json': Record<string, unknown> } {
+  const vocab: Record<string, number> = { [EOS_TEXT]: EOS_TOKEN_ID };
+  for (let code = 1; code < 128; code++) vocab[String.fromCharCode(code)] = code;
+  return {
+    'tokenizer.json': {
+      version: '1.0',
+      truncation: null,
+      padding: null,
+      added_tokens: [{ id: EOS_TOKEN_ID, content: EOS_TEXT, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+      normalizer: null,
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: { type: 'Fuse' },
+      model: { type: 'BPE', dropout: null, unk_token: '?', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [] },
+    },
+    'tokenizer_config.json': { tokenizer_class: 'PreTrainedTokenizerFast', eos_token: EOS_TEXT, model_max_length: 384, clean_up_tokenization_spaces: false },
+  };
+}

@@ -76,6 +76,8 @@ export class HfTokenizer implements Tokenizer {
   private readonly bytesCache = new Map<number, Uint8Array>();
   private readonly addedIds: Set<number>;
 
+  private readonly sourceFiles: Record<string, unknown>;
+
   constructor(tokenizerJson: unknown, config: unknown, options: HfTokenizerOptions & { chatTemplate?: string | null } = {}) {
     if (!isObject(tokenizerJson) || !isObject(tokenizerJson['model'])) {
       throw new InputError('not a tokenizer.json: the "model" object is missing', 'tokenizer.json');
@@ -96,6 +98,12 @@ export class HfTokenizer implements Tokenizer {
     this.byteLevel = isObject(decoder) && decoder['type'] === 'ByteLevel' && configObject['clean_up_tokenization_spaces'] !== true;
     this.addedIds = new Set(this.core.get_added_tokens_decoder().keys());
     this.chatTemplate = options.chatTemplate !== undefined ? options.chatTemplate : pickTemplate(configObject['chat_template']);
+    this.sourceFiles = { 'tokenizer.json': tokenizerJson, 'tokenizer_config.json': { ...configObject, ...(this.chatTemplate !== null ? { chat_template: this.chatTemplate } : {}) } };
+  }
+
+  /** The two files it was built from (the chat template folded into the config), to hand to another process. */
+  files(): Record<string, unknown> {
+    return this.sourceFiles;
   }
 
   encode(text: string): number[] {
