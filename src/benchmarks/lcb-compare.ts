@@ -238,6 +238,7 @@ export function parsePythonJson(text: string): PyValue {
     while (at < text.length && ' \t\n\r'.includes(text[at] as string)) at++;
   };
   const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
+  // eslint-disable-next-line no-control-regex -- JSON forbids raw control characters in strings
   const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
   const value = (depth: number): PyValue => {
     if (depth > 1000) fail('nesting too deep');

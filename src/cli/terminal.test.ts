@@ -23,8 +23,8 @@ test('attack: cir exec does not pass a program\'s control sequences to the termi
   const safe = run();
   assert.equal(safe.status, 1, safe.stderr);
   assert.match(safe.stdout, /title\\x1b\]0;pwned\\x07 clear\\x1b\[2J csi\\x9b31m/);
-  assert.doesNotMatch(safe.stdout + safe.stderr, /[\u001b\u0007\u009b]/);
+  for (const control of ['\u001b', '\u0007', '\u009b']) assert.ok(!(safe.stdout + safe.stderr).includes(control), `no ${JSON.stringify(control)}`);
   assert.match(safe.stderr, /ValueError/);
   const raw = run('--raw-output');
-  assert.match(raw.stdout, /\u001b\]0;pwned\u0007/);
+  assert.ok(raw.stdout.includes('\u001b]0;pwned\u0007'));
 });

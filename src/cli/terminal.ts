@@ -5,6 +5,7 @@
  * the line, and the Unicode bidirectional overrides that reorder what is shown are printed as
  * visible `\xNN` / `\uNNNN` escapes. `--raw-output` prints the text as it is.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNSAFE = /\r(?!\n)|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
 export function terminalSafe(text: string): string {

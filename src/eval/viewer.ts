@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, lstatSync, readFileSync, readSync } from 'node:fs';
 import { openRegularFile, readRegularFile } from '../core/files.js';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createLimitedServer, DEFAULT_CONNECTION_LIMITS, isLoopbackHost, requestSourceProblem } from '../core/http-guard.js';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -41,6 +42,8 @@ export interface ViewerOptions {
   port?: number;
   /** Required to listen on anything but loopback. */
   allowRemote?: boolean;
+  /** Host names served besides localhost and IP literals (`Host` check against DNS rebinding). */
+  allowedHosts?: readonly string[];
 }
 
 export interface RunningViewer {
@@ -49,9 +52,7 @@ export interface RunningViewer {
   close(): Promise<void>;
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+export { isLoopbackHost as isLoopback };
 
 interface LineIndex {
   size: number;
@@ -130,7 +131,7 @@ function send(response: ServerResponse, status: number, type: string, body: stri
 
 export async function startViewer(options: ViewerOptions): Promise<RunningViewer> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopback(host) && !options.allowRemote) {
+  if (!isLoopbackHost(host) && !options.allowRemote) {
     throw new InputError('refusing to listen beyond loopback without --allow-remote (anyone who can reach it could read the run)', host);
   }
   if (!existsSync(join(options.dir, CONFIG_FILE)) && !existsSync(join(options.dir, RESULTS_FILE))) {
@@ -145,7 +146,14 @@ export async function startViewer(options: ViewerOptions): Promise<RunningViewer
     return index;
   };
 
-  const server = createServer((request, response) => {
+  const server = createLimitedServer(DEFAULT_CONNECTION_LIMITS, (request, response) => {
+    // A web page must not read the run (withheld text included): DNS rebinding and cross-site reads are refused.
+    const problem = requestSourceProblem(request.headers, options.allowedHosts ?? []);
+    if (problem) {
+      response.setHeader('connection', 'close');
+      send(response, problem.status, 'text/plain', problem.message);
+      return;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       send(response, 405, 'text/plain', 'method not allowed');
       return;

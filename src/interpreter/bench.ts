@@ -21,7 +21,8 @@ export interface BenchCase {
   p99_ms: number;
   kinds: Record<string, number>;
   /**
-   * CPU time per snippet in ms (sandbox cases only): `sandbox` is the jailed server and every snippet process
+   * CPU time per snippet in ms (sandbox and fork-baseline cases): `sandbox` is the jailed server (for the fork
+   * baseline, its Python process) and every snippet process
    * it started, `node` this process (executor, queue, file i/o). Other work on the machine slows the wall clock
    * far more than it inflates these, so they compare runs on a busy machine.
    */
@@ -34,6 +35,8 @@ export interface BenchReport {
   fork_baseline: BenchCase[];
   /** Sandbox snippets/s over the fork baseline's, per case (the goal is 0.85). */
   vs_fork_baseline: Record<string, number>;
+  /** The fork baseline's CPU per snippet over the sandbox's (process trees and this process): the same ratio, robust to other load. */
+  vs_fork_baseline_cpu: Record<string, number>;
   /** Fresh python3 per snippet (imports sympy and numpy), 2 in flight. */
   baseline: BenchCase[];
   /** Private memory (USS) of an idle session: the cost of one more. */
@@ -196,7 +199,7 @@ while True:
 `;
 
 /** Starts the fork baseline; `run` sends a snippet and resolves with its outcome. */
-function startForkBaseline(preload: readonly string[]): { run: (job: Job) => Promise<ExecutionOutcome>; close: () => Promise<void> } {
+function startForkBaseline(preload: readonly string[]): { pid: number | undefined; run: (job: Job) => Promise<ExecutionOutcome>; close: () => Promise<void> } {
   // Warmed with each kind of the benchmark's snippets (the sandbox's server runs its own warm-up before forking).
   const warmUp = JSON.stringify([trivial().code, ...[0, 60, 75, 90].map((slot) => mixedJob(slot).code)]); // light, math, sympy, numpy
   const child = spawn(DEFAULT_PYTHON, ['-S', '-E', '-s', '-c', FORK_BASELINE_SERVER, DEFAULT_SITE_PACKAGES, preload.join(','), warmUp], {
@@ -226,6 +229,7 @@ function startForkBaseline(preload: readonly string[]): { run: (job: Job) => Pro
     waiting.clear();
   });
   return {
+    pid: child.pid,
     run: (job) =>
       new Promise((resolve) => {
         const id = next++;
@@ -294,13 +298,13 @@ export function treeCpuTicks(rootPid: number): number {
 }
 
 /** Runs one sandbox case and charges it the CPU the sandbox tree and this process spent on it. */
-async function measuredCase(executor: SandboxExecutor, run: () => Promise<BenchCase>): Promise<BenchCase> {
-  const root = executor.serverPid;
+async function measuredCase(serverPid: () => number | undefined, run: () => Promise<BenchCase>): Promise<BenchCase> {
+  const root = serverPid();
   const before = root === undefined ? 0 : treeCpuTicks(root);
   const node = process.cpuUsage();
   const result = await run();
   const nodeUsed = process.cpuUsage(node);
-  const sandboxMs = root === undefined || executor.serverPid !== root ? NaN : ((treeCpuTicks(root) - before) * 1000) / CLOCK_TICKS_PER_S;
+  const sandboxMs = root === undefined || serverPid() !== root ? NaN : ((treeCpuTicks(root) - before) * 1000) / CLOCK_TICKS_PER_S;
   const round = (x: number) => Math.round(x * 100) / 100;
   return { ...result, cpu_ms: { sandbox: round(sandboxMs / result.n), node: round((nodeUsed.user + nodeUsed.system) / 1000 / result.n) } };
 }
@@ -348,13 +352,13 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     const sandboxRun = (job: Job) => executor.execute(job.code, job.options);
     for (let i = 0; i < 8; i++) await sandboxRun(sympyJob(1000 + i)); // settle caches after start
     progress('trivial');
-    cases.push(await measuredCase(executor, () => runCase('trivial', n, concurrency, trivial, sandboxRun)));
+    cases.push(await measuredCase(() => executor.serverPid, () => runCase('trivial', n, concurrency, trivial, sandboxRun)));
     progress('sympy');
-    cases.push(await measuredCase(executor, () => runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, sandboxRun)));
+    cases.push(await measuredCase(() => executor.serverPid, () => runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, sandboxRun)));
     progress('mixed');
-    cases.push(await measuredCase(executor, () => runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, sandboxRun)));
+    cases.push(await measuredCase(() => executor.serverPid, () => runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, sandboxRun)));
     progress('sessions');
-    sessionCase = await measuredCase(executor, () => runSessions(executor, Math.max(30, Math.round(n / 4)), concurrency));
+    sessionCase = await measuredCase(() => executor.serverPid, () => runSessions(executor, Math.max(30, Math.round(n / 4)), concurrency));
     progress('idle session');
     const session = await executor.openSession();
     if (session instanceof SandboxSession && session.uid !== undefined) {
@@ -373,16 +377,22 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   try {
     for (let i = 0; i < 8; i++) await bare.run(sympyJob(1000 + i));
     progress('fork baseline');
-    forkBaseline.push(await runCase('trivial', n, concurrency, trivial, bare.run));
-    forkBaseline.push(await runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, bare.run));
-    forkBaseline.push(await runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, bare.run));
+    // cpu_ms.sandbox here is the baseline's process tree: the CPU ratio to it holds on a busy machine too.
+    forkBaseline.push(await measuredCase(() => bare.pid, () => runCase('trivial', n, concurrency, trivial, bare.run)));
+    forkBaseline.push(await measuredCase(() => bare.pid, () => runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, bare.run)));
+    forkBaseline.push(await measuredCase(() => bare.pid, () => runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, bare.run)));
   } finally {
     await bare.close();
   }
   const vsForkBaseline: Record<string, number> = {};
+  const vsForkBaselineCpu: Record<string, number> = {};
+  const cpuOf = (c: BenchCase) => (c.cpu_ms ? c.cpu_ms.sandbox + c.cpu_ms.node : NaN);
   for (const bareCase of forkBaseline) {
     const jailed = cases.find((c) => c.name === bareCase.name);
-    if (jailed && bareCase.per_s > 0) vsForkBaseline[bareCase.name] = Math.round((jailed.per_s / bareCase.per_s) * 100) / 100;
+    if (!jailed) continue;
+    if (bareCase.per_s > 0) vsForkBaseline[bareCase.name] = Math.round((jailed.per_s / bareCase.per_s) * 100) / 100;
+    const ratio = cpuOf(bareCase) / cpuOf(jailed);
+    if (Number.isFinite(ratio)) vsForkBaselineCpu[bareCase.name] = Math.round(ratio * 100) / 100;
   }
   if (options.baseline !== false) {
     const baseN = Math.max(10, Math.round(n / 20));
@@ -392,5 +402,5 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
     baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
   }
-  return { cases, fork_baseline: forkBaseline, vs_fork_baseline: vsForkBaseline, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, preloaded, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length, load_start: loadStart, load_end: loadavg().map((x) => Math.round(x * 100) / 100) } };
+  return { cases, fork_baseline: forkBaseline, vs_fork_baseline: vsForkBaseline, vs_fork_baseline_cpu: vsForkBaselineCpu, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, preloaded, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length, load_start: loadStart, load_end: loadavg().map((x) => Math.round(x * 100) / 100) } };
 }

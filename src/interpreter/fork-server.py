@@ -455,7 +455,12 @@ class MemoryCgroups:
             self.remove(name)
 
 
-CGROUPS = MemoryCgroups(OPT["cgroup"], OPT["cgroup_version"]) if OPT["cgroup"] and not UNSAFE else None
+CGROUPS = None
+if OPT["cgroup"] and not UNSAFE:
+    try:
+        CGROUPS = MemoryCgroups(OPT["cgroup"], OPT["cgroup_version"])
+    except OSError as _e:  # e.g. a v2 cgroup that cannot give its children the memory controller
+        print("fork-server: no memory cgroups (%s): one-shot snippets cannot fork" % (_e,), file=sys.stderr)
 # How a snippet's total memory is bounded: a cgroup; without one, a one-shot snippet cannot fork (the seccomp
 # filter refuses new processes) so RLIMIT_AS bounds it all; unsafe mode has RLIMIT_AS per process only.
 MEMORY_BOUND = ("cgroup-v%d" % OPT["cgroup_version"]) if CGROUPS else ("rlimit-per-process" if UNSAFE else "no-fork")

@@ -3,7 +3,7 @@
  * `LlamaForCausalLM` of the same shape family) into the embedded model. What the embedded transformer
  * does not compute is refused by name rather than loaded wrongly: other architectures, activations,
  * biases, rotary scaling, another head size, a vocabulary other than the 128-character one, weights that
- * are not float32 safetensors. Sharded weights (`model.safetensors.index.json`) are read shard by shard.
+ * are not safetensors of F32, BF16 or F16 (widened to float32). Sharded weights (`model.safetensors.index.json`) are read shard by shard.
  * Conventions: huggingface/transformers src/transformers/models/llama/modeling_llama.py and
  * configuration_llama.py at 5dd4a63548857797727ae73eeb6a6e886ea02a3e.
  */
@@ -13,6 +13,7 @@ import { InputError } from '../core/errors.js';
 import type { CheckpointContents } from './checkpoint.js';
 import { fromHfConfig, parameterLayout } from './config.js';
 import { decodeSafetensors, type NamedTensor } from './safetensors.js';
+import { widenSafetensors } from './safetensors-upcast.js';
 import { charTokenizer } from './tokenizer.js';
 
 function readJson(file: string): Record<string, unknown> {
@@ -52,7 +53,7 @@ function checkSupported(json: Record<string, unknown>, file: string): void {
 /** The folder's tensors, from model.safetensors or the shards listed in model.safetensors.index.json. */
 function readWeights(dir: string): Map<string, NamedTensor> {
   const single = join(dir, 'model.safetensors');
-  if (existsSync(single)) return decodeSafetensors(readFileSync(single), single).tensors;
+  if (existsSync(single)) return decodeSafetensors(widenSafetensors(readFileSync(single), single), single).tensors;
   const indexFile = join(dir, 'model.safetensors.index.json');
   if (existsSync(indexFile)) {
     const weightMap = readJson(indexFile)['weight_map'];
@@ -62,7 +63,7 @@ function readWeights(dir: string): Map<string, NamedTensor> {
     for (const shard of shards) {
       const file = join(dir, shard);
       if (!existsSync(file)) throw new InputError(`shard ${shard} listed in model.safetensors.index.json is missing`, dir);
-      for (const [name, tensor] of decodeSafetensors(readFileSync(file), file).tensors) tensors.set(name, tensor);
+      for (const [name, tensor] of decodeSafetensors(widenSafetensors(readFileSync(file), file), file).tensors) tensors.set(name, tensor);
     }
     return tensors;
   }

@@ -2,6 +2,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CirError, InputError } from '../core/errors.js';
+import { isLoopbackHost, requestSourceProblem } from '../core/http-guard.js';
 
 /** A request the server refuses: carries the HTTP status and the offending parameter. */
 export class HttpError extends CirError {
@@ -59,9 +60,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
+export { isLoopbackHost };
 
 /** True when the request carries the key as `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function hasApiKey(request: IncomingMessage, key: string): boolean {
@@ -117,3 +116,26 @@ export class ReadWriteLock {
     for (const resolve of this.queue.splice(0)) resolve();
   }
 }
+
+/** Refuses (403) what `requestSourceProblem` (core/http-guard.ts) finds: DNS rebinding or a cross-site request. */
+export function checkRequestSource(request: IncomingMessage, allowedHosts: readonly string[]): void {
+  const problem = requestSourceProblem(request.headers, allowedHosts);
+  if (problem) throw new HttpError(problem.status, problem.message, problem.header);
+}
+
+/**
+ * Refuses (415) a request body whose media type is not one of `allowed`. The protocols use JSON
+ * (and protobuf for Tinker's forward_backward); `text/plain`, form and multipart bodies, which a
+ * browser sends cross-site without a preflight, are never accepted.
+ */
+export function checkContentType(request: IncomingMessage, allowed: readonly string[]): void {
+  const length = Number(request.headers['content-length'] ?? '0');
+  const hasBody = request.headers['transfer-encoding'] !== undefined || (Number.isFinite(length) && length > 0);
+  if (!hasBody) return;
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!allowed.includes(type)) {
+    throw new HttpError(415, `content type ${JSON.stringify(type || '(none)')} is not accepted here; send ${allowed.join(' or ')}`, 'Content-Type');
+  }
+}
+
+export { createLimitedServer, DEFAULT_CONNECTION_LIMITS, type ConnectionLimits } from '../core/http-guard.js';

@@ -150,7 +150,7 @@ test('bad requests get 4xx JSON errors naming the field', async () => {
     assert.equal(error.code, status);
     assert.ok(error.message.length > 5);
   }
-  const broken = await fetch(`${url}/v1/completions`, { method: 'POST', body: '{"prompt": [1,' });
+  const broken = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"prompt": [1,' });
   assert.equal(broken.status, 400);
   assert.match(((await broken.json()) as ErrorBody).error.message, /not valid JSON/);
   const missing = await fetch(`${url}/v1/nothing`);

@@ -4,14 +4,28 @@
  * address needs an API key that every request must carry. Bodies, prompts, `n` and
  * `max_tokens` are bounded with 4xx JSON errors.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { PolicyBackend } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { HttpError, ReadWriteLock, hasApiKey, isLoopbackHost, readBodyBytes, readJsonBody, sendJson, toHttpError } from './http.js';
+import {
+  createLimitedServer,
+  checkContentType,
+  checkRequestSource,
+  DEFAULT_CONNECTION_LIMITS,
+  HttpError,
+  ReadWriteLock,
+  hasApiKey,
+  isLoopbackHost,
+  readBodyBytes,
+  readJsonBody,
+  sendJson,
+  toHttpError,
+  type ConnectionLimits,
+} from './http.js';
 import { MODEL_INFO_PATH, modelInfoResponse, type ServedModelDescription } from './model-info.js';
 import { handleCompletions, modelsResponse, parseCompletionRequest, type CompletionContext, type CompletionLimits } from './openai-api.js';
 import { TinkerService, type TinkerCaps, type TinkerLimits } from './tinker-api.js';
@@ -46,7 +60,19 @@ export interface ServeOptions {
   modelInfo?: ServedModelDescription;
   /** Clock for session expiry and future retention (injectable for tests). */
   now?: () => number;
+  /** Host names served besides the loopback names (`Host` header check against DNS rebinding); `*` for any. */
+  allowedHosts?: readonly string[];
+  /** Connection cap and header / request-receive timeouts (DEFAULT_CONNECTION_LIMITS). */
+  connections?: Partial<ConnectionLimits>;
+  /** Completion requests generating at once; more are refused with 429 (default DEFAULT_MAX_CONCURRENT_SAMPLING). */
+  maxConcurrentSampling?: number;
 }
+
+/** Completion requests generating at once: twice `cir bench serve`'s largest client count. */
+export const DEFAULT_MAX_CONCURRENT_SAMPLING = 64;
+const JSON_ONLY = ['application/json'];
+/** Tinker takes JSON, and protobuf on forward_backward (tinker-api.ts refuses it elsewhere). */
+const TINKER_TYPES = ['application/json', 'application/x-protobuf'];
 
 export interface RunningServer {
   /** e.g. `http://127.0.0.1:8000`. */
@@ -97,13 +123,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   await tinker.init();
   const started = Math.floor(Date.now() / 1000);
+  const allowedHosts = options.allowedHosts ?? [];
+  const maxSampling = options.maxConcurrentSampling ?? DEFAULT_MAX_CONCURRENT_SAMPLING;
+  let sampling = 0;
 
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = new URL(request.url ?? '/', 'http://localhost').pathname;
     const tinkerRoute = path.startsWith('/api/v1/');
     try {
+      checkRequestSource(request, allowedHosts);
       if (options.apiKey && !hasApiKey(request, options.apiKey)) throw new HttpError(401, 'missing or wrong API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
       const method = request.method ?? 'GET';
+      checkContentType(request, tinkerRoute ? TINKER_TYPES : JSON_ONLY);
       if (tinkerRoute) {
         const body = method === 'POST' ? await readBodyBytes(request, limits.maxBodyBytes) : Buffer.alloc(0);
         const answer = await tinker.handleHttp({ method, path: path.slice('/api/v1'.length), headers: request.headers, body });
@@ -125,13 +156,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       if (path === '/v1/completions') {
         if (method !== 'POST') throw new HttpError(405, 'use POST for /v1/completions');
+        if (sampling >= maxSampling) throw new HttpError(429, `${maxSampling} completion requests are already generating (--max-concurrent-sampling); retry shortly`);
         const spec = parseCompletionRequest(await readJsonBody(request, limits.maxBodyBytes), completions);
         const abort = new AbortController();
         // A client that goes away stops its generation.
         response.on('close', () => {
           if (!response.writableFinished) abort.abort();
         });
-        await handleCompletions(completions, spec, response, abort.signal);
+        sampling++;
+        try {
+          await handleCompletions(completions, spec, response, abort.signal);
+        } finally {
+          sampling--;
+        }
         return;
       }
       throw new HttpError(404, `no route for ${method} ${path}`);
@@ -141,15 +178,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         response.destroy();
         return;
       }
+      // A refused request closes its connection: nothing unread stays on it, nothing waits for the next request.
+      if (failure.status === 429) response.setHeader('retry-after', '1');
+      response.setHeader('connection', 'close');
       if (tinkerRoute) sendJson(response, failure.status, { detail: failure.message });
       else sendJson(response, failure.status, { error: { message: failure.message, type: errorType(failure.status), param: failure.param, code: failure.status } });
     }
   };
 
-  const server: Server = createServer((request, response) => {
+  // The request-receive timeout covers headers and body only: long-polls and long generations are normal here.
+  const server: Server = createLimitedServer({ ...DEFAULT_CONNECTION_LIMITS, ...options.connections }, (request, response) => {
     void route(request, response);
   });
-  server.requestTimeout = 0; // long-polls and long generations are normal here
   await new Promise<void>((resolveListen, rejectListen) => {
     server.once('error', rejectListen);
     server.listen(options.port ?? 0, host, () => {

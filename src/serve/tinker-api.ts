@@ -121,6 +121,8 @@ interface Model {
   sessionId: string;
   loraRank: number;
   slot: Slot;
+  /** Settles when create_model has finished (its backend made or reset); training waits for it. */
+  ready: Promise<unknown>;
   nextSeq: number;
   pending: Map<number, TrainingRequest>;
   /** seq_id → request already accepted (for replay de-duplication). */
@@ -453,9 +455,9 @@ export class TinkerService {
     // A slot is claimed now (so concurrent create_models cannot share one); a new backend is made in the future.
     const slot: Slot = free ?? { backend: this.options.backend, weightsVersion: 0, modelId: null, used: false };
     slot.modelId = modelId;
-    const model: Model = { id: modelId, sessionId, loraRank: rank, slot, nextSeq: 1, pending: new Map(), accepted: new Map(), draining: false };
+    const model: Model = { id: modelId, sessionId, loraRank: rank, slot, ready: Promise.resolve(), nextSeq: 1, pending: new Map(), accepted: new Map(), draining: false };
     this.models.set(modelId, model);
-    return this.run('other', async () => {
+    const answer = this.run('other', async () => {
       if (!free) {
         try {
           slot.backend = await (this.options.createBackend as () => Promise<PolicyBackend>)();
@@ -473,6 +475,15 @@ export class TinkerService {
       slot.weightsVersion++;
       return { model_id: modelId, type: 'create_model' };
     }, modelId) as { request_id: string; model_id: string };
+    model.ready = this.whenSettled(answer.request_id);
+    return answer;
+  }
+
+  /** Resolves once the future has finished, whatever its outcome. */
+  private whenSettled(requestId: string): Promise<void> {
+    const future = this.futures.get(requestId);
+    if (!future || future.state !== 'pending') return Promise.resolve();
+    return new Promise((resolve) => future.waiters.add(resolve));
   }
 
   /** Queues a training request in seq_id order; a replay with the same body returns the same future. */
@@ -494,7 +505,12 @@ export class TinkerService {
       bodyKey,
       requestId,
       run: () =>
-        work().then(
+        model.ready
+          .then(() => {
+            if (this.models.get(model.id) !== model) throw new HttpError(404, `model ${model.id} not found (its creation failed, it was unloaded, or its session expired)`);
+            return work();
+          })
+          .then(
           (result) => this.settle(future, { result }),
           (error: unknown) => this.settle(future, { error }),
         ),

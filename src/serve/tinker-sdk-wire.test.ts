@@ -224,3 +224,36 @@ test('the session map is capped: the least recently seen session makes room', as
     { tinkerCaps: { maxSessions: 2 } },
   );
 });
+
+test('training queued behind a create_model waits for it, and never runs on another model\'s backend when it fails', async () => {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  await withServer(
+    async (setup, base) => {
+      await newModel(base);
+      const { session_id: sessionId } = (await postJson(`${base}/create_session`, {})).json as { session_id: string };
+      const created = (await postJson(`${base}/create_model`, { session_id: sessionId, model_seq_id: 0, base_model: 'bigram-test' })).json as { request_id: string; model_id: string };
+      const tokens = setup.tokenizer.encode('abab');
+      let firstBackendSteps = 0;
+      const original = setup.backend.forwardBackward.bind(setup.backend);
+      setup.backend.forwardBackward = async (...args) => {
+        firstBackendSteps++;
+        return original(...args);
+      };
+      const queued = await postBytes(`${base}/forward_backward`, fbBytes(created.model_id, 1, tokens), { 'content-type': PROTO });
+      assert.equal(queued.status, 200);
+      release();
+      const failed = await result(base, created.request_id);
+      assert.match((failed.json as { error: string }).error, /no backend for you/);
+      const fb = await result(base, (queued.json as { request_id: string }).request_id);
+      assert.match((fb.json as { error: string }).error, /not found \(its creation failed/);
+      assert.equal(firstBackendSteps, 0, 'nothing ran on the first model\'s backend');
+    },
+    {
+      createBackend: async () => {
+        await gate;
+        throw new Error('no backend for you');
+      },
+    },
+  );
+});

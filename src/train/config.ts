@@ -85,6 +85,11 @@ export interface TrainConfig {
   checkpointEvery: number;
   /** Per-snippet interpreter time limit. */
   executionTimeoutMs: number;
+  /**
+   * The policy the run starts from, as an `--engine` spec (`embedded` is the committed warm start), so a
+   * finished run can stand in for an ablation arm with the same start (`cir ablate --baseline`).
+   */
+  policy: string;
 }
 
 /**
@@ -125,6 +130,7 @@ export function defaultTrainConfig(totalSteps = DEFAULT_TOTAL_STEPS): TrainConfi
       seed: 80,
     },
     tools: true,
+    policy: 'embedded',
     families: null,
     evalFamilies: null,
     trainPoolSize: 4000,

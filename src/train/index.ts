@@ -27,7 +27,8 @@ export { buildSummary, summarizeEvaluation, type RunSummary, type SummaryEvaluat
 export { renderHtml, renderMarkdown, renderPlots } from './report.js';
 export { accuracyInterval, intervalsDisjoint } from './stats.js';
 export { deriveSeed, SEED_PURPOSE } from './seeds.js';
-export { ABLATIONS, ablationRow, ablationTable, finalBudget, findAblation, type Ablation, type AblationArm, type AblationRow } from './ablation.js';
+export { ABLATIONS, ablationRow, ablationTable, finalBudget, findAblation, readBaseline, type Ablation, type AblationArm, type AblationRow } from './ablation.js';
 export { planRun, type RunPlan } from './plan.js';
 export { validate, type ValidationFigure, type ValidationRecord } from './validation.js';
 export { buildDatasetSummary, renderDatasetMarkdown, type DatasetRunSummary } from './summary.js';
+export { tensorboardTracker, type TrainTracker } from './tracking.js';

@@ -59,7 +59,9 @@ test('wiring: each step rolls out prompts × group, trains mini-batches × epoch
   }
   assert.equal(typeof summary.minutes, 'number');
   const html = readFileSync(join(out, 'report.html'), 'utf8');
-  assert.equal(html.match(/<svg /g)?.length, 3);
+  // Learning curves, response length, entropy and clipping, by family, code vs text.
+  assert.equal(html.match(/<svg /g)?.length, 5);
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /## Training dynamics/);
   assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/);
   assert.ok(existsSync(join(out, 'report.md')));
   assert.ok(existsSync(join(out, 'config.json')));

@@ -228,7 +228,7 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
   }
   const summary = buildSummary(config, state.evaluations, steps, elapsed(), deps.backend.name);
   store.writeJson('summary.json', summary);
-  store.writeText('report.md', renderMarkdown(summary));
+  store.writeText('report.md', renderMarkdown(summary, steps));
   store.writeText('report.html', renderHtml(summary, steps));
   return { completedSteps: state.completedSteps, stopped: false, evaluations: state.evaluations, elapsedMs: elapsed(), store, summary };
 }

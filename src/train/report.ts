@@ -116,10 +116,72 @@ export function renderPlots(summary: RunSummary, steps: readonly StepRecord[]): 
       intervals: [evaluation.codeHelps.ci95, evaluation.text.ci95],
     })),
   });
-  return [curve, byFamily, codeVsText];
+  return [curve, ...dynamicsPlots(steps), byFamily, codeVsText];
 }
 
-export function renderMarkdown(summary: RunSummary): string {
+/** A step metric as chart points, leaving out steps that did not record it. */
+function metricPoints(steps: readonly StepRecord[], name: string): { x: number; y: number }[] {
+  return steps.flatMap((s) => {
+    const value = s.metrics[name];
+    return value !== undefined && Number.isFinite(value) ? [{ x: s.step, y: value }] : [];
+  });
+}
+
+/**
+ * Training dynamics the paper watches, with the budget switches marked: how long responses grow
+ * (policy + tool tokens per trajectory), and the policy's entropy beside the share of tokens whose
+ * ratio was clipped (below, above, and by the dual clip).
+ */
+export function dynamicsPlots(steps: readonly StepRecord[]): string[] {
+  const verticals = budgetChanges(steps);
+  const length = metricPoints(steps, 'rollout/responseTokensMean');
+  const entropy = metricPoints(steps, 'policy/entropy');
+  const plots: string[] = [];
+  if (length.length > 0) {
+    plots.push(lineChart({ title: 'Response length', xLabel: 'training step', yLabel: 'tokens per trajectory', yMin: 0, series: [{ name: 'mean response tokens', points: length }], verticals }));
+  }
+  if (entropy.length > 0) {
+    plots.push(
+      lineChart({
+        title: 'Entropy and clipping',
+        xLabel: 'training step',
+        yLabel: 'nats / fraction',
+        yMin: 0,
+        series: [
+          { name: 'entropy (nats/token)', points: entropy },
+          { name: 'clipped above (1+ε_high)', points: metricPoints(steps, 'policy/clipFractionHigh'), dashed: true },
+          { name: 'clipped below (1−ε_low)', points: metricPoints(steps, 'policy/clipFractionLow'), dashed: true },
+          { name: 'dual clip', points: metricPoints(steps, 'policy/dualClipFraction'), dashed: true },
+        ],
+        verticals,
+      }),
+    );
+  }
+  return plots;
+}
+
+/** First and last value of each dynamics metric, for the Markdown report. */
+function dynamicsTable(steps: readonly StepRecord[]): Table {
+  const metrics: [string, string][] = [
+    ['rollout/responseTokensMean', 'response tokens per trajectory'],
+    ['policy/entropy', 'entropy (nats/token)'],
+    ['policy/clipFractionHigh', 'clipped above'],
+    ['policy/clipFractionLow', 'clipped below'],
+  ];
+  const rows = metrics.flatMap(([name, label]) => {
+    const points = metricPoints(steps, name);
+    if (points.length === 0) return [];
+    const first = points[0]!;
+    const last = points[points.length - 1]!;
+    return [[label, `${first.y.toFixed(3)} (step ${first.x})`, `${last.y.toFixed(3)} (step ${last.x})`]];
+  });
+  const switches = budgetChanges(steps).map((v) => `${v.label} after step ${v.x}`).join('; ');
+  if (switches) rows.push(['tool budget switches', switches, '']);
+  return { header: ['training dynamics', 'first', 'last'], rows };
+}
+
+export function renderMarkdown(summary: RunSummary, steps: readonly StepRecord[] = []): string {
+  const dynamics = dynamicsTable(steps);
   return [
     '# Training report',
     '',
@@ -135,6 +197,7 @@ export function renderMarkdown(summary: RunSummary): string {
     '',
     `Training reward ${summary.training.firstReward.toFixed(3)} → ${summary.training.lastReward.toFixed(3)}; tool-call rate ${pct(summary.training.firstToolCallRate)} → ${pct(summary.training.lastToolCallRate)} (first → last step).`,
     '',
+    ...(dynamics.rows.length > 0 ? ['## Training dynamics', '', markdownTable(dynamics), ''] : []),
   ].join('\n');
 }
 

@@ -39,7 +39,7 @@ function stepRecord(step: number, budget: number): StepRecord {
     toolTokenShare: 0.2,
     executionErrorRate: 0.1,
     timings: { rolloutMs: 1, updateMs: 1, evalMs: 0, stepMs: 2 },
-    metrics: {},
+    metrics: { 'rollout/responseTokensMean': 100 + 10 * step, 'policy/entropy': 1 - step / 10, 'policy/clipFractionHigh': 0.01 * step, 'policy/clipFractionLow': 0 },
   };
 }
 
@@ -67,11 +67,18 @@ test('summary.json has start/end accuracy with intervals, minutes, and the signi
   assert.equal(overlapping.significant, false);
   assert.throws(() => buildSummary(config, [evaluation(0, 'start', 0.4, [0.3, 0.5])], steps, 1, 'embedded'), /no start or end evaluation/);
 
-  const markdown = renderMarkdown(summary);
+  const markdown = renderMarkdown(summary, steps);
   assert.match(markdown, /40\.0% \[30\.0%, 50\.0%\] → 70\.0% \[60\.0%, 80\.0%\] \(\+30\.0 points; the 95% intervals do not overlap\)/);
   assert.match(markdown, /\| multiply \| yes \|/);
   const html = renderHtml(summary, steps);
-  assert.equal(html.match(/<svg /g)?.length, 3);
+  // Learning curves, response length, entropy and clipping, by family, code vs text.
+  assert.equal(html.match(/<svg /g)?.length, 5);
+  assert.match(html, /Response length/);
+  assert.match(html, /Entropy and clipping/);
+  // The dynamics table: first and last value of each metric, and where the budget switched.
+  assert.match(markdown, /\| response tokens per trajectory \| 110\.000 \(step 1\) \| 130\.000 \(step 3\) \|/);
+  assert.match(markdown, /\| entropy \(nats\/token\) \| 0\.900 \(step 1\) \| 0\.700 \(step 3\) \|/);
+  assert.match(markdown, /K 2→3 after step 1; K 3→4 after step 2/);
   // Budget changes are marked on the learning curve.
   assert.match(html, /K 2→3/);
   assert.match(html, /K 3→4/);
@@ -79,7 +86,14 @@ test('summary.json has start/end accuracy with intervals, minutes, and the signi
 
 test('each ablation changes exactly the one setting it compares', () => {
   const base = defaultTrainConfig(30);
-  const expected: Record<string, string> = { masking: 'rl.maskToolOutput', budget: 'rl.budget', interpreter: 'tools' };
+  const expected: Record<string, string> = {
+    masking: 'rl.maskToolOutput',
+    budget: 'rl.budget',
+    interpreter: 'tools',
+    'clip-higher': 'rl.loss.clipHigh',
+    kl: 'rl.loss.klCoef',
+    entropy: 'rl.loss.entropyCoef',
+  };
   for (const [name, ablation] of Object.entries(ABLATIONS)) {
     const [a, b] = ablation.arms.map((arm) => arm.apply(base));
     const paths = configDifferences(a, b).map((difference) => difference.path);
@@ -93,7 +107,7 @@ test('each ablation changes exactly the one setting it compares', () => {
   const fixed = findAblation('budget').arms[1].apply(base);
   assert.deepEqual(fixed.rl.budget, { kind: 'fixed', budget: 4 });
   assert.equal(finalBudget(base), 4);
-  assert.throws(() => findAblation('nope'), /known: masking, budget, interpreter/);
+  assert.throws(() => findAblation('nope'), /known: masking, budget, interpreter, clip-higher, kl, entropy/);
   // Applying an arm never mutates the base configuration.
   assert.deepEqual(configDifferences(base, defaultTrainConfig(30)), []);
 });

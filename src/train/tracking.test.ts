@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { readEventFile } from '../tracking/testing/event-reader.js';
 import type { EvalResult } from './evaluate.js';
 import { tensorboardTracker } from './tracking.js';
@@ -35,6 +37,24 @@ test('train steps and held-out evaluations become TensorBoard scalars at their s
     assert.equal(stepTags.get('train/budget'), 2);
     assert.equal(stepTags.get('train/metrics/loss/policy'), 0.125);
     assert.equal(stepTags.get('train/timings/stepMs'), 150);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cir train --tensorboard leaves event files whose scalars read back with their steps', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cir-train-tb-cli-'));
+  try {
+    const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+    const args = ['train', '--steps', '2', '--prompts', '2', '--group', '2', '--max-response-tokens', '32', '--eval-tasks', '4', '--no-text-eval', '--threads', '1', '--quiet'];
+    const run = spawnSync(process.execPath, [main, ...args, '--tensorboard', join(dir, 'tb'), '--out', join(dir, 'run')], { encoding: 'utf8', timeout: 240_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const files = readdirSync(join(dir, 'tb'));
+    assert.equal(files.length, 1);
+    const events = readEventFile(join(dir, 'tb', files[0]!)).slice(1);
+    const at = (tag: string) => events.filter((e) => e.values.some((v) => v.tag === tag)).map((e) => e.step);
+    assert.deepEqual(at('train/reward'), [1, 2]);
+    assert.deepEqual(at('eval/tools/accuracy'), [0, 2]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 /**
  * `--tensorboard DIR`: the run's step and evaluation records as TensorBoard scalars, beside
  * metrics.jsonl. Tags: `train/…` for a step's figures (its `metrics` and `timings` nested below),
- * `eval/tools/…` and `eval/no-tools/…` for held-out evaluations, at the step they ran after.
+ * `eval/tools/…` and `eval/no-tools/…` for held-out evaluations, `val/SET/…` for validation sets (with
+ * the budget they ran at), each at the step it ran after.
  */
 import { scalarsOf, TensorBoardWriter } from '../tracking/tensorboard.js';
 import type { TrainEvent } from './loop.js';
@@ -22,6 +23,9 @@ export function tensorboardTracker(dir: string): TrainTracker {
         const { step, result } = event.record;
         const { byFamily: _byFamily, ...figures } = result;
         writer.scalars(step, scalarsOf(figures, `eval/${result.tools ? 'tools' : 'no-tools'}`));
+      } else if (event.type === 'validation') {
+        const { step, budget, sets } = event.record;
+        writer.scalars(step, [['val/budget', budget], ...scalarsOf(sets, 'val')]);
       }
     },
     close: () => writer.close(),

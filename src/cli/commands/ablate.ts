@@ -1,7 +1,7 @@
 /** `cir ablate`: the paper's comparisons at this scale, each arm a full `cir train` run with the same seed. */
 import { writeFileSafely } from '../../core/files.js';
 import { join } from 'node:path';
-import { ABLATIONS, ablationRow, ablationTable, findAblation, runTraining, type AblationRow } from '../../train/index.js';
+import { ABLATIONS, ablationRow, ablationTable, findAblation, readBaseline, runTraining, type AblationRow } from '../../train/index.js';
 import { parseCommandLine, UsageError, type Command } from '../command.js';
 import { configFromFlags, openResources, progressReporter, trainerDeps, TRAIN_FLAGS, TRAIN_FLAGS_HELP } from './train.js';
 
@@ -17,6 +17,9 @@ ${Object.values(ABLATIONS)
   .join('\n')}
 
   --out DIR               parent directory of the arms (default runs/ablate-<name>)
+  --baseline DIR          a finished \`cir train\` run with exactly the first arm's settings (same flags,
+                          seed and starting policy, as its config.json records them) stands in for the
+                          first arm instead of running it again; any difference is named and refused
 
 ${TRAIN_FLAGS_HELP}`;
 
@@ -25,7 +28,7 @@ export const ablateCommand: Command = {
   summary: 'run a paper comparison (masking, budget, interpreter) as two training runs and print a table',
   help,
   async run(argv) {
-    const { values, positionals } = parseCommandLine(argv, TRAIN_FLAGS, true);
+    const { values, positionals } = parseCommandLine(argv, { ...TRAIN_FLAGS, baseline: { type: 'string' } }, true);
     if (positionals.length !== 1) throw new UsageError(`name one ablation: ${Object.keys(ABLATIONS).join(', ')}`);
     const ablation = findAblation(positionals[0]!);
     const base = configFromFlags(values);
@@ -34,8 +37,13 @@ export const ablateCommand: Command = {
     const parent = values.out ?? join('runs', `ablate-${ablation.name}`);
     const silent = Boolean(values.quiet) || Boolean(values.json);
     const rows: AblationRow[] = [];
-    for (const arm of ablation.arms) {
+    for (const [index, arm] of ablation.arms.entries()) {
       const config = arm.apply(base);
+      if (index === 0 && values.baseline !== undefined) {
+        rows.push(ablationRow(arm, readBaseline(values.baseline, config)));
+        if (!silent) process.stderr.write(`ablate ${ablation.name}: arm ${arm.name} taken from ${values.baseline}\n`);
+        continue;
+      }
       const out = join(parent, arm.name);
       if (!silent) process.stderr.write(`ablate ${ablation.name}: arm ${arm.name} (${arm.describe}) → ${out}\n`);
       const resources = await openResources(values, config, out);

@@ -12,7 +12,7 @@ import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
 import { leftOutNote } from '../../eval/summary.js';
-import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS } from '../../eval/wiring.js';
+import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS, promptTokens } from '../../eval/wiring.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
@@ -197,6 +197,16 @@ export const evalCommand: Command = {
       await opened.close();
       throw new InputError('--chat needs a tokenizer with a chat template', values.tokenizer ?? values.model ?? values.engine);
     }
+    const encodeChat = chatTokenizer ? (messages: ChatMessage[]) => chatTokenizer.encodeChat(messages, { enableThinking: Boolean(values.thinking) }) : undefined;
+    // A prompt that leaves no room for an answer is refused before anything runs, naming the sizes.
+    for (const task of listTasks(benchmarks, settings)) {
+      if (task.sample > 0 || (task.prompt.format === 'chat' && !encodeChat)) continue;
+      const length = promptTokens(task.prompt, { tokenizer, ...(encodeChat ? { encodeChat } : {}) }).length;
+      if (length >= engine.contextWindow) {
+        await opened.close();
+        throw new InputError(`the prompt of ${task.benchmark.name} problem ${task.problem.id} is ${length} tokens; the model's context window is ${engine.contextWindow} tokens, which leaves no room for an answer`, values.engine);
+      }
+    }
     const run = openRun(values.out, settings, {
       resume: Boolean(values.resume),
       environment: {
@@ -237,7 +247,7 @@ export const evalCommand: Command = {
             engine,
             tokenizer,
             ...(executor ? { executor } : {}),
-            ...(chatTokenizer ? { encodeChat: (messages: ChatMessage[]) => chatTokenizer.encodeChat(messages, { enableThinking: Boolean(values.thinking) }) } : {}),
+            ...(encodeChat ? { encodeChat } : {}),
           },
           settings,
         ),

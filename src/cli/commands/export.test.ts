@@ -1,7 +1,7 @@
 // `cir export` and `cir solve --engine llamacpp:FILE.gguf` end to end, through the built CLI.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
@@ -55,4 +55,24 @@ test('cir solve refuses a prompt that does not fit the context window, naming bo
   const result = await runCli('solve', 'x'.repeat(400), '--engine', `llamacpp:${gguf}`, '--json');
   assert.equal(result.status, 2, result.stderr);
   assert.match(result.stderr, /the prompt is 407 tokens; the model's context window is 384 tokens/);
+});
+
+test('cir eval --engine llamacpp:FILE.gguf completes with a record per sample, asked in the tasks format', async () => {
+  const out = join(dir, 'run');
+  const result = await runCli('eval', '--engine', `llamacpp:${gguf}`, '--benchmark', '../shared/datasets/smoke_arith.jsonl', '--limit', '4', '--samples', '2', '--out', out, '--json');
+  assert.equal(result.status, 0, result.stderr);
+  const records = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { problem_id: string; sample: number; trajectory: { segments: { origin: string; text: string }[] } });
+  assert.equal(records.length, 8);
+  assert.deepEqual(new Set(records.map((r) => `${r.problem_id}/${r.sample}`)).size, 8);
+  for (const record of records) assert.match(record.trajectory.segments[0]!.text, /^Q: What is .*\?\nA: $/);
+});
+
+test('cir eval refuses, before running anything, a prompt that does not fit the context window', async () => {
+  const benchmark = join(dir, 'long.jsonl');
+  writeFileSync(benchmark, `${JSON.stringify({ id: 'long-1', problem: `What is ${'1+'.repeat(200)}1?`, answer: '201' })}\n`);
+  const out = join(dir, 'run-long');
+  const result = await runCli('eval', '--engine', `llamacpp:${gguf}`, '--benchmark', benchmark, '--out', out);
+  assert.equal(result.status, 2, result.stderr);
+  assert.match(result.stderr, /problem long-1 is 417 tokens; the model's context window is 384 tokens/);
+  assert.ok(!existsSync(out));
 });

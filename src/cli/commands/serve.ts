@@ -7,7 +7,8 @@ import type { Tokenizer } from '../../core/tokenizer.js';
 import { charTokenizerFiles, DEFAULT_CHECKPOINT_PATH } from '../../model/index.js';
 import type { ServedModelDescription } from '../../serve/model-info.js';
 import { HfTokenizer } from '../../tokenizers/index.js';
-import { startServer, type RunningServer } from '../../serve/server.js';
+import { DEFAULT_MAX_CONCURRENT_SAMPLING, startServer, type RunningServer } from '../../serve/server.js';
+import { DEFAULT_CONNECTION_LIMITS } from '../../serve/http.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 
@@ -43,7 +44,17 @@ Options:
   --session-timeout S      Tinker sessions idle this long expire (default 300)
   --max-models N           Tinker models trained at once, each on its own copy of the model
                            (default 2: a policy and its KL reference)
+  --allowed-hosts LIST     comma-separated host names served besides localhost and IP addresses (the Host
+                           header is checked against DNS rebinding); '*' for any, behind a proxy
+  --max-connections N      connections open at once (default 256)
+  --headers-timeout MS     time to receive a request's headers (default 20000)
+  --request-timeout MS     time to receive a whole request body (default 120000; not the answer)
+  --max-concurrent-sampling N
+                           completion requests generating at once; more get 429 (default 64)
   --json                   print the ready line as JSON
+
+Requests from web pages are refused: a Host that is not loopback or allowed, a browser Origin
+that is not this server, and bodies that are not JSON (or protobuf on Tinker forward_backward).
 `;
 
 /** What /cir/v1/model_info states: a Hugging Face vocabulary's files and chat template, or the char model's. */
@@ -75,6 +86,11 @@ export const serveCommand: Command = {
         'max-prompt-tokens': { type: 'string' },
         'session-timeout': { type: 'string' },
         'max-models': { type: 'string' },
+        'allowed-hosts': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'max-concurrent-sampling': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -133,6 +149,13 @@ export const serveCommand: Command = {
       sessionTimeoutMs: numberFlag(values['session-timeout'], 'session-timeout', 300, 1) * 1000,
       createBackend: makeBackend,
       maxModels,
+      ...(values['allowed-hosts'] !== undefined ? { allowedHosts: values['allowed-hosts'].split(',').map((h) => h.trim()).filter((h) => h !== '') } : {}),
+      connections: {
+        maxConnections: numberFlag(values['max-connections'], 'max-connections', DEFAULT_CONNECTION_LIMITS.maxConnections, 1, 1_000_000),
+        headersTimeoutMs: numberFlag(values['headers-timeout'], 'headers-timeout', DEFAULT_CONNECTION_LIMITS.headersTimeoutMs, 100, 3_600_000),
+        requestTimeoutMs: numberFlag(values['request-timeout'], 'request-timeout', DEFAULT_CONNECTION_LIMITS.requestTimeoutMs, 100, 3_600_000),
+      },
+      maxConcurrentSampling: numberFlag(values['max-concurrent-sampling'], 'max-concurrent-sampling', DEFAULT_MAX_CONCURRENT_SAMPLING, 1, 1_000_000),
       });
     } catch (error) {
       await opened.close();

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { CodeExecutor } from '../../core/execution.js';
 import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
-import { openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
+import { formatEngineSpec, openExecutor, openPolicyBackend, parseEngineSpec, parseSandboxSpec, type EngineSpec, type OpenedPolicy } from '../../backends/index.js';
 import { DEFAULT_CONCURRENCY, formatFeedback } from '../../interpreter/index.js';
 import {
   advantageEstimatorNames,
@@ -31,6 +31,7 @@ import {
   type RunPlan,
   type TrainConfig,
   type TrainerDeps,
+  tensorboardTracker,
   type TrainEvent,
   type TrainResult,
 } from '../../train/index.js';
@@ -106,6 +107,7 @@ export const TRAIN_FLAGS = {
   threads: { type: 'string' },
   'sandbox-concurrency': { type: 'string' },
   json: { type: 'boolean' },
+  tensorboard: { type: 'string' },
   quiet: { type: 'boolean' },
 } as const;
 
@@ -194,6 +196,8 @@ Policy and tools:
   --sandbox-concurrency N snippets run at once (default ${DEFAULT_CONCURRENCY}, the interpreter's measured best on 2 cores;
                           with fusion:URL, requests in flight)
   --checkpoint-every N    checkpoint every N steps (default 10; always at the end)
+  --tensorboard DIR       also write every step, evaluation and validation as TensorBoard scalars
+                          (event files in DIR: TensorBoard, or anything that syncs it, shows the run)
   --json                  print summary.json to stdout at the end
   --quiet                 no progress on stderr`;
 
@@ -322,6 +326,7 @@ export function configFromFlags(values: Values): TrainConfig {
   for (const [flag, value] of Object.entries(values)) if (!NOT_CONFIG.has(flag) && value !== undefined) overrides[flag] = value as string | boolean;
   config.recipe = { name: recipeName as RecipeName, overrides };
   validateTrainConfig(config);
+  config.policy = formatEngineSpec(trainEngineSpec(values));
   return config;
 }
 
@@ -514,18 +519,32 @@ export const trainCommand: Command = {
       process.stdout.write(values.json ? `${JSON.stringify(plan)}\n` : describePlan(plan));
       return 0;
     }
-    const resources = await openResources(values, config, out);
+    const tracker = values.tensorboard !== undefined ? tensorboardTracker(values.tensorboard) : undefined;
+    const resources = await openResources(values, config, out).catch((error: unknown) => {
+      tracker?.close();
+      throw error;
+    });
     const silent = Boolean(values.quiet) || Boolean(values.json);
+    const report = progressReporter(config.rl.totalSteps, silent, config.tools);
     try {
       const result = await runTraining(
         config,
         { ...trainerDeps(resources), ...(data ? { data } : {}) },
-        { out, resume: Boolean(values.resume), ...(stopAfter !== undefined ? { stopAfter } : {}), onEvent: progressReporter(config.rl.totalSteps, silent, config.tools) },
+        {
+          out,
+          resume: Boolean(values.resume),
+          ...(stopAfter !== undefined ? { stopAfter } : {}),
+          onEvent: (event) => {
+            report(event);
+            tracker?.onEvent(event);
+          },
+        },
       );
       if (values.json) process.stdout.write(`${JSON.stringify(result.summary ?? result.datasetSummary ?? { stopped: true, completedSteps: result.completedSteps })}\n`);
       else process.stdout.write(describeResult(result));
       return 0;
     } finally {
+      tracker?.close();
       await resources.close();
     }
   },
