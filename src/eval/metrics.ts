@@ -76,7 +76,8 @@ export interface BootstrapOptions {
   seed?: number;
 }
 
-function percentile(sorted: readonly number[], q: number): number {
+/** The q-quantile of sorted values, interpolated linearly. */
+export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const position = q * (sorted.length - 1);
   const lower = Math.floor(position);

@@ -6,7 +6,7 @@
  */
 import { wilsonInterval, Z95 } from '../core/stats.js';
 import { seededRandom } from '../core/rng.js';
-import { bootstrapMean, passAtK, pairedBootstrap } from '../eval/metrics.js';
+import { bootstrapMean, passAtK, pairedBootstrap, percentile } from '../eval/metrics.js';
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
 
@@ -45,13 +45,6 @@ export function largestDrop(series: readonly number[]): number {
  * the tasks in the same order in both arms (paired).
  */
 export type EvaluationSeries = readonly (readonly number[])[];
-
-function percentile(sorted: readonly number[], q: number): number {
-  const position = (sorted.length - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.min(sorted.length - 1, lower + 1);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
-}
 
 const meanOf = (scores: readonly number[], indices: readonly number[]) => indices.reduce((sum, i) => sum + scores[i]!, 0) / indices.length;
 
