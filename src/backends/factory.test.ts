@@ -38,7 +38,8 @@ test('a missing checkpoint folder is named', async () => {
 
 test('an OpenAI-compatible engine needs the model name and a tokenizer, and balances the endpoints it was given', async () => {
   const spec = parseEngineSpec('http://127.0.0.1:1,http://127.0.0.1:2');
-  await assert.rejects(openSamplingEngine(spec, {}), (error: unknown) => error instanceof InputError && error.input === '--model');
+  // With a tokenizer given nothing asks the server, so the missing name is the error (a cir serve would state it).
+  await assert.rejects(openSamplingEngine(spec, { tokenizer: qwen3TokenizerDir() }), (error: unknown) => error instanceof InputError && error.input === '--model');
   const opened = await openSamplingEngine(spec, { model: 'm', tokenizer: qwen3TokenizerDir(), wire: 'text', env: {} });
   assert.ok(opened.engine instanceof OpenAICompatibleEngine);
   assert.equal(opened.engine.tokenExact, false);

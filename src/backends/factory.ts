@@ -18,6 +18,7 @@ import { createTinkerPolicy } from '../engines/tinker-policy.js';
 import { createSandboxExecutor, SandboxFusionExecutor } from '../interpreter/index.js';
 import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy } from '../model/index.js';
 import { HfTokenizer, loadHfTokenizer, loadHfTokenizerFromHub } from '../tokenizers/index.js';
+import { EngineRequestError } from '../engines/http-retry.js';
 import { fetchServedModel, type ServedModel } from '../engines/served-model.js';
 import { openLlamaCppEngine } from './llamacpp-in-process.js';
 import { formatEngineSpec, type EngineSpec, type SandboxSpec } from './spec.js';
@@ -108,8 +109,10 @@ async function serverTokenizer(spec: EngineSpec, options: EngineOptions): Promis
     const url = spec.kind === 'openai' ? spec.endpoints[0] : spec.kind === 'tinker' || spec.kind === 'llamacpp-server' ? spec.url : undefined;
     const env = options.env ?? process.env;
     const apiKey = spec.kind === 'tinker' ? env['TINKER_API_KEY'] : env['OPENAI_API_KEY'];
-    const served = url !== undefined ? await fetchServedModel(url, apiKey ? { apiKey } : {}) : null;
+    // An unreachable server states nothing here; the engine's own requests report it.
+    const served = url !== undefined ? await fetchServedModel(url, apiKey ? { apiKey } : {}).catch((error: unknown) => (error instanceof EngineRequestError && error.kind === 'connection' ? null : Promise.reject(error))) : null;
     if (served) return { tokenizer: served.tokenizer, served };
+    if (options.model === undefined && spec.kind === 'openai') requireModel(spec, options);
   }
   const source = options.tokenizer ?? options.model;
   if (!source) throw new InputError(`${formatEngineSpec(spec)} needs the model's tokenizer (a folder or Hub id)`, '--tokenizer');

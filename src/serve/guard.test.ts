@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { startBigramServer } from './testing/support.js';
+import { postJson, startBigramServer } from './testing/support.js';
 import { startViewer } from '../eval/viewer.js';
 import { writeFixtureRun } from '../eval/testing/fixtures.js';
 
@@ -106,5 +106,27 @@ test('attack: a DNS-rebinding or cross-site page cannot read cir view', async ()
     assert.equal((await raw(viewer.url, 'GET', '/api/index', { host: `127.0.0.1:${port}`, 'sec-fetch-site': 'cross-site' })).status, 403);
   } finally {
     await viewer.close();
+  }
+});
+
+test('attack: a Tinker client cannot park requests without bound by sending seq_ids far ahead', async () => {
+  const { server } = await startBigramServer({ tinkerCaps: { maxParkedRequests: 4 } });
+  const base = server.url;
+  try {
+    const session = (await postJson(`${base}/api/v1/create_session`, {})).json as { session_id: string };
+    const { model_id: modelId } = (await postJson(`${base}/api/v1/create_model`, { session_id: session.session_id, base_model: 'bigram-test' })).json as { model_id: string };
+    const step = (seq: number) => postJson(`${base}/api/v1/optim_step`, { model_id: modelId, seq_id: seq, adam_params: { learning_rate: 0.1 } });
+    // seq_id 1 never comes: 2..4 wait for it (within the window), 5 and a million are refused.
+    for (const seq of [2, 3, 4]) assert.equal((await step(seq)).status, 200, `seq ${seq}`);
+    for (const seq of [5, 1_000_000]) {
+      const refused = await step(seq);
+      assert.equal(refused.status, 429, `seq ${seq}`);
+      assert.match(JSON.stringify(refused.json), /too far ahead/);
+    }
+    // The window moves with the sequence.
+    assert.equal((await step(1)).status, 200);
+    assert.equal((await step(5)).status, 200);
+  } finally {
+    await server.close();
   }
 });

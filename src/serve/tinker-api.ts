@@ -15,7 +15,7 @@
  * one; checkpoint names share one folder (a name any model has taken is 409 "already exists").
  * Every map this service owns (sessions, models, futures, sampling sessions) has a size cap.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { realpath, stat } from 'node:fs/promises';
 import { join, relative, isAbsolute, resolve } from 'node:path';
 import { decompress as zstdDecompress } from 'fzstd';
@@ -51,12 +51,14 @@ export interface TinkerCaps {
   maxSessions: number;
   maxFutures: number;
   maxSamplingSessions: number;
+  /** Training requests of one model parked ahead of the next seq_id (each holds its parsed body). */
+  maxParkedRequests: number;
 }
 
 /** seq_ids per model remembered for replay de-duplication. */
 const ACCEPTED_SEQ_IDS_KEPT = 1024;
 
-export const DEFAULT_TINKER_CAPS: TinkerCaps = { maxSessions: 256, maxFutures: 10_000, maxSamplingSessions: 4096 };
+export const DEFAULT_TINKER_CAPS: TinkerCaps = { maxSessions: 256, maxFutures: 10_000, maxSamplingSessions: 4096, maxParkedRequests: 64 };
 
 export interface TinkerServiceOptions {
   /** The first model's backend (also the one the completions API samples). */
@@ -125,7 +127,7 @@ interface Model {
   ready: Promise<unknown>;
   nextSeq: number;
   pending: Map<number, TrainingRequest>;
-  /** seq_id → request already accepted (for replay de-duplication). */
+  /** seq_id → request already accepted (for replay de-duplication): a digest of the body, not the body. */
   accepted: Map<number, { bodyKey: string; requestId: string }>;
   draining: boolean;
 }
@@ -490,13 +492,18 @@ export class TinkerService {
   private async training(kind: string, body: Record<string, unknown>): Promise<{ request_id: string; model_id: string }> {
     const model = this.model(field(body, 'model_id', isString, 'a model id'));
     const seqId = field(body, 'seq_id', (v): v is number => isCount(v) && v >= 1, 'an integer >= 1');
-    const bodyKey = JSON.stringify(body);
+    // A digest: the bodies of the last 1024 requests (up to the body limit each) are not kept for the life of the model.
+    const bodyKey = createHash('sha256').update(JSON.stringify(body)).digest('base64');
     const previous = model.accepted.get(seqId);
     if (previous) {
       if (previous.bodyKey === bodyKey) return { request_id: previous.requestId, model_id: model.id };
       throw new HttpError(409, `Training request sequence number was reused: seq_id ${seqId} of ${model.id} already names another request`, 'seq_id');
     }
     if (seqId < model.nextSeq) throw new HttpError(409, `Training request sequence number was reused: seq_id ${seqId} is behind the next expected ${model.nextSeq}`, 'seq_id');
+    // Requests wait for the seq_ids before them; only a bounded window of them is parked.
+    if (seqId >= model.nextSeq + this.caps.maxParkedRequests || model.pending.size >= this.caps.maxParkedRequests) {
+      throw new HttpError(429, `seq_id ${seqId} is too far ahead of the next expected ${model.nextSeq} (at most ${this.caps.maxParkedRequests} requests wait; --max-parked-requests)`, 'seq_id');
+    }
     const work = await this.trainingWork(kind, body, model, seqId);
     const { requestId, future } = this.newFuture(kind === 'forward' || kind === 'forward_backward' ? 'forward_backward' : 'other');
     model.accepted.set(seqId, { bodyKey, requestId });

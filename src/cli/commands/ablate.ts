@@ -32,6 +32,8 @@ export const ablateCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(`name one ablation: ${Object.keys(ABLATIONS).join(', ')}`);
     const ablation = findAblation(positionals[0]!);
     const base = configFromFlags(values);
+    // The ablation table compares held-out accuracy on the generated tasks; dataset runs report validation instead.
+    if (base.data.kind === 'dataset') throw new UsageError('cir ablate compares runs on the generated tasks; run cir train twice for a dataset (--recipe cir-paper) comparison');
     const parent = values.out ?? join('runs', `ablate-${ablation.name}`);
     const silent = Boolean(values.quiet) || Boolean(values.json);
     const rows: AblationRow[] = [];

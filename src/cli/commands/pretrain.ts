@@ -1,9 +1,10 @@
 /** `cir pretrain`: the supervised warm start of the embedded policy on generated traces. */
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
-import { createEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, loadEmbeddedPolicy, type EmbeddedPolicy } from '../../model/index.js';
+import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, DEFAULT_MODEL_CONFIG, loadEmbeddedPolicy, type EmbeddedPolicy } from '../../model/index.js';
+import { loadHfTokenizer } from '../../tokenizers/index.js';
 import { pretrain } from '../../tasks/warm-start.js';
 import { defaultTrainConfig, evaluateHeldOut, heldOutTasks, type EvalResult, type EvalSettings } from '../../train/index.js';
-import { numberFlag, parseCommandLine, type Command } from '../command.js';
+import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
 const help = `Usage: cir pretrain [--out DIR] [--steps N] [--copy-focus N] [--batch N] [--lr X] [--seed N] [--eval N] [--eval-only] [--json]
@@ -32,6 +33,10 @@ Options:
   --eval-only   skip training: evaluate the checkpoint at --out
   --save-every N   also write the checkpoint every N steps (default 0 = only at the end)
   --init DIR    continue from this checkpoint instead of a random initialisation
+  --tokenizer DIR   build the model over this Hugging Face tokenizer's vocabulary instead of the char
+                tokenizer (e.g. Qwen3's 151,669 ids; the checkpoint records its name, load it with the same
+                --tokenizer); with --init, the vocabulary that checkpoint was trained over
+  --context-length N   context window of a new model (default 384)
   --json        print the result as JSON: {"out","steps","seconds","tokens_per_s","final_loss",
                 "eval":{"tasks","temperature","seconds","with_tools":{...},"without_tools":{...}}}, each
                 evaluation as in \`cir train\`'s metrics (accuracy, ci95, n, byFamily, codeHelps, text, ...)`;
@@ -57,6 +62,8 @@ export const pretrainCommand: Command = {
         'eval-only': { type: 'boolean' },
         'save-every': { type: 'string' },
         init: { type: 'string' },
+        tokenizer: { type: 'string' },
+        'context-length': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -75,7 +82,16 @@ export const pretrainCommand: Command = {
     const evalOnly = Boolean(values['eval-only']);
     const saveEvery = numberFlag(values['save-every'], 'save-every', 0, 0, 1_000_000);
     const init = evalOnly ? out : values.init;
-    const policy: EmbeddedPolicy = init !== undefined ? await loadEmbeddedPolicy(init, { threads }) : createEmbeddedPolicy({}, { seed, threads });
+    const vocabulary = values.tokenizer !== undefined ? await loadHfTokenizer(values.tokenizer) : undefined;
+    const contextLength = numberFlag(values['context-length'], 'context-length', DEFAULT_MODEL_CONFIG.contextLength, 8, 32768);
+    if (!Number.isInteger(contextLength)) throw new UsageError('--context-length must be an integer');
+    if (init !== undefined && values['context-length'] !== undefined) throw new UsageError('--context-length sizes a new model; a checkpoint has its own');
+    const policy: EmbeddedPolicy =
+      init !== undefined
+        ? await loadEmbeddedPolicy(init, { threads, ...(vocabulary ? { tokenizer: vocabulary } : {}) })
+        : vocabulary
+          ? createEmbeddedPolicyForTokenizer(vocabulary, { contextLength }, { seed, threads })
+          : createEmbeddedPolicy({ contextLength }, { seed, threads });
     const before = policy.info;
     const bar = new ProgressBar({ label: 'pretrain', total: copySteps + steps, silent: Boolean(values.json) || evalOnly });
     try {

@@ -9,6 +9,7 @@ import type { ServedModelDescription } from '../../serve/model-info.js';
 import { HfTokenizer } from '../../tokenizers/index.js';
 import { DEFAULT_MAX_CONCURRENT_SAMPLING, startServer, type RunningServer } from '../../serve/server.js';
 import { DEFAULT_CONNECTION_LIMITS } from '../../serve/http.js';
+import { DEFAULT_TINKER_CAPS } from '../../serve/tinker-api.js';
 import { isLoopbackHost } from '../../serve/http.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 
@@ -49,6 +50,13 @@ Options:
   --max-connections N      connections open at once (default 256)
   --headers-timeout MS     time to receive a request's headers (default 20000)
   --request-timeout MS     time to receive a whole request body (default 120000; not the answer)
+  --max-sessions N         Tinker sessions kept (default 256; past a cap the oldest finished or idle
+                           entry goes, else 429)
+  --max-futures N          Tinker futures kept (default 10000; finished ones go first)
+  --max-sampling-sessions N
+                           Tinker sampling sessions kept (default 4096)
+  --max-parked-requests N  Tinker training requests of one model waiting for earlier seq_ids
+                           (default 64; further ahead gets 429)
   --max-concurrent-sampling N
                            completion requests generating at once; more get 429 (default 64)
   --json                   print the ready line as JSON
@@ -91,6 +99,10 @@ export const serveCommand: Command = {
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
         'max-concurrent-sampling': { type: 'string' },
+        'max-sessions': { type: 'string' },
+        'max-futures': { type: 'string' },
+        'max-sampling-sessions': { type: 'string' },
+        'max-parked-requests': { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -154,6 +166,12 @@ export const serveCommand: Command = {
         maxConnections: numberFlag(values['max-connections'], 'max-connections', DEFAULT_CONNECTION_LIMITS.maxConnections, 1, 1_000_000),
         headersTimeoutMs: numberFlag(values['headers-timeout'], 'headers-timeout', DEFAULT_CONNECTION_LIMITS.headersTimeoutMs, 100, 3_600_000),
         requestTimeoutMs: numberFlag(values['request-timeout'], 'request-timeout', DEFAULT_CONNECTION_LIMITS.requestTimeoutMs, 100, 3_600_000),
+      },
+      tinkerCaps: {
+        maxSessions: numberFlag(values['max-sessions'], 'max-sessions', DEFAULT_TINKER_CAPS.maxSessions, 1, 1_000_000),
+        maxFutures: numberFlag(values['max-futures'], 'max-futures', DEFAULT_TINKER_CAPS.maxFutures, 1, 10_000_000),
+        maxSamplingSessions: numberFlag(values['max-sampling-sessions'], 'max-sampling-sessions', DEFAULT_TINKER_CAPS.maxSamplingSessions, 1, 10_000_000),
+        maxParkedRequests: numberFlag(values['max-parked-requests'], 'max-parked-requests', DEFAULT_TINKER_CAPS.maxParkedRequests, 1, 100_000),
       },
       maxConcurrentSampling: numberFlag(values['max-concurrent-sampling'], 'max-concurrent-sampling', DEFAULT_MAX_CONCURRENT_SAMPLING, 1, 1_000_000),
       });

@@ -203,12 +203,13 @@ Policy and tools:
 
 const help = `Usage: cir train [--out DIR] [--resume] [options]
 
-Trains the policy with tool-augmented RL (the paper's recipe: REINFORCE++ with group-mean baseline,
+Trains the policy with tool-augmented RL (the paper's algorithm: REINFORCE++ with group-mean baseline,
 clipped surrogate 0.2/0.28 with dual clip 3, token-mean, no KL, no entropy, constant lr, interpreter
-output masked, tool budget 2 → 3 → 4) on the generated math tasks, starting from the committed warm
-start. Shows live progress (step, reward, held-out accuracy, tool-call rate, tool-output token share,
-execution error rate) and ends with summary.json and a report with plots. The default run takes
-under 10 minutes on 2 cores.
+output masked, tool budget 2 → 3 → 4). By default (--recipe embedded-demo) the embedded model trains on
+the generated math tasks from the committed warm start, in under 10 minutes on 2 cores; --recipe
+cir-paper sets every value of the paper's training script for a real model on problem files
+(--dataset), e.g. through Tinker. Shows live progress (step, reward, held-out accuracy or validation,
+tool-call rate, tool-output token share, execution error rate) and ends with summary.json and a report.
 
   --resume                continue the run in --out from its last checkpoint (same flags required);
                           the result equals an uninterrupted run with the same seed
