@@ -71,6 +71,11 @@ test('streaming: delta ids concatenate to the sampled sequence, finish on the la
   assert.ok(chunks.slice(0, -1).every((c) => c.finishReason === undefined));
 });
 
+/** Waits until `condition` holds, polling; gives up after 10 s (the assertion that follows then fails). */
+async function until(condition: () => boolean): Promise<void> {
+  for (const started = Date.now(); !condition() && Date.now() - started < 10_000; ) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 test('leaving the stream early aborts the request, so the server stops generating', async () => {
   const fake = await startFakeVllm({ tokenizer, respond: () => 'word '.repeat(400), chunkDelayMs: 2 });
   servers.push(fake);
@@ -79,7 +84,7 @@ test('leaving the stream early aborts the request, so the server stops generatin
     received += chunk.tokens.length;
     if (received >= 6) break;
   }
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await until(() => fake.requests[0]?.cancelled === true);
   const request = fake.requests[0];
   assert.ok(request);
   assert.equal(request.cancelled, true);
@@ -112,7 +117,7 @@ test('429/5xx are retried with backoff and retry-after; 4xx fail at once with th
 
 test('a hanging server times out and the retry succeeds', async () => {
   const fake = await server((r) => (r.index === 0 ? { kind: 'hang' } : null));
-  const [sequence] = await engine(fake.url, { timeoutMs: 150 }).sample({ promptTokens: prompt, params });
+  const [sequence] = await engine(fake.url, { timeoutMs: 1000 }).sample({ promptTokens: prompt, params });
   assert.deepEqual(sequence?.tokens, planned);
   assert.equal(fake.requests.length, 2);
 });
@@ -126,7 +131,9 @@ test('broken streams (dropped, truncated, stalled, error event) resume from the 
   ];
   for (const fault of faults) {
     const fake = await server((r) => (r.index === 0 ? fault : null));
-    const client = engine(fake.url, { idleTimeoutMs: 150 });
+    // The idle limit only has to tell a stall from a slow machine: a resumed stream that pauses under load
+    // must not count as a second stall.
+    const client = engine(fake.url, { idleTimeoutMs: 1000 });
     const chunks = await collect(client.stream({ promptTokens: prompt, params }));
     assert.deepEqual(chunks.flatMap((c) => c.tokens), planned, fault.kind);
     assert.equal(client.counters.resumes, 1, fault.kind);
@@ -174,7 +181,9 @@ test('aborting the caller signal stops the request without retries', async () =>
   const fake = await server(() => ({ kind: 'hang' }));
   const controller = new AbortController();
   const pending = engine(fake.url).sample({ promptTokens: prompt, params, signal: controller.signal });
-  setTimeout(() => controller.abort(), 30);
+  // Abort once the server holds the request (a fixed delay can fire before it arrives on a busy machine).
+  await until(() => fake.requests.length === 1);
+  controller.abort();
   await assert.rejects(pending, (error: unknown) => error instanceof EngineRequestError && error.kind === 'aborted' && !error.isRetryable);
   assert.equal(fake.requests.length, 1);
 });
