@@ -114,58 +114,61 @@ export async function* readEvents(response: Response, framing: 'sse' | 'ndjson',
   }
 }
 
-/** Runs `attempt` until it succeeds, a failure is not retryable, or the retries are spent. */
-export async function withRetries<T>(url: string, options: NativeHttpOptions, caller: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const maxRetries = options.maxRetries ?? 4;
-  const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  for (let retry = 0; ; retry += 1) {
-    if (caller?.aborted) throw new EngineRequestError('request aborted', 'aborted', url, null, false);
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(new Error('aborted'));
-    caller?.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await attempt(controller.signal);
-    } catch (error) {
-      const failure = toEngineError(error, url, caller, false);
-      if (!failure.isRetryable || retry >= maxRetries) {
-        if (retry > 0 && failure.isRetryable) throw new EngineRequestError(`${failure.message} (after ${retry + 1} attempts)`, failure.kind, url, failure.status, false, null, { cause: failure });
-        throw failure;
-      }
-      await sleep(retryDelayMs(retry, { serverDelayMs: failure.retryAfterMs, backoff: options.backoff, random }));
-    } finally {
+/** One attempt's abort signal, tied to the caller's; `release` ends the attempt and unties it. */
+function attemptSignal(url: string, caller: AbortSignal | undefined): { signal: AbortSignal; release(): void } {
+  if (caller?.aborted) throw new EngineRequestError('request aborted', 'aborted', url, null, false);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(new Error('aborted'));
+  caller?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    release() {
       controller.abort(new Error('attempt over'));
       caller?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** After attempt `retry` failed: waits out the backoff when another attempt is due, else throws the failure. */
+async function afterFailure(error: unknown, retry: number, url: string, options: NativeHttpOptions, caller: AbortSignal | undefined): Promise<void> {
+  const maxRetries = options.maxRetries ?? 4;
+  const failure = toEngineError(error, url, caller, false);
+  if (!failure.isRetryable || retry >= maxRetries) {
+    if (retry > 0 && failure.isRetryable) throw new EngineRequestError(`${failure.message} (after ${retry + 1} attempts)`, failure.kind, url, failure.status, false, null, { cause: failure });
+    throw failure;
+  }
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  await sleep(retryDelayMs(retry, { serverDelayMs: failure.retryAfterMs, backoff: options.backoff, random: options.random ?? Math.random }));
+}
+
+/** Runs `attempt` until it succeeds, a failure is not retryable, or the retries are spent. */
+export async function withRetries<T>(url: string, options: NativeHttpOptions, caller: AbortSignal | undefined, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  for (let retry = 0; ; retry += 1) {
+    const current = attemptSignal(url, caller);
+    try {
+      return await attempt(current.signal);
+    } catch (error) {
+      await afterFailure(error, retry, url, options, caller);
+    } finally {
+      current.release();
     }
   }
 }
 
 /** Streams `attempt`'s chunks; a broken attempt is retried (the attempt resumes from what it delivered). */
 export async function* withStreamRetries(url: string, options: NativeHttpOptions, caller: AbortSignal | undefined, attempt: (signal: AbortSignal) => AsyncGenerator<SampleChunk>): AsyncGenerator<SampleChunk> {
-  const maxRetries = options.maxRetries ?? 4;
-  const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   for (let retry = 0; ; retry += 1) {
-    if (caller?.aborted) throw new EngineRequestError('request aborted', 'aborted', url, null, false);
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(new Error('aborted'));
-    caller?.addEventListener('abort', onAbort, { once: true });
+    const current = attemptSignal(url, caller);
     try {
-      for await (const chunk of attempt(controller.signal)) {
+      for await (const chunk of attempt(current.signal)) {
         yield chunk;
         if (chunk.finishReason) return;
       }
       throw new EngineRequestError(`${url} ended the stream without finishing`, 'truncated', url, null, true);
     } catch (error) {
-      const failure = toEngineError(error, url, caller, false);
-      if (!failure.isRetryable || retry >= maxRetries) {
-        if (retry > 0 && failure.isRetryable) throw new EngineRequestError(`${failure.message} (after ${retry + 1} attempts)`, failure.kind, url, failure.status, false, null, { cause: failure });
-        throw failure;
-      }
-      await sleep(retryDelayMs(retry, { serverDelayMs: failure.retryAfterMs, backoff: options.backoff, random }));
+      await afterFailure(error, retry, url, options, caller);
     } finally {
-      controller.abort(new Error('attempt over'));
-      caller?.removeEventListener('abort', onAbort);
+      current.release();
     }
   }
 }

@@ -88,3 +88,13 @@ test('training rewards keep the strict boxed-only mode whatever the text states'
   assert.equal(validationReward('It is 5', '5'), 0);
   assert.equal(trainingReward('so \\boxed{5}', '5'), 1);
 });
+
+test('digits glued to a word or letter make another answer, so a near-miss earns no training reward', () => {
+  // `odd1` once parsed as o·d·d·1 and scored +1 against `odd`.
+  for (const [response, gold] of [['\\boxed{odd1}', 'odd'], ['\\boxed{x1}', 'x'], ['\\boxed{a1}', 'a'], ['\\boxed{even2}', 'even'], ['\\boxed{x2}', '2x']] as const) {
+    assert.equal(trainingReward(response, gold), -1, `${response} against ${gold}`);
+    assert.equal(validationReward(response, gold), 0, `${response} against ${gold}`);
+  }
+  assert.equal(trainingReward('\\boxed{odd}', 'odd'), 1);
+  assert.equal(trainingReward('\\boxed{x1}', 'x_1'), 1, 'x1 is the plain-text spelling of x_1');
+});

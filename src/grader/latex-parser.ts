@@ -71,8 +71,11 @@ export function tokenize(text: string): Token[] {
         i += word.length;
         continue;
       }
-      tokens.push({ kind: 'letter', text: ch });
-      i += 1;
+      // Digits written straight after a word's last letter index it (`x1`, `a2`, `odd1`): plain-text
+      // for `x_1`, never a product, so `x1` is not `x` and `odd1` is not `odd`.
+      const index = word.length === 1 ? /^\d+(?![.\d])/.exec(text.slice(i + 1, i + 41))?.[0] : undefined;
+      tokens.push({ kind: 'letter', text: index === undefined ? ch : `${ch}_${index}` });
+      i += 1 + (index?.length ?? 0);
       continue;
     }
     const two = text.slice(i, i + 2);

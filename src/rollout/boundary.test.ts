@@ -125,6 +125,23 @@ test('incremental decoding (byte fast path and window path) reproduces decode() 
   );
 });
 
+test('a token that starts with a byte-order mark keeps it, first or after a flush (fast-check counterexample [[18206]])', async () => {
+  const { loadHfTokenizer } = await import('../tokenizers/index.js');
+  const { qwen3TokenizerDir } = await import('../tokenizers/testing/qwen3.js');
+  const { IncrementalDecoder } = await import('./incremental-decoder.js');
+  const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());
+  // Qwen3 id 18206 is U+FEFF followed by "namespace"; a default TextDecoder drops a leading BOM.
+  assert.equal(tokenizer.decode([18206]), '\ufeffnamespace');
+  const sentinel = tokenizer.encode('x')[0] as number;
+  const unknown = tokenizer.vocabSize + 1000;
+  for (const ids of [[18206, sentinel], [sentinel, 18206, sentinel], [sentinel, unknown, 18206, sentinel]]) {
+    const decoder = new IncrementalDecoder(tokenizer);
+    for (const id of ids) decoder.push(id);
+    assert.equal(decoder.text, tokenizer.decode(ids), `ids ${ids.join(',')}`);
+    assert.equal(decoder.ends.at(-1), decoder.text.length);
+  }
+});
+
 test('endsOnCharacterBoundary: true only when no partial character can be pending', async () => {
   const { endsOnCharacterBoundary } = await import('./incremental-decoder.js');
   const bytes = (...values: number[]) => Uint8Array.from(values);

@@ -20,7 +20,8 @@ export class IncrementalDecoder {
 
   /** Fast path for byte-level tokenizers: token bytes through a streaming UTF-8 decoder. */
   private readonly tokenBytes: ((id: number) => Uint8Array | null) | null;
-  private readonly utf8 = new TextDecoder('utf-8');
+  /** ignoreBOM: a token may start with U+FEFF (Qwen3 id 18206), which decode() keeps as text. */
+  private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
   /** True when the streaming UTF-8 decoder holds no partial character (then ASCII tokens skip it). */
   private utf8Clean = true;
   /** Per token id: its text when all its bytes are ASCII, else null (shared by the tokenizer's decoders). */

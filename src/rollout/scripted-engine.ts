@@ -15,6 +15,7 @@
 import { AbortedError } from '../core/errors.js';
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingEngine, StreamRequest } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
+import { overlap } from '../core/token-overlap.js';
 
 export interface LatencyModel {
   prefillMsPerToken: number;
@@ -192,15 +193,6 @@ export class ScriptedEngine implements SamplingEngine {
   }
 }
 
-/** Longest j such that `prompt` ends with `turn[0..j)`. */
-function overlap(prompt: readonly number[], turn: readonly number[]): number {
-  for (let j = Math.min(prompt.length, turn.length - 1); j > 0; j -= 1) {
-    let match = true;
-    for (let i = 0; i < j && match; i += 1) match = prompt[prompt.length - j + i] === turn[i];
-    if (match) return j;
-  }
-  return 0;
-}
 
 /** vLLM's stop-string rule on ids: stop after the token whose text completes a stop string. */
 function applyStops(tokenizer: Tokenizer, tokens: number[], stops: readonly string[]): { tokens: number[]; stopReason: string | null } {

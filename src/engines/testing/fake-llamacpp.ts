@@ -17,6 +17,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Tokenizer } from '../../core/tokenizer.js';
+import { overlap } from '../../core/token-overlap.js';
 
 export interface FakeLlamaCppRequest {
   body: Record<string, unknown>;
@@ -53,15 +54,6 @@ function readBody(request: IncomingMessage): Promise<string> {
     request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
     request.on('error', reject);
   });
-}
-
-function overlap(prompt: readonly number[], turn: readonly number[]): number {
-  for (let j = Math.min(prompt.length, turn.length - 1); j > 0; j -= 1) {
-    let match = true;
-    for (let i = 0; i < j && match; i += 1) match = prompt[prompt.length - j + i] === turn[i];
-    if (match) return j;
-  }
-  return 0;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -20,6 +20,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Tokenizer } from '../../core/tokenizer.js';
+import { overlap } from '../../core/token-overlap.js';
 
 export type FakeFault =
   | { kind: 'status'; status: number; retryAfter?: string; message?: string }
@@ -69,16 +70,6 @@ interface PlannedChoice {
 }
 
 const fakeLogprob = (id: number) => -0.01 * (1 + (id % 7));
-
-/** Longest j such that `prompt` ends with `turn[0..j)`: a resumed request continues its turn. */
-function overlap(prompt: readonly number[], turn: readonly number[]): number {
-  for (let j = Math.min(prompt.length, turn.length - 1); j > 0; j -= 1) {
-    let match = true;
-    for (let i = 0; i < j && match; i += 1) match = prompt[prompt.length - j + i] === turn[i];
-    if (match) return j;
-  }
-  return 0;
-}
 
 function plan(options: FakeVllmOptions, request: FakeRequest): PlannedChoice {
   const { tokenizer } = options;
