@@ -14,8 +14,8 @@
  *   has no `[DONE]` line.
  * Test support only.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, serveOnLoopback, sleep } from './loopback-server.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { overlap } from '../../core/token-overlap.js';
 
@@ -46,17 +46,6 @@ export interface FakeLlamaCppServer {
 
 /** A deterministic stand-in for the model's log-probability of a token. */
 export const fakeLlamaLogprob = (id: number, position: number) => -0.05 * (1 + ((id + position) % 5));
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    request.on('data', (part: Buffer) => parts.push(part));
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startFakeLlamaCpp(options: FakeLlamaCppOptions): Promise<FakeLlamaCppServer> {
   const { tokenizer } = options;
@@ -161,20 +150,6 @@ export async function startFakeLlamaCpp(options: FakeLlamaCppOptions): Promise<F
     else response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(final));
   };
 
-  const server = createServer((incoming, response) => {
-    handle(incoming, response).catch((failure: unknown) => {
-      if (!response.headersSent) error(response, 500, String(failure));
-      else response.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const server = await serveOnLoopback(handle, (response, message) => error(response, 500, message));
+  return { ...server, requests };
 }

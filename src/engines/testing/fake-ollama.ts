@@ -12,8 +12,8 @@
  * - llm/server.go `DoneReason`: "stop" or "length". Stop strings are removed from the text, as the runner does.
  * Test support only.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, serveOnLoopback, sleep } from './loopback-server.js';
 
 export interface FakeOllamaRequest {
   body: Record<string, unknown>;
@@ -39,17 +39,6 @@ export interface FakeOllamaServer {
 }
 
 const TEMPLATE = (prompt: string) => `<|im_start|>user\n${prompt}<|im_end|>\n<|im_start|>assistant\n`;
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    request.on('data', (part: Buffer) => parts.push(part));
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startFakeOllama(options: FakeOllamaOptions): Promise<FakeOllamaServer> {
   const requests: FakeOllamaRequest[] = [];
@@ -115,20 +104,6 @@ export async function startFakeOllama(options: FakeOllamaOptions): Promise<FakeO
     }
     response.end(`${JSON.stringify({ model: options.model, created_at: new Date().toISOString(), response: '', done: true, done_reason: doneReason, eval_count: pieces.length })}\n`);
   };
-  const server = createServer((incoming, response) => {
-    handle(incoming, response).catch((error: unknown) => {
-      if (!response.headersSent) fail(response, 500, String(error));
-      else response.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const server = await serveOnLoopback(handle, (response, message) => fail(response, 500, message));
+  return { ...server, requests };
 }

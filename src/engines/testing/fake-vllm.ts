@@ -17,8 +17,8 @@
  * - llamacpp-oai: ggml-org/llama.cpp tools/server/server-task.cpp @ 00efb3e184262872916bf136b3df63c1822a19bd
  *   (`to_json_oaicompat`: text, index, logprobs, finish_reason and nothing else: no ids, whatever is asked).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, serveOnLoopback, sleep } from './loopback-server.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
 import { overlap } from '../../core/token-overlap.js';
 
@@ -104,17 +104,6 @@ function logprobsField(options: FakeVllmOptions, body: Record<string, unknown>, 
     top_logprobs: null,
   };
 }
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    request.on('data', (part: Buffer) => parts.push(part));
-    request.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    request.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startFakeVllm(options: FakeVllmOptions): Promise<FakeVllmServer> {
   const requests: FakeRequest[] = [];
@@ -226,21 +215,12 @@ export async function startFakeVllm(options: FakeVllmOptions): Promise<FakeVllmS
     response.end('data: [DONE]\n\n');
   };
 
-  const server = createServer((incoming, response) => {
-    handle(incoming, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500).end(JSON.stringify({ error: { message: String(error), code: 500 } }));
-      else response.destroy();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: async () => {
+  const server = await serveOnLoopback(
+    handle,
+    (response, message) => response.writeHead(500).end(JSON.stringify({ error: { message, code: 500 } })),
+    () => {
       for (const response of hanging) response.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-  };
+  );
+  return { ...server, requests };
 }
