@@ -21,6 +21,12 @@ export interface TaskFamily {
   name: string;
   codeHelps: boolean;
   levels: number;
+  /**
+   * The numbers a program of this family may contain besides the problem's own: the programs
+   * copy, they never compute. A number the program derives from the problem (n+1 for a range's end,
+   * a bound from the level) would ask a character model to do arithmetic before it writes code.
+   */
+  programConstants: readonly string[];
   generate(rng: Rng, level: number): GeneratedProblem;
 }
 
@@ -60,6 +66,7 @@ const multiply: TaskFamily = {
   name: 'multiply',
   codeHelps: true,
   levels: 3,
+  programConstants: [],
   generate(rng, level) {
     const a = digits(rng, level + 1);
     const b = digits(rng, level + 1);
@@ -73,6 +80,7 @@ const modularPower: TaskFamily = {
   name: 'modpow',
   codeHelps: true,
   levels: 3,
+  programConstants: [],
   generate(rng, level) {
     const base = rng.int(2, level === 1 ? 9 : 99);
     const exponent = rng.int(10, [0, 99, 9999, 999999][level]!);
@@ -87,6 +95,7 @@ const greatestCommonDivisor: TaskFamily = {
   name: 'gcd',
   codeHelps: true,
   levels: 3,
+  programConstants: [],
   generate(rng, level) {
     const common = rng.int(2, [0, 30, 300, 3000][level]!);
     const a = common * rng.int(2, [0, 30, 300, 3000][level]!);
@@ -107,6 +116,7 @@ const leastCommonMultiple: TaskFamily = {
   name: 'lcm',
   codeHelps: true,
   levels: 3,
+  programConstants: [],
   generate(rng, level) {
     const a = rng.int(2, [0, 40, 400, 4000][level]!);
     const b = rng.int(2, [0, 40, 400, 4000][level]!);
@@ -126,6 +136,7 @@ const countMultiples: TaskFamily = {
   name: 'count',
   codeHelps: true,
   levels: 3,
+  programConstants: ['1', '0'],
   generate(rng, level) {
     const n = rng.int(20, [0, 99, 999, 99999][level]!);
     const p = rng.int(2, 9);
@@ -135,7 +146,7 @@ const countMultiples: TaskFamily = {
     let count = 0;
     for (let k = 1; k <= n; k++) if (both ? k % p === 0 && k % q !== 0 : k % p === 0 || k % q === 0) count++;
     const condition = both ? `k%${p}==0 and k%${q}!=0` : `k%${p}==0 or k%${q}==0`;
-    const code = `print(len([k for k in range(1,${n + 1}) if ${condition}]))`;
+    const code = `print(len([k for k in range(1,${n}+1) if ${condition}]))`;
     const problem = both
       ? `How many integers from 1 to ${n} are divisible by ${p} but not by ${q}?`
       : `How many integers from 1 to ${n} are divisible by ${p} or ${q}?`;
@@ -147,6 +158,7 @@ const sequenceSum: TaskFamily = {
   name: 'seqsum',
   codeHelps: true,
   levels: 3,
+  programConstants: ['1'],
   generate(rng, level) {
     const n = rng.int(5, [0, 30, 300, 3000][level]!);
     if (rng.next() < 0.5) {
@@ -159,7 +171,7 @@ const sequenceSum: TaskFamily = {
     }
     let total = 0n;
     for (let k = 1n; k <= BigInt(n); k++) total += k * k;
-    const code = `print(sum(k*k for k in range(1,${n + 1})))`;
+    const code = `print(sum(k*k for k in range(1,${n}+1)))`;
     return { problem: `What is the sum of k^2 for k from 1 to ${n}?`, answer: String(total), code, output: String(total), mistakes: [typo(code, 'sum', 'summ'), unclosed(code)] };
   },
 };
@@ -175,10 +187,17 @@ function pyTerm(coefficient: number, variable: string, first: boolean): string {
   return `${sign}${size === 1 ? '' : `${size}*`}${variable}`;
 }
 
+/**
+ * The linear family's search box, -100..100 for x and y at every level: wider than any level's
+ * solutions (|x|, |y| <= 90), and a constant, where a bound from the level is not in the problem.
+ */
+const SEARCH_BOUND = 100;
+
 const linearSystem: TaskFamily = {
   name: 'linear',
   codeHelps: true,
   levels: 3,
+  programConstants: [String(SEARCH_BOUND), String(SEARCH_BOUND + 1), '0'],
   generate(rng, level) {
     const range = [0, 9, 30, 90][level]!;
     const x = rng.int(-range, range);
@@ -195,13 +214,13 @@ const linearSystem: TaskFamily = {
     const c2 = a2 * x + b2 * y;
     const equation = (a: number, b: number, c: number) => `${term(a, 'x', true)}${term(b, 'y', false)}=${c}`;
     const condition = (a: number, b: number, c: number) => `${pyTerm(a, 'x', true)}${pyTerm(b, 'y', false)}==${c}`;
-    const bound = range + 1;
-    const code = `print([x for x in range(${-bound},${bound + 1}) for y in range(${-bound},${bound + 1}) if ${condition(a1, b1, c1)} and ${condition(a2, b2, c2)}])`;
+    // [0]: the program prints the answer itself, so the boxed answer is a copy of its output.
+    const code = `print([x for x in range(${-SEARCH_BOUND},${SEARCH_BOUND + 1}) for y in range(${-SEARCH_BOUND},${SEARCH_BOUND + 1}) if ${condition(a1, b1, c1)} and ${condition(a2, b2, c2)}][0])`;
     return {
       problem: `Solve ${equation(a1, b1, c1)}, ${equation(a2, b2, c2)}. What is x?`,
       answer: String(x),
       code,
-      output: `[${x}]`,
+      output: String(x),
       mistakes: [unclosed(code), typo(code, 'print', 'pirnt')],
     };
   },
@@ -211,6 +230,7 @@ const addDigits: TaskFamily = {
   name: 'add',
   codeHelps: false,
   levels: 3,
+  programConstants: [],
   generate(rng) {
     const a = rng.int(0, 9);
     const b = rng.int(0, 9);
@@ -223,6 +243,7 @@ const compare: TaskFamily = {
   name: 'compare',
   codeHelps: false,
   levels: 3,
+  programConstants: [],
   generate(rng, level) {
     const a = digits(rng, level + 1);
     let b = digits(rng, level + 1);
@@ -237,6 +258,7 @@ const parity: TaskFamily = {
   name: 'parity',
   codeHelps: false,
   levels: 3,
+  programConstants: ['2', '0'],
   generate(rng, level) {
     const n = digits(rng, level + 1);
     const answer = n % 2 === 0 ? 'even' : 'odd';

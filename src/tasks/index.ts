@@ -162,12 +162,17 @@ export function generateTraces(count: number, seed: number, mix = DEFAULT_TRACE_
   });
 }
 
-/** Programs with the output Python prints for them, for checking the traces against a real Python. */
-export function programsForCheck(count: number, seed: number): { code: string; expected: string }[] {
-  const programs: { code: string; expected: string }[] = [];
-  for (const task of generate({ split: 'train', count, seed })) {
-    programs.push({ code: task.generated.code, expected: task.generated.output });
-    for (const mistake of task.generated.mistakes) programs.push({ code: mistake.code, expected: mistake.error });
-  }
-  return programs;
+/**
+ * The programs of `count` tasks of a split (each correct program and its broken first attempts) with
+ * what Python prints for each, for checking the traces against a real Python and the sandbox.
+ */
+export function programsForCheck(
+  count: number,
+  seed: number,
+  split: Split = 'train',
+): { family: string; code: string; expected: string; kind: 'program' | 'mistake'; answer: string }[] {
+  return generate({ split, count, seed }).flatMap(({ family, answer, generated }) => [
+    { family, code: generated.code, expected: generated.output, kind: 'program' as const, answer },
+    ...generated.mistakes.map((mistake) => ({ family, code: mistake.code, expected: mistake.error, kind: 'mistake' as const, answer })),
+  ]);
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { InputError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
 import { TASK_FAMILIES } from './families.js';
 import { generateTasks, generateTraces, programsForCheck, renderPrompt, splitOf } from './index.js';
 
@@ -52,8 +55,37 @@ test('traces use the paper formats and end with the boxed answer', () => {
   assert.ok(direct > 0.4 && direct < 0.6, `direct share on code-helps families is ${direct}`);
 });
 
+const numbersIn = (text: string): string[] => text.match(/[0-9]+/g) ?? [];
+
+test('programs only copy: every number in a program and its broken attempts is one of the problem or a constant of the family, and the program prints the answer', () => {
+  for (const family of TASK_FAMILIES) {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.integer({ min: 1, max: family.levels }), (seed, level) => {
+        const generated = family.generate(new Rng(seed), level);
+        const allowed = new Set([...numbersIn(generated.problem), ...family.programConstants]);
+        for (const code of [generated.code, ...generated.mistakes.map((m) => m.code)]) {
+          for (const number of numbersIn(code)) assert.ok(allowed.has(number), `${family.name} L${level}: ${number} in ${code} is neither in "${generated.problem}" nor a constant`);
+        }
+        // The boxed answer is a copy of what the program prints (the python3 and sandbox tests check the print).
+        assert.equal(generated.output, generated.answer, `${family.name} L${level}: ${generated.code}`);
+      }),
+      { numRuns: 500 },
+    );
+  }
+});
+
+test('the tasks are the draws they were before the programs became copy-only: problems, answers, ids and splits', () => {
+  // sha256 prefixes taken at aaf2bbb (main, before this change): the held-out draw of `cir train`
+  // (400 test tasks, seed 7), another test draw and a train draw.
+  const fingerprint = (tasks: unknown) => createHash('sha256').update(JSON.stringify(tasks)).digest('hex').slice(0, 16);
+  assert.equal(fingerprint(generateTasks({ split: 'test', count: 400, seed: 7 })), '9fe2e1b81846efac');
+  assert.equal(fingerprint(generateTasks({ split: 'test', count: 400, seed: 1 })), '0a7af944169c1764');
+  assert.equal(fingerprint(generateTasks({ split: 'train', count: 3000, seed: 1 })), '4249ae6d6588b76d');
+});
+
 test('every program and broken program prints exactly what the traces say (real python3)', () => {
-  const programs = programsForCheck(90, 11);
+  const programs = [...programsForCheck(90, 11), ...programsForCheck(60, 12, 'test')];
+  for (const program of programs) if (program.kind === 'program') assert.equal(program.expected, program.answer, program.code);
   // One python3 process runs them all: exec each, print stdout or the last traceback line.
   const driver = [
     'import sys, json, io, contextlib, traceback',
