@@ -163,6 +163,16 @@ export function generateTraces(count: number, seed: number, mix = DEFAULT_TRACE_
 }
 
 /**
+ * Code traces (one program, its output, the boxed answer) of `count` held-out tasks of the code-helps
+ * families: what the copy probe reads (`probeCopying`).
+ */
+export function heldOutCodeTraces(count: number, seed: number): Trace[] {
+  const families = TASK_FAMILIES.filter((family) => family.codeHelps).map((family) => family.name);
+  const unused = new Rng(seed); // buildTrace draws only for a failing first attempt
+  return generate({ split: 'test', count, seed, families }).map(({ generated, ...task }) => buildTrace(task, generated, 'code', unused));
+}
+
+/**
  * The programs of `count` tasks of a split (each correct program and its broken first attempts) with
  * what Python prints for each, for checking the traces against a real Python and the sandbox.
  */

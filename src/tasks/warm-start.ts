@@ -2,12 +2,13 @@
  * The supervised warm start: trains a policy on generated traces (policy tokens in the loss,
  * prompt and interpreter output masked). Its held-out accuracy is measured by the trainer's own
  * instrument (`evaluateHeldOut` in src/train: the rollout engine and the grader), which `cir
- * pretrain --eval` calls, so warm-start and RL figures are the same quantity.
+ * pretrain --eval` calls, so warm-start and RL figures are the same quantity; its copying by
+ * `probeCopying` here (`cir pretrain --probe`).
  */
 import type { AdamParams, PolicyBackend, TrainingDatum } from '../core/policy.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import { Rng } from '../core/rng.js';
-import { generateTraces, type Trace } from './index.js';
+import { generateTraces, heldOutCodeTraces, type Trace } from './index.js';
 
 export function traceToDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum {
   const tokens = tokenizer.encode(trace.prompt);
@@ -45,17 +46,119 @@ export function copyDrills(count: number, seed: number, tokenizer: Tokenizer): T
   });
 }
 
+const NUMBER = /[0-9]+/g;
+
 /**
- * A trace with extra weight on the digits it copies: the numbers its programs take from the problem
- * and the \boxed{} answer taken from the interpreter's output. `focus` marks those targets (same
- * indexing as lossMask). These digits are where a small model fails most (it writes gcd(192,167)
- * for gcd(192,176)), and on ordinary traces they are a small share of the loss.
+ * Per target of `traceToDatum(trace)` (same indexing as lossMask), 1 where the target token carries a
+ * copied digit: a digit of a number the policy writes that it has already seen, in the problem or in
+ * an interpreter output before it — the problem's numbers into its programs, the printed result into
+ * \boxed{}. Digits it must produce otherwise (a direct answer, a constant of the family's programs
+ * that the problem does not hold) are not copies. These digits are where a small model fails most
+ * (it writes gcd(192,167) for gcd(192,176)).
  */
+export function copiedDigitTargets(trace: Trace, tokenizer: Tokenizer): Float32Array {
+  const seen = new Set(trace.task.problem.match(NUMBER) ?? []);
+  const marks: number[] = new Array<number>(tokenizer.encode(trace.prompt).length).fill(0);
+  for (const segment of trace.segments) {
+    const ids = tokenizer.encode(segment.text);
+    if (segment.origin === 'tool') {
+      for (const number of segment.text.match(NUMBER) ?? []) seen.add(number);
+      marks.push(...ids.map(() => 0));
+      continue;
+    }
+    const copied = new Uint8Array(segment.text.length);
+    for (const match of segment.text.matchAll(NUMBER)) if (seen.has(match[0])) copied.fill(1, match.index, match.index + match[0].length);
+    for (const [start, end] of tokenSpans(ids, tokenizer)) marks.push(copied.subarray(start, end).includes(1) ? 1 : 0);
+  }
+  marks.push(0); // the end token
+  return Float32Array.from(marks.slice(1));
+}
+
+/** Each token's character span in the decoded text (token by token when that decodes the same, else by prefixes). */
+function tokenSpans(ids: readonly number[], tokenizer: Tokenizer): [number, number][] {
+  const lengths = ids.map((id) => tokenizer.decode([id]).length);
+  const oneByOne = lengths.reduce((a, b) => a + b, 0) === tokenizer.decode(ids).length;
+  const spans: [number, number][] = [];
+  let end = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const start = end;
+    end = oneByOne ? start + lengths[i]! : tokenizer.decode(ids.slice(0, i + 1)).length;
+    spans.push([start, end]);
+  }
+  return spans;
+}
+
+/** A trace with its copied digits marked (`focus`): what `--copy-focus` trains and the copy probe reads. */
 export function copyFocusDatum(trace: Trace, tokenizer: Tokenizer): TrainingDatum & { focus: Float32Array } {
-  const datum = traceToDatum(trace, tokenizer);
-  // lossMask marks exactly the policy's tokens (and the end token, never a digit).
-  const focus = Float32Array.from(datum.lossMask, (trained, t) => (trained === 1 && /^[0-9]+$/.test(tokenizer.decode([datum.tokens[t + 1]!])) ? 1 : 0));
-  return { ...datum, focus };
+  return { ...traceToDatum(trace, tokenizer), focus: copiedDigitTargets(trace, tokenizer) };
+}
+
+/** Probability above which a teacher-forced copied digit counts as right: the greedy choice for sure. */
+const RIGHT_LOGPROB = Math.log(0.5);
+
+export interface CopyProbeResult {
+  /** Held-out code traces read (test split, code-helps families, the seed given). */
+  traces: number;
+  seed: number;
+  /** Copied digit tokens in them. */
+  digits: number;
+  /** Share of copied digit tokens given probability above 1/2 (teacher-forced). */
+  accuracy: number;
+  /** Mean negative log-likelihood per copied digit token, in nats. */
+  nll: number;
+  /** Share of traces with every copied digit token above 1/2. */
+  allRight: number;
+  byFamily: Record<string, { traces: number; accuracy: number; allRight: number }>;
+}
+
+/**
+ * The copy probe: teacher-forced on `count` code traces of held-out code-helps tasks, how well the
+ * policy predicts the digits it must copy (the problem's numbers into the program, the output into
+ * \boxed{}). A policy that copies reliably solves these tasks with the interpreter; one that does
+ * not writes print(1224*6571) for 1234*5678.
+ */
+export async function probeCopying(policy: Pick<PolicyBackend, 'forward'>, tokenizer: Tokenizer, options: { traces: number; seed: number; maxTokens: number }): Promise<CopyProbeResult> {
+  const traces = heldOutCodeTraces(options.traces, options.seed).filter((trace) => traceToDatum(trace, tokenizer).tokens.length <= options.maxTokens);
+  const data = traces.map((trace) => copyFocusDatum(trace, tokenizer));
+  const logprobs = await policy.forward(data);
+  let digits = 0;
+  let right = 0;
+  let nll = 0;
+  let tracesRight = 0;
+  const families = new Map<string, { traces: number; digits: number; right: number; tracesRight: number }>();
+  data.forEach((datum, i) => {
+    const family = families.get(traces[i]!.task.family) ?? { traces: 0, digits: 0, right: 0, tracesRight: 0 };
+    families.set(traces[i]!.task.family, family);
+    let wrong = 0;
+    datum.focus.forEach((marked, t) => {
+      if (marked !== 1) return;
+      const logprob = logprobs[i]![t]!;
+      digits++;
+      family.digits++;
+      nll -= logprob;
+      if (logprob > RIGHT_LOGPROB) {
+        right++;
+        family.right++;
+      } else wrong++;
+    });
+    family.traces++;
+    if (wrong === 0) {
+      tracesRight++;
+      family.tracesRight++;
+    }
+  });
+  const share = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
+  return {
+    traces: data.length,
+    seed: options.seed,
+    digits,
+    accuracy: share(right, digits),
+    nll: share(nll, digits),
+    allRight: share(tracesRight, data.length),
+    byFamily: Object.fromEntries(
+      [...families].sort(([a], [b]) => a.localeCompare(b)).map(([name, f]) => [name, { traces: f.traces, accuracy: share(f.right, f.digits), allRight: share(f.tracesRight, f.traces) }]),
+    ),
+  };
 }
 
 export interface PretrainOptions {

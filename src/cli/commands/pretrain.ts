@@ -1,45 +1,67 @@
 /** `cir pretrain`: the supervised warm start of the embedded policy on generated traces. */
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
-import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, DEFAULT_MODEL_CONFIG, loadEmbeddedPolicy, type EmbeddedPolicy } from '../../model/index.js';
+import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, DEFAULT_MODEL_CONFIG, loadEmbeddedPolicy, parameterLayout, type EmbeddedPolicy, type ModelConfig } from '../../model/index.js';
 import { loadHfTokenizer } from '../../tokenizers/index.js';
-import { pretrain } from '../../tasks/warm-start.js';
+import { DEFAULT_TRACE_MIX } from '../../tasks/index.js';
+import { pretrain, probeCopying } from '../../tasks/warm-start.js';
 import { defaultTrainConfig, evaluateHeldOut, heldOutTasks, type EvalResult, type EvalSettings } from '../../train/index.js';
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
-const help = `Usage: cir pretrain [--out DIR] [--steps N] [--copy-focus N] [--batch N] [--lr X] [--seed N] [--eval N] [--eval-only] [--json]
+const help = `Usage: cir pretrain [--out DIR] [--init DIR | --hidden N --layers N --heads N --kv-heads N --ffn N --context-length N]
+                    [--copy-steps N] [--steps N] [--copy-focus N] [--batch N] [--lr X] [--seed N] [--threads N]
+                    [--save-every N] [--tokenizer DIR] [--probe N] [--eval N] [--eval-temperature T] [--eval-only] [--json]
 
-Trains the embedded transformer (default size, random init) by supervised learning on generated
-traces: direct answers, code-integrated solutions, and solutions whose first program fails before a
-corrected one follows (docs/model.md). Prompt and interpreter-output tokens are masked from the loss.
-Writes a checkpoint directory (model.safetensors with Hugging Face names, config.json, optimizer state).
+Trains the embedded transformer (default size, random init, or --init a checkpoint) by supervised
+learning on generated traces: direct answers, code-integrated solutions, and solutions whose first
+program fails before a corrected one follows (docs/model.md). Prompt and interpreter-output tokens are
+masked from the loss. Writes a checkpoint directory (model.safetensors with Hugging Face names,
+config.json, optimizer state); config.json's "cir" block records every setting of the run (the command
+line, steps, lr, seed, batch, copy steps and focus, trace mix, tokenizer, model size) and, after
+--init, the chain recorded in that checkpoint.
 
-Options:
-  --out DIR     checkpoint directory (default: the committed warm start, ${DEFAULT_CHECKPOINT_PATH})
+Training:
+  --out DIR        checkpoint directory (default: the committed warm start, ${DEFAULT_CHECKPOINT_PATH})
+  --init DIR       continue from this checkpoint (weights and optimizer moments) instead of a random init
   --copy-steps N   copy-drill steps first, which form the copying heads the traces need (default 200)
-  --steps N     optimizer steps on traces after the drills (default 700)
+  --steps N        optimizer steps on traces after the drills (default 700)
   --copy-focus N   of each step's sequences, N come from code traces with the loss on the digits they
-                copy (problem numbers into code, output into \\boxed{}), weighted as half the step's loss
-                (default 0; the committed warm start was continued with 16 of 32)
-  --batch N     sequences per step (default 32)
-  --lr X        peak learning rate, warm-up then cosine decay (default 3e-3)
-  --seed N      data and initialisation seed (default 1)
-  --threads N   matmul threads, 1 or 2 (default 2)
-  --eval N      afterwards, held-out accuracy on N test-split tasks with and without the Python tool,
-                measured exactly as \`cir train\` measures it (its task draw, the rollout engine with
-                tool budget 5 and 240 response tokens, the grader; the sandbox from src/interpreter;
-                default 0 = skip)
-  --eval-temperature T   sampling temperature of that evaluation (default 0 = greedy, as \`cir train\`)
-  --eval-only   skip training: evaluate the checkpoint at --out
+                   copy (problem numbers into code, output into \\boxed{}), weighted as half the step's
+                   loss (default 0)
+  --batch N        sequences per step (default 32)
+  --lr X           peak learning rate, linear warm-up over 5% of the steps then cosine decay to 10% (default 3e-3)
+  --seed N         data and initialisation seed (default 1)
+  --threads N      matmul threads, 1 or 2 (default 2)
   --save-every N   also write the checkpoint every N steps (default 0 = only at the end)
-  --init DIR    continue from this checkpoint instead of a random initialisation
-  --tokenizer DIR   build the model over this Hugging Face tokenizer's vocabulary instead of the char
-                tokenizer (e.g. Qwen3's 151,669 ids; the checkpoint records its name, load it with the same
-                --tokenizer); with --init, the vocabulary that checkpoint was trained over
-  --context-length N   context window of a new model (default 384)
-  --json        print the result as JSON: {"out","steps","seconds","tokens_per_s","final_loss",
-                "eval":{"tasks","temperature","seconds","with_tools":{...},"without_tools":{...}}}, each
-                evaluation as in \`cir train\`'s metrics (accuracy, ci95, n, byFamily, codeHelps, text, ...)`;
+
+A new model (not with --init; defaults are the committed size, docs/model.md):
+  --hidden N       residual width (default ${DEFAULT_MODEL_CONFIG.hiddenSize}; a multiple of --heads, head dimension even)
+  --layers N       transformer blocks (default ${DEFAULT_MODEL_CONFIG.numLayers})
+  --heads N        attention heads (default ${DEFAULT_MODEL_CONFIG.numHeads})
+  --kv-heads N     key/value heads, grouped-query attention; divides --heads (default ${DEFAULT_MODEL_CONFIG.numKvHeads})
+  --ffn N          SwiGLU inner width (default ${DEFAULT_MODEL_CONFIG.intermediateSize})
+  --context-length N   context window (default ${DEFAULT_MODEL_CONFIG.contextLength})
+  --tokenizer DIR  build the model over this Hugging Face tokenizer's vocabulary instead of the char
+                   tokenizer (e.g. Qwen3's 151,669 ids; the checkpoint records its name, load it with the same
+                   --tokenizer); with --init, the vocabulary that checkpoint was trained over
+
+Measuring (after training, or of the checkpoint at --out with --eval-only):
+  --probe N        the copy probe: teacher-forced on code traces of N held-out code-helps tasks (test split,
+                   seed ${defaultTrainConfig().eval.seed}), the share of the digits the policy must copy (problem numbers into the program,
+                   the printed result into \\boxed{}) given probability above 1/2, their mean NLL, and the share
+                   of traces with all of them right (default 0 = skip; a few seconds for 200)
+  --eval N         held-out accuracy on N test-split tasks with and without the Python tool, measured
+                   exactly as \`cir train\` measures it (its task draw, the rollout engine with tool budget 5
+                   and 240 response tokens, the grader; the sandbox from src/interpreter; default 0 = skip)
+  --eval-temperature T   sampling temperature of that evaluation (default 0 = greedy, as \`cir train\`)
+  --eval-only      skip training: measure the checkpoint at --out
+  --json           print the result as one line of JSON: {"out","copy_steps","steps","sequences","seconds",
+                   "tokens_per_s","final_loss","probe":{"traces","seed","digits","accuracy","nll","allRight",
+                   "byFamily"},"eval":{"tasks","temperature","seconds","with_tools":{...},"without_tools":{...}}},
+                   each evaluation as in \`cir train\`'s metrics (accuracy, ci95, n, byFamily, codeHelps, text, ...)`;
+
+/** The flags that size a new model, and the ModelConfig field each sets. */
+const MODEL_SIZE_FLAGS = { hidden: 'hiddenSize', layers: 'numLayers', heads: 'numHeads', 'kv-heads': 'numKvHeads', ffn: 'intermediateSize', 'context-length': 'contextLength' } as const;
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
@@ -63,7 +85,13 @@ export const pretrainCommand: Command = {
         'save-every': { type: 'string' },
         init: { type: 'string' },
         tokenizer: { type: 'string' },
+        hidden: { type: 'string' },
+        layers: { type: 'string' },
+        heads: { type: 'string' },
+        'kv-heads': { type: 'string' },
+        ffn: { type: 'string' },
         'context-length': { type: 'string' },
+        probe: { type: 'string' },
         json: { type: 'boolean' },
       },
       false,
@@ -83,16 +111,38 @@ export const pretrainCommand: Command = {
     const saveEvery = numberFlag(values['save-every'], 'save-every', 0, 0, 1_000_000);
     const init = evalOnly ? out : values.init;
     const vocabulary = values.tokenizer !== undefined ? await loadHfTokenizer(values.tokenizer) : undefined;
-    const contextLength = numberFlag(values['context-length'], 'context-length', DEFAULT_MODEL_CONFIG.contextLength, 8, 32768);
-    if (!Number.isInteger(contextLength)) throw new UsageError('--context-length must be an integer');
-    if (init !== undefined && values['context-length'] !== undefined) throw new UsageError('--context-length sizes a new model; a checkpoint has its own');
+    const probeCount = numberFlag(values.probe, 'probe', 0, 0, 100_000);
+    const size: Partial<ModelConfig> = {};
+    for (const [flag, field] of Object.entries(MODEL_SIZE_FLAGS) as [keyof typeof MODEL_SIZE_FLAGS, (typeof MODEL_SIZE_FLAGS)[keyof typeof MODEL_SIZE_FLAGS]][]) {
+      if (values[flag] === undefined) continue;
+      if (init !== undefined) throw new UsageError(`--${flag} sizes a new model; the checkpoint ${init} has its own size`);
+      const value = numberFlag(values[flag], flag, 0, 1, flag === 'context-length' ? 32768 : 4096);
+      if (!Number.isInteger(value)) throw new UsageError(`--${flag} must be an integer, got ${JSON.stringify(values[flag])}`);
+      size[field] = value;
+    }
     const policy: EmbeddedPolicy =
       init !== undefined
         ? await loadEmbeddedPolicy(init, { threads, ...(vocabulary ? { tokenizer: vocabulary } : {}) })
         : vocabulary
-          ? createEmbeddedPolicyForTokenizer(vocabulary, { contextLength }, { seed, threads })
-          : createEmbeddedPolicy({ contextLength }, { seed, threads });
+          ? createEmbeddedPolicyForTokenizer(vocabulary, size, { seed, threads })
+          : createEmbeddedPolicy(size, { seed, threads });
     const before = policy.info;
+    const { config } = policy;
+    // Everything needed to run this link again: with the init's own record, the whole chain.
+    const recipe = {
+      command: ['cir', 'pretrain', ...argv].join(' '),
+      copy_steps: copySteps,
+      copy_focus: copyFocus,
+      steps,
+      batch: batchSize,
+      lr: learningRate,
+      seed,
+      trace_mix: DEFAULT_TRACE_MIX,
+      programs: 'copy-only',
+      tokenizer: policy.tokenizer.name,
+      model: { hidden: config.hiddenSize, layers: config.numLayers, heads: config.numHeads, kv_heads: config.numKvHeads, ffn: config.intermediateSize, context: config.contextLength, vocab: config.vocabSize, parameters: parameterLayout(config).totalSize },
+      ...(init !== undefined ? { init } : {}),
+    };
     const bar = new ProgressBar({ label: 'pretrain', total: copySteps + steps, silent: Boolean(values.json) || evalOnly });
     try {
       const report: Record<string, unknown> = { out };
@@ -108,7 +158,7 @@ export const pretrainCommand: Command = {
           onStep: (step, loss, tokensPerSecond) => {
             bar.update(step, `loss ${loss.toFixed(3)} ${tokensPerSecond.toFixed(0)} tok/s`);
             if (saveEvery > 0 && step % saveEvery === 0 && step < copySteps + steps) {
-              policy.info = { trained_by: 'cir pretrain (partial)', steps: step, of_steps: copySteps + steps, copy_steps: copySteps, copy_focus: copyFocus, batch: batchSize, lr: learningRate, seed };
+              policy.info = { trained_by: 'cir pretrain (partial)', ...recipe, done_steps: step, of_steps: copySteps + steps, ...(init !== undefined ? { continued_from: before } : {}) };
               policy.saveTo(out);
             }
           },
@@ -117,19 +167,17 @@ export const pretrainCommand: Command = {
         const seconds = Math.round(result.seconds);
         policy.info = {
           trained_by: 'cir pretrain',
-          copy_steps: copySteps,
-          copy_focus: copyFocus,
-          steps,
-          batch: batchSize,
-          lr: learningRate,
-          seed,
+          ...recipe,
           seconds,
+          tokens_per_s: Math.round(result.tokensPerSecond),
+          threads,
           final_loss: result.finalLoss,
           ...(init !== undefined ? { continued_from: before } : {}),
         };
         policy.saveTo(out);
         Object.assign(report, { copy_steps: copySteps, steps, sequences: result.sequences, seconds, tokens_per_s: Math.round(result.tokensPerSecond), final_loss: result.finalLoss });
       }
+      if (probeCount > 0) report['probe'] = await probeCopying(policy, policy.tokenizer, { traces: probeCount, seed: trainDefaults.eval.seed, maxTokens: policy.contextWindow });
       if (evalCount > 0) {
         // The trainer's held-out evaluation, unchanged but for the task count and temperature.
         const settings: EvalSettings = { ...trainDefaults.eval, tasks: evalCount, temperature };
