@@ -1,26 +1,13 @@
 // `cir export` and `cir solve --engine llamacpp:FILE.gguf` end to end, through the built CLI.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../testing/run-cli.js';
 
-const mainPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'cir-export-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function runCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [mainPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 const gguf = join(dir, 'warm-start.gguf');
 

@@ -1,27 +1,14 @@
 // `cir pretrain` through the built CLI: a tiny new model, a continuation of it, the copy probe, and
 // the chain both record in config.json.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { runCli } from '../testing/run-cli.js';
 
-const mainPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'main.js');
 const dir = mkdtempSync(join(tmpdir(), 'cir-pretrain-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function runCli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [mainPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 const cirBlock = (checkpoint: string) => (JSON.parse(readFileSync(join(checkpoint, 'config.json'), 'utf8')) as { cir: Record<string, unknown> }).cir;
 
