@@ -10,6 +10,7 @@ export { CharTokenizer, charTokenizer, charTokenizerFiles, EOS_TEXT, EOS_TOKEN_I
 export { DEFAULT_MODEL_CONFIG, parameterLayout, type ModelConfig } from './config.js';
 export { DEFAULT_ADAM_PARAMS } from './adamw.js';
 export { CHECKPOINT_MAGIC, CHECKPOINT_VERSION, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+export { deepenEmbeddedPolicy } from './grow.js';
 
 /** The committed warm-start checkpoint (written by `cir pretrain`), resolved from src/ or dist/ alike. */
 export const DEFAULT_CHECKPOINT_PATH = fileURLToPath(new URL('../../assets/checkpoints/warm-start', import.meta.url));

@@ -41,16 +41,28 @@ test('cir pretrain: a new model of the size given, a continuation, the chain and
   const { format: _format, version: _version, ...firstRecord } = recorded;
   assert.deepEqual(chain['continued_from'], { format: recorded['format'], version: recorded['version'], ...firstRecord });
 
+  // Deeper: the first checkpoint's layer and a new one on top.
+  const grown = join(dir, 'grown');
+  const deepened = await runCli('pretrain', '--init', first, '--layers', '2', '--out', grown, '--copy-steps', '0', '--steps', '1', '--batch', '2', '--threads', '1', '--json');
+  assert.equal(deepened.status, 0, deepened.stderr);
+  const grownRecord = cirBlock(grown);
+  assert.equal(grownRecord['grown_from_layers'], 1);
+  assert.equal((grownRecord['model'] as { layers: number }).layers, 2);
+  assert.equal((JSON.parse(readFileSync(join(grown, 'config.json'), 'utf8')) as { num_hidden_layers: number }).num_hidden_layers, 2);
+  const shallower = await runCli('pretrain', '--init', grown, '--layers', '2', '--out', join(dir, 'never'), '--steps', '1', '--threads', '1');
+  assert.notEqual(shallower.status, 0);
+  assert.match(shallower.stderr, /a deeper model needs more than the checkpoint's 2 layers/);
+
   // The checkpoint loads with the size it records and is measured without training.
   const measured = await runCli('pretrain', '--eval-only', '--out', second, '--probe', '7', '--threads', '1', '--json');
   assert.equal(measured.status, 0, measured.stderr);
   assert.equal((JSON.parse(measured.stdout) as { probe: { traces: number } }).probe.traces, 7);
 });
 
-test('cir pretrain refuses a model size with --init, and sizes that are not whole numbers', async () => {
-  const resized = await runCli('pretrain', '--init', 'assets/checkpoints/warm-start', '--out', join(dir, 'never'), '--layers', '6');
+test('cir pretrain refuses a width with --init, and sizes that are not whole numbers', async () => {
+  const resized = await runCli('pretrain', '--init', 'assets/checkpoints/warm-start', '--out', join(dir, 'never'), '--hidden', '128');
   assert.equal(resized.status, 2);
-  assert.match(resized.stderr, /--layers sizes a new model; the checkpoint assets\/checkpoints\/warm-start has its own size/);
+  assert.match(resized.stderr, /--hidden sizes a new model; the checkpoint assets\/checkpoints\/warm-start has its own size/);
   const fractional = await runCli('pretrain', '--out', join(dir, 'never'), '--hidden', '96.5');
   assert.equal(fractional.status, 2);
   assert.match(fractional.stderr, /--hidden must be an integer/);

@@ -1,6 +1,6 @@
 /** `cir pretrain`: the supervised warm start of the embedded policy on generated traces. */
 import { createSandboxExecutor, formatFeedback } from '../../interpreter/index.js';
-import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, DEFAULT_CHECKPOINT_PATH, DEFAULT_MODEL_CONFIG, loadEmbeddedPolicy, parameterLayout, type EmbeddedPolicy, type ModelConfig } from '../../model/index.js';
+import { createEmbeddedPolicy, createEmbeddedPolicyForTokenizer, deepenEmbeddedPolicy, DEFAULT_CHECKPOINT_PATH, DEFAULT_MODEL_CONFIG, loadEmbeddedPolicy, parameterLayout, type EmbeddedPolicy, type ModelConfig } from '../../model/index.js';
 import { loadHfTokenizer } from '../../tokenizers/index.js';
 import { DEFAULT_TRACE_MIX } from '../../tasks/index.js';
 import { pretrain, probeCopying } from '../../tasks/warm-start.js';
@@ -22,7 +22,10 @@ line, steps, lr, seed, batch, copy steps and focus, trace mix, tokenizer, model 
 
 Training:
   --out DIR        checkpoint directory (default: the committed warm start, ${DEFAULT_CHECKPOINT_PATH})
-  --init DIR       continue from this checkpoint (weights and optimizer moments) instead of a random init
+  --init DIR       continue from this checkpoint (weights and optimizer moments) instead of a random init;
+                   with --layers N (more than it has), a deeper model: the checkpoint's layers, then new
+                   top layers whose output projections start at zero, so it computes what the checkpoint
+                   computes until they train (fresh optimizer moments)
   --copy-steps N   copy-drill steps first, which form the copying heads the traces need (default 200)
   --steps N        optimizer steps on traces after the drills (default 700)
   --copy-focus N   of each step's sequences, N come from code traces with the loss on the digits they
@@ -36,7 +39,7 @@ Training:
 
 A new model (not with --init; defaults are the committed size, docs/model.md):
   --hidden N       residual width (default ${DEFAULT_MODEL_CONFIG.hiddenSize}; a multiple of --heads, head dimension even)
-  --layers N       transformer blocks (default ${DEFAULT_MODEL_CONFIG.numLayers})
+  --layers N       transformer blocks (default ${DEFAULT_MODEL_CONFIG.numLayers}; with --init, see above)
   --heads N        attention heads (default ${DEFAULT_MODEL_CONFIG.numHeads})
   --kv-heads N     key/value heads, grouped-query attention; divides --heads (default ${DEFAULT_MODEL_CONFIG.numKvHeads})
   --ffn N          SwiGLU inner width (default ${DEFAULT_MODEL_CONFIG.intermediateSize})
@@ -115,17 +118,26 @@ export const pretrainCommand: Command = {
     const size: Partial<ModelConfig> = {};
     for (const [flag, field] of Object.entries(MODEL_SIZE_FLAGS) as [keyof typeof MODEL_SIZE_FLAGS, (typeof MODEL_SIZE_FLAGS)[keyof typeof MODEL_SIZE_FLAGS]][]) {
       if (values[flag] === undefined) continue;
-      if (init !== undefined) throw new UsageError(`--${flag} sizes a new model; the checkpoint ${init} has its own size`);
+      if (init !== undefined && (flag !== 'layers' || evalOnly)) throw new UsageError(`--${flag} sizes a new model; the checkpoint ${init} has its own size`);
       const value = numberFlag(values[flag], flag, 0, 1, flag === 'context-length' ? 32768 : 4096);
       if (!Number.isInteger(value)) throw new UsageError(`--${flag} must be an integer, got ${JSON.stringify(values[flag])}`);
       size[field] = value;
     }
-    const policy: EmbeddedPolicy =
-      init !== undefined
-        ? await loadEmbeddedPolicy(init, { threads, ...(vocabulary ? { tokenizer: vocabulary } : {}) })
-        : vocabulary
-          ? createEmbeddedPolicyForTokenizer(vocabulary, size, { seed, threads })
-          : createEmbeddedPolicy(size, { seed, threads });
+    const loaded = init !== undefined ? await loadEmbeddedPolicy(init, { threads, ...(vocabulary ? { tokenizer: vocabulary } : {}) }) : undefined;
+    const grownFrom = loaded !== undefined && size.numLayers !== undefined ? loaded.config.numLayers : undefined;
+    let policy: EmbeddedPolicy;
+    try {
+      policy =
+        loaded !== undefined
+          ? grownFrom !== undefined
+            ? deepenEmbeddedPolicy(loaded, size.numLayers!, { threads, seed })
+            : loaded
+          : vocabulary
+            ? createEmbeddedPolicyForTokenizer(vocabulary, size, { seed, threads })
+            : createEmbeddedPolicy(size, { seed, threads });
+    } finally {
+      if (grownFrom !== undefined) await loaded?.close();
+    }
     const before = policy.info;
     const { config } = policy;
     // Everything needed to run this link again: with the init's own record, the whole chain.
@@ -142,6 +154,7 @@ export const pretrainCommand: Command = {
       tokenizer: policy.tokenizer.name,
       model: { hidden: config.hiddenSize, layers: config.numLayers, heads: config.numHeads, kv_heads: config.numKvHeads, ffn: config.intermediateSize, context: config.contextLength, vocab: config.vocabSize, parameters: parameterLayout(config).totalSize },
       ...(init !== undefined ? { init } : {}),
+      ...(grownFrom !== undefined ? { grown_from_layers: grownFrom } : {}),
     };
     const bar = new ProgressBar({ label: 'pretrain', total: copySteps + steps, silent: Boolean(values.json) || evalOnly });
     try {
