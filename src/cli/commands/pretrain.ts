@@ -8,7 +8,7 @@ import { defaultTrainConfig, evaluateHeldOut, heldOutTasks, type EvalResult, typ
 import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
-const help = `Usage: cir pretrain [--out DIR] [--init DIR | --hidden N --layers N --heads N --kv-heads N --ffn N --context-length N]
+const help = `Usage: cir pretrain [--out DIR] [--init DIR [--layers N] | --hidden N --layers N --heads N --kv-heads N --ffn N --context-length N]
                     [--copy-steps N] [--steps N] [--copy-focus N] [--batch N] [--lr X] [--seed N] [--threads N]
                     [--save-every N] [--tokenizer DIR] [--probe N] [--eval N] [--eval-temperature T] [--eval-only] [--json]
 
