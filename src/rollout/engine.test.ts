@@ -293,6 +293,10 @@ test('text-mode engines are re-encoded and marked inexact', async () => {
   assert.equal(trajectory?.segments[1]?.text, 'Let me compute.\n```python\nprint(2+2)\n```');
   assert.equal(trajectory?.segments[2]?.text, '\n```output\n4\n```\n', 'in text mode the paper text is reproduced exactly');
   assert.equal(trajectory?.segments[3]?.tokens.at(-1), tokenizer.eosTokenId);
+  // The heuristic boundary in text mode: cut after the stop string, the output block completed.
+  const [heuristic] = await new RolloutEngine(config(inner, new FakeExecutor(), { engine: textEngine, boundary: 'stop-strings' })).rollout(prompt);
+  assert.equal(heuristic?.segments[1]?.text, 'Let me compute.\n```python\nprint(2+2)\n```\n\n');
+  assert.equal(heuristic?.segments[2]?.text, '```output\n4\n```\n');
 });
 
 test('the round-synchronous baseline (paper scheduler) yields the same trajectories, generating more tokens', async () => {
