@@ -117,10 +117,10 @@ export const ABLATIONS: Readonly<Record<string, Ablation>> = {
     name: 'boundary',
     question: 'Does the precise interaction boundary (the first complete python block) beat the stop strings "```output" / "```\\n\\n" the paper\'s code used before?',
     arms: [
-      { name: 'precise', describe: 'turn ends at the first complete python block, the rest discarded (paper)', apply: (config) => ({ ...clone(config), boundary: 'precise' }) },
+      { name: 'precise', describe: 'a turn ends at the first complete python block, the rest discarded (paper)', apply: (config) => ({ ...clone(config), boundary: 'precise' }) },
       {
         name: 'stop-strings',
-        describe: 'turn ends at "```output" or "```\\n\\n" (kept); the last block before it runs',
+        describe: 'training turns end at "```output" or "```\\n\\n" (kept) and run the last block before it; evaluation stays precise',
         apply: (config) => ({ ...clone(config), boundary: 'stop-strings' }),
       },
     ],

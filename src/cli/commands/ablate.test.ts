@@ -14,7 +14,7 @@ test('cir ablate boundary: two tiny runs that differ only in the boundary, each 
   try {
     const help = spawnSync(process.execPath, [main, 'ablate', '--help'], { encoding: 'utf8' });
     assert.match(help.stdout, /boundary +Does the precise interaction boundary/);
-    assert.match(help.stdout, /stop-strings: turn ends at "```output" or "```\\n\\n"/);
+    assert.match(help.stdout, /stop-strings: training turns end at "```output" or "```\\n\\n" \(kept\)/);
     const args = ['ablate', 'boundary', '--steps', '2', '--prompts', '2', '--group', '2', '--max-response-tokens', '48', '--eval-tasks', '4', '--no-text-eval', '--threads', '1', '--json'];
     const run = spawnSync(process.execPath, [main, ...args, '--out', dir], { encoding: 'utf8', timeout: 480_000 });
     assert.equal(run.status, 0, run.stderr);
