@@ -35,3 +35,11 @@ test('attack: a symlink planted as metrics.jsonl is refused, not appended throug
   assert.throws(() => store.readMetrics(), InputError);
   assert.equal(readFileSync(victim, 'utf8'), 'precious');
 });
+
+test('a config.json from before the boundary setting reads as the precise boundary, so the run still resumes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cir-train-old-config-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ tools: true }));
+  assert.deepEqual(new RunStore(dir).readConfig(), { boundary: 'precise', tools: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ tools: true, boundary: 'stop-strings' }));
+  assert.equal(new RunStore(dir).readConfig()?.boundary, 'stop-strings');
+});
