@@ -12,13 +12,14 @@ import { defaultTrainConfig, type TrainConfig } from './config.js';
 import { runTraining } from './loop.js';
 import { FakeExecutor, ScriptedPolicy, tinyConfig } from './testing/support.js';
 
-test('the loss ablations compare the paper\'s choice with the values the issue names', () => {
+test('the loss and boundary ablations compare the paper\'s choice with the values the issue names', () => {
   const base = defaultTrainConfig(40);
-  for (const name of ['clip-higher', 'kl', 'entropy']) assert.deepEqual(ABLATIONS[name]!.arms[0].apply(base), base, `${name}: the first arm is the configuration as given`);
+  for (const name of ['clip-higher', 'kl', 'entropy', 'boundary']) assert.deepEqual(ABLATIONS[name]!.arms[0].apply(base), base, `${name}: the first arm is the configuration as given`);
   assert.equal(ABLATIONS['clip-higher']!.arms[1].apply(base).rl.loss.clipHigh, 0.2);
   const kl = ABLATIONS['kl']!.arms[1].apply(base).rl.loss;
   assert.deepEqual([kl.klCoef, kl.klEstimator], [0.001, 'k3']);
   assert.equal(ABLATIONS['entropy']!.arms[1].apply(base).rl.loss.entropyCoef, 0.001);
+  assert.equal(ABLATIONS['boundary']!.arms[1].apply(base).boundary, 'stop-strings');
 });
 
 test('a finished run stands in for the first arm only when its config.json is exactly that arm', () => {
