@@ -15,8 +15,8 @@ test('cir ablate boundary: two tiny runs that differ only in the boundary, each 
     const help = spawnSync(process.execPath, [main, 'ablate', '--help'], { encoding: 'utf8' });
     assert.match(help.stdout, /boundary +Does the precise interaction boundary/);
     assert.match(help.stdout, /stop-strings: training turns end at "```output" or "```\\n\\n" \(kept\)/);
-    const args = ['ablate', 'boundary', '--steps', '2', '--prompts', '2', '--group', '2', '--max-response-tokens', '48', '--eval-tasks', '4', '--no-text-eval', '--threads', '1', '--json'];
-    const run = spawnSync(process.execPath, [main, ...args, '--out', dir], { encoding: 'utf8', timeout: 480_000 });
+    const flags = ['--steps', '2', '--prompts', '2', '--group', '2', '--max-response-tokens', '48', '--eval-tasks', '4', '--no-text-eval', '--threads', '1'];
+    const run = spawnSync(process.execPath, [main, 'ablate', 'boundary', ...flags, '--json', '--out', dir], { encoding: 'utf8', timeout: 480_000 });
     assert.equal(run.status, 0, run.stderr);
     const printed = JSON.parse(run.stdout) as { ablation: string; rows: { arm: string; end: { n: number } }[] };
     assert.equal(printed.ablation, 'boundary');
@@ -29,6 +29,12 @@ test('cir ablate boundary: two tiny runs that differ only in the boundary, each 
       assert.equal(steps.length, 2, arm);
     }
     assert.equal((JSON.parse(readFileSync(join(dir, 'ablation.json'), 'utf8')) as { rows: unknown[] }).rows.length, 2);
+    // The precise arm, finished, stands in for itself through the command line (--baseline is not a setting).
+    const again = spawnSync(process.execPath, [main, 'ablate', 'boundary', ...flags, '--json', '--baseline', join(dir, 'precise'), '--out', join(dir, 'again')], { encoding: 'utf8', timeout: 480_000 });
+    assert.equal(again.status, 0, again.stderr);
+    const rows = (JSON.parse(again.stdout) as { rows: { arm: string; end: unknown }[] }).rows;
+    assert.deepEqual(rows[0], printed.rows[0]);
+    assert.deepEqual(rows[1]!.end, (printed.rows[1] as { end: unknown }).end, 'the same seed gives the same stop-strings arm');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -228,7 +228,7 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
 }
 
 /** Flags that do not change the run's configuration (not recorded as recipe overrides). */
-const NOT_CONFIG = new Set(['out', 'json', 'quiet', 'dry-run', 'backend', 'base-url', 'base-model', 'tokenizer', 'threads', 'sandbox-concurrency', 'init', 'data-dir', 'recipe']);
+const NOT_CONFIG = new Set(['out', 'json', 'quiet', 'dry-run', 'backend', 'base-url', 'base-model', 'tokenizer', 'threads', 'sandbox-concurrency', 'init', 'data-dir', 'recipe', 'baseline']);
 
 function list(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
