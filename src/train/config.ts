@@ -245,10 +245,27 @@ export function validateTrainConfig(config: TrainConfig): void {
 }
 
 /**
+ * Command-line flags that say where a run's outputs go, not how it trains: never part of its
+ * configuration. Runs written before this list existed recorded `--tensorboard` among the recipe's
+ * overrides; `storedTrainConfig` drops it there.
+ */
+export const OUTPUT_ONLY_FLAGS: readonly string[] = ['tensorboard'];
+
+/**
  * A stored config.json with the settings added since it was written filled in as every run had them
- * before they existed (`boundary`: precise), so an older run still resumes and still stands in as a baseline.
+ * before they existed (`boundary`: precise) and output-only flags dropped from its recorded overrides,
+ * so an older run still resumes and still stands in as a baseline, with or without `--tensorboard`.
  */
 export function storedTrainConfig<T>(stored: T): T {
   if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return stored;
-  return { boundary: 'precise', ...stored };
+  const filled = { boundary: 'precise', ...stored } as Record<string, unknown>;
+  const recipe = filled['recipe'];
+  if (recipe !== null && typeof recipe === 'object' && !Array.isArray(recipe)) {
+    const overrides = (recipe as Record<string, unknown>)['overrides'];
+    if (overrides !== null && typeof overrides === 'object' && !Array.isArray(overrides) && OUTPUT_ONLY_FLAGS.some((flag) => flag in overrides)) {
+      const kept = Object.fromEntries(Object.entries(overrides).filter(([flag]) => !OUTPUT_ONLY_FLAGS.includes(flag)));
+      filled['recipe'] = { ...recipe, overrides: kept };
+    }
+  }
+  return filled as T;
 }
