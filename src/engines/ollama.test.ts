@@ -4,7 +4,8 @@ import { loadHfTokenizer } from '../tokenizers/index.js';
 import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
 import type { SamplingParams } from '../core/sampling.js';
 import { EngineRequestError } from './http-retry.js';
-import { OllamaEngine, stopEnd } from './ollama.js';
+import { stopEnd } from '../core/stop-strings.js';
+import { OllamaEngine } from './ollama.js';
 import { startFakeOllama, type FakeOllamaOptions, type FakeOllamaServer } from './testing/fake-ollama.js';
 
 const tokenizer = await loadHfTokenizer(qwen3TokenizerDir());

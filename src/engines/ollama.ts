@@ -9,6 +9,7 @@
 import { InputError } from '../core/errors.js';
 import type { SampleChunk, SampledSequence, SampleRequest, SamplingEngine, SamplingParams, StreamRequest } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
+import { stopEnd } from '../core/stop-strings.js';
 import { EngineRequestError } from './http-retry.js';
 import { baseUrl, postJson, readEvents, serverErrorMessage, withStreamRetries, type NativeHttpOptions } from './native-http.js';
 
@@ -37,17 +38,6 @@ interface WireGenerate {
  * Modelfile may set penalties).
  */
 export const OLLAMA_NEUTRAL_OPTIONS = { min_p: 0, typical_p: 1, repeat_penalty: 1, presence_penalty: 0, frequency_penalty: 0 } as const;
-
-/** Where the first stop string ends in `text`, searching from `from`; -1 if none. */
-export function stopEnd(text: string, stops: readonly string[] | undefined, from: number): { end: number; stop: string | null } {
-  let best = { end: -1, stop: null as string | null };
-  for (const stop of stops ?? []) {
-    if (stop === '') continue;
-    const at = text.indexOf(stop, Math.max(0, from - stop.length + 1));
-    if (at !== -1 && (best.end === -1 || at + stop.length < best.end)) best = { end: at + stop.length, stop };
-  }
-  return best;
-}
 
 export class OllamaEngine implements SamplingEngine {
   readonly name: string;

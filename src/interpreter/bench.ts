@@ -84,26 +84,83 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
-async function runCase(name: string, n: number, concurrency: number, job: (i: number) => Job, run: (job: Job) => Promise<ExecutionOutcome>): Promise<BenchCase> {
-  const latencies: number[] = [];
-  const kinds: Record<string, number> = {};
-  let next = 0;
+/** What one stretch of snippets measured: merged over the chunks of an interleaved case. */
+interface Tally {
+  n: number;
+  wallMs: number;
+  latencies: number[];
+  kinds: Record<string, number>;
+  /** CPU of the measured process tree (clock ticks) and of this process (µs); NaN when the tree was not measurable. */
+  treeTicks: number;
+  nodeMicros: number;
+}
+
+const emptyTally = (): Tally => ({ n: 0, wallMs: 0, latencies: [], kinds: {}, treeTicks: 0, nodeMicros: 0 });
+
+/** Runs jobs `from`..`to`-1 with `concurrency` in flight and adds what it measured to `tally`. */
+async function runChunk(tally: Tally, from: number, to: number, concurrency: number, job: (i: number) => Job, run: (job: Job) => Promise<ExecutionOutcome>, rootPid?: number): Promise<void> {
+  let next = from;
+  const treeBefore = rootPid === undefined ? NaN : treeCpuTicks(rootPid);
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const worker = async () => {
-    while (next < n) {
+    while (next < to) {
       const item = job(next++);
       const t = performance.now();
       const outcome = await run(item);
-      latencies.push(performance.now() - t);
-      kinds[outcome.kind] = (kinds[outcome.kind] ?? 0) + 1;
+      tally.latencies.push(performance.now() - t);
+      tally.kinds[outcome.kind] = (tally.kinds[outcome.kind] ?? 0) + 1;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const wall = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return { name, n, per_s: round(n / wall), p50_ms: round(percentile(latencies, 0.5)), p99_ms: round(percentile(latencies, 0.99)), kinds };
+  tally.wallMs += performance.now() - started;
+  tally.n += to - from;
+  const node = process.cpuUsage(nodeBefore);
+  tally.nodeMicros += node.user + node.system;
+  tally.treeTicks += rootPid === undefined ? NaN : treeCpuTicks(rootPid) - treeBefore;
 }
+
+function summarise(name: string, tally: Tally, withCpu: boolean): BenchCase {
+  const latencies = [...tally.latencies].sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 10) / 10;
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  const result: BenchCase = { name, n: tally.n, per_s: round(tally.n / (tally.wallMs / 1000)), p50_ms: round(percentile(latencies, 0.5)), p99_ms: round(percentile(latencies, 0.99)), kinds: tally.kinds };
+  if (withCpu) result.cpu_ms = { sandbox: round2((tally.treeTicks * 1000) / CLOCK_TICKS_PER_S / tally.n), node: round2(tally.nodeMicros / 1000 / tally.n) };
+  return result;
+}
+
+async function runCase(name: string, n: number, concurrency: number, job: (i: number) => Job, run: (job: Job) => Promise<ExecutionOutcome>): Promise<BenchCase> {
+  const tally = emptyTally();
+  await runChunk(tally, 0, n, concurrency, job, run);
+  return summarise(name, tally, false);
+}
+
+/** One measured side of an interleaved case: how to run a snippet and the process tree its CPU is read from. */
+interface Side {
+  run: (job: Job) => Promise<ExecutionOutcome>;
+  rootPid: () => number | undefined;
+}
+
+/**
+ * The same `n` jobs on two sides in alternating chunks, ordered A B B A A B B A…, so that a machine whose speed
+ * drifts during the run (other work, a shared host) slows both sides alike and their ratio stays meaningful.
+ * Each side runs every job index once.
+ */
+export async function runInterleaved(name: string, n: number, concurrency: number, job: (i: number) => Job, a: Side, b: Side, rounds = INTERLEAVE_ROUNDS): Promise<[BenchCase, BenchCase]> {
+  const tallies = [emptyTally(), emptyTally()] as const;
+  const sides = [a, b] as const;
+  const chunks = Math.max(1, Math.min(rounds * 2, n));
+  for (let c = 0; c < chunks; c++) {
+    const from = Math.floor((c * n) / chunks);
+    const to = Math.floor(((c + 1) * n) / chunks);
+    const order = c % 2 === 0 ? [0, 1] : [1, 0];
+    for (const index of order) await runChunk(tallies[index]!, from, to, concurrency, job, sides[index]!.run, sides[index]!.rootPid());
+  }
+  return [summarise(name, tallies[0], true), summarise(name, tallies[1], true)];
+}
+
+/** Chunk pairs per interleaved case. */
+const INTERLEAVE_ROUNDS = 4;
 
 const FRESH_PRELUDE = `import sys, resource
 sys.path.insert(0, ${JSON.stringify(DEFAULT_SITE_PACKAGES)})
@@ -237,7 +294,7 @@ function startForkBaseline(preload: readonly string[]): { pid: number | undefine
         child.stdin.write(`${JSON.stringify({ id, code: job.code, timeout: (job.options?.timeoutMs ?? 5000) / 1000 })}\n`);
       }),
     close: async () => {
-      child.stdin.end();
+      if (!child.stdin.writableEnded) child.stdin.end(); // idempotent: closed after its cases and again on the way out
       await exited;
     },
   };
@@ -348,15 +405,27 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   let idleSessionMb = 0;
   let sessionCase: BenchCase | undefined;
   let idleSessionPssMb = 0;
+  // The fork baseline runs beside the sandbox from the start: each case alternates chunks of the two.
+  const bare = startForkBaseline(preloaded);
   try {
     const sandboxRun = (job: Job) => executor.execute(job.code, job.options);
     for (let i = 0; i < 8; i++) await sandboxRun(sympyJob(1000 + i)); // settle caches after start
-    progress('trivial');
-    cases.push(await measuredCase(() => executor.serverPid, () => runCase('trivial', n, concurrency, trivial, sandboxRun)));
-    progress('sympy');
-    cases.push(await measuredCase(() => executor.serverPid, () => runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, sandboxRun)));
-    progress('mixed');
-    cases.push(await measuredCase(() => executor.serverPid, () => runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, sandboxRun)));
+    for (let i = 0; i < 8; i++) await bare.run(sympyJob(1000 + i));
+    const jailed: Side = { run: sandboxRun, rootPid: () => executor.serverPid };
+    // cpu_ms.sandbox of the fork baseline is its own process tree: the CPU ratio holds on a busy machine too.
+    const unjailed: Side = { run: bare.run, rootPid: () => bare.pid };
+    const plan: [string, number, (i: number) => Job][] = [
+      ['trivial', n, trivial],
+      ['sympy', Math.max(20, Math.round(n / 4)), sympyJob],
+      ['mixed', Math.max(100, Math.round(n / 2)), mixedJob],
+    ];
+    for (const [name, count, job] of plan) {
+      progress(name);
+      const [sandboxCase, bareCase] = await runInterleaved(name, count, concurrency, job, jailed, unjailed);
+      cases.push(sandboxCase);
+      forkBaseline.push(bareCase);
+    }
+    await bare.close();
     progress('sessions');
     sessionCase = await measuredCase(() => executor.serverPid, () => runSessions(executor, Math.max(30, Math.round(n / 4)), concurrency));
     progress('idle session');
@@ -370,19 +439,8 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
       await session.close();
     }
   } finally {
-    await executor.close();
-  }
-  // Right after the sandbox, with the same packages, concurrency and snippet counts.
-  const bare = startForkBaseline(preloaded);
-  try {
-    for (let i = 0; i < 8; i++) await bare.run(sympyJob(1000 + i));
-    progress('fork baseline');
-    // cpu_ms.sandbox here is the baseline's process tree: the CPU ratio to it holds on a busy machine too.
-    forkBaseline.push(await measuredCase(() => bare.pid, () => runCase('trivial', n, concurrency, trivial, bare.run)));
-    forkBaseline.push(await measuredCase(() => bare.pid, () => runCase('sympy', Math.max(20, Math.round(n / 4)), concurrency, sympyJob, bare.run)));
-    forkBaseline.push(await measuredCase(() => bare.pid, () => runCase('mixed', Math.max(100, Math.round(n / 2)), concurrency, mixedJob, bare.run)));
-  } finally {
     await bare.close();
+    await executor.close();
   }
   const vsForkBaseline: Record<string, number> = {};
   const vsForkBaselineCpu: Record<string, number> = {};

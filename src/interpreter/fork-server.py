@@ -960,7 +960,9 @@ class Server:
             self.queue.append(req); return
         params = self.job_params(req)
         fds = self.open_io(req.get("io"), req.get("stdin", True) is not False)
-        uid = self.free_uids.pop(0)
+        # Last freed, first reused: the few slots in use stay warm (their cgroups, limits and the kernel's caches),
+        # instead of rotating through all of them. A freed slot has no process left (kill_uid), so reuse is safe.
+        uid = self.free_uids.pop()
         scratch = self.make_scratch(uid)
         cgroup = "slot-%d" % uid
         cgroup_path = CGROUPS.ensure(cgroup, params["mem_mb"]) if CGROUPS else None
@@ -1035,7 +1037,7 @@ class Server:
 
     # ---- sessions
     def take_uid(self):
-        return self.free_uids.pop(0) if self.free_uids else None
+        return self.free_uids.pop() if self.free_uids else None
 
     def session_open(self, req):
         name = safe_name(req.get("session"))

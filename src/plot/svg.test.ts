@@ -31,3 +31,15 @@ test('bars: many categories are labelled every few, long labels shortened, one u
   assert.ok(textsOf(long).includes('Intermediate …'));
   assert.ok(textsOf(long).includes('start') && textsOf(long).includes('end'));
 });
+
+test('a long series name widens the chart: its legend text ends inside the picture, the plot keeps its width', () => {
+  const name = 'text-only-trained, no interpreter';
+  const short = lineChart({ title: 't', xLabel: 'k', yLabel: 'acc', series: [{ name: 'a', points: [{ x: 1, y: 0.5 }, { x: 2, y: 0.6 }] }] });
+  const long = lineChart({ title: 't', xLabel: 'k', yLabel: 'acc', series: [{ name, points: [{ x: 1, y: 0.5 }, { x: 2, y: 0.6 }] }] });
+  const widthOf = (svg: string) => Number(/<svg[^>]* width="(\d+)"/.exec(svg)![1]);
+  const plotWidthOf = (svg: string) => Number(/<rect x="48" y="28" width="([\d.]+)"/.exec(svg)![1]);
+  assert.equal(widthOf(short), 640);
+  assert.equal(plotWidthOf(long), plotWidthOf(short));
+  const textX = Number(new RegExp(`<text x="([\\d.]+)"[^>]*>${name}</text>`).exec(long)![1]);
+  assert.ok(textX + 6.5 * name.length <= widthOf(long), `legend ends at ${textX + 6.5 * name.length}, picture is ${widthOf(long)} wide`);
+});

@@ -66,8 +66,13 @@ interface Frame {
   plotHeight: number;
 }
 
-function frameOf(width: number, height: number): Frame {
-  return { left: 48, top: 28, plotWidth: width - 48 - 150, plotHeight: height - 28 - 40 };
+/** The legend column's width: room for its longest name at the 11 px font (about 6.5 px a character). */
+function legendWidthFor(names: readonly string[]): number {
+  return Math.max(150, 36 + Math.ceil(6.5 * Math.max(0, ...names.map((name) => name.length))));
+}
+
+function frameOf(width: number, height: number, legendWidth = 150): Frame {
+  return { left: 48, top: 28, plotWidth: width - 48 - legendWidth, plotHeight: height - 28 - 40 };
 }
 
 function ticks(min: number, max: number, count: number): number[] {
@@ -100,9 +105,11 @@ function legend(names: { name: string; color: string; dashed?: boolean }[], x: n
 }
 
 export function lineChart(options: LineChartOptions): string {
-  const width = options.width ?? 640;
+  // A long series name widens the chart rather than being cut off at its edge.
+  const legendWidth = legendWidthFor(options.series.map((series) => series.name));
+  const width = (options.width ?? 640) + legendWidth - 150;
   const height = options.height ?? 300;
-  const frame = frameOf(width, height);
+  const frame = frameOf(width, height, legendWidth);
   const log2 = options.xScale === 'log2';
   const seriesList = log2 ? options.series.map((s) => ({ ...s, points: s.points.filter((p) => p.x > 0) })) : options.series;
   const all = seriesList.flatMap((s) => s.points);
@@ -183,9 +190,10 @@ export function barChart(options: BarChartOptions): string {
   const labelled = options.categories.length <= 24;
   const longest = Math.min(14, Math.max(0, ...options.categories.map((category) => category.length)));
   const slotWidth = Math.max(24 + options.series.length * 16, labelled ? 7 * longest + 8 : 0);
-  const width = options.width ?? Math.min(960, Math.max(480, 48 + options.categories.length * slotWidth + 150));
+  const legendWidth = legendWidthFor(options.series.map((series) => series.name));
+  const width = (options.width ?? Math.min(960, Math.max(480, 48 + options.categories.length * slotWidth + 150))) + legendWidth - 150;
   const height = options.height ?? 300;
-  const frame = frameOf(width, height);
+  const frame = frameOf(width, height, legendWidth);
   const values = options.series.flatMap((s) => [...s.values.filter((v): v is number => v !== null), ...(s.intervals ?? []).flatMap((i) => (i ? [i[1]] : []))]);
   const yMax = options.yMax ?? Math.max(...values, 1e-9);
   const sy = (y: number) => frame.top + frame.plotHeight - (y / yMax) * frame.plotHeight;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { countCodeBlocks, findCodeBlock, pythonStrip, scanForCodeBlock } from './boundary.js';
+import { BoundaryDetector, completeCodeBlocks, countCodeBlocks, findCodeBlock, findStopString, outputOpening, pythonStrip, scanForCodeBlock } from './boundary.js';
 
 // The reference code's functions (RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/code_excute.py), transcribed literally as the oracle.
 const paperDetect = (pred: string): boolean => {
@@ -153,4 +153,67 @@ test('endsOnCharacterBoundary: true only when no partial character can be pendin
   assert.equal(endsOnCharacterBoundary(bytes(0xc3)), false);
   assert.equal(endsOnCharacterBoundary(bytes(0xff)), false);
   assert.equal(endsOnCharacterBoundary(bytes()), false);
+});
+
+// The heuristic boundary's oracle: vLLM ends generation at the first stop string the new text
+// completes, checked after every token (vllm-project/vllm vllm/v1/engine/detokenizer.py
+// `check_stop_strings`; here after every character, which agrees unless one token completes two stop
+// strings), and the reference's earlier code ran the last python block when the first had code
+// (RUCAIBox/CIR@6d27817 evaluation/run.py lines 170-171, 414-421). Our one choice on top: the stop
+// string is kept, so its own "```" may close the block it ends.
+const HEURISTIC = ['```output', '```\n\n'];
+const oracleStop = (text: string): { stop: string; end: number } | null => {
+  for (let length = 1; length <= text.length; length += 1) {
+    const prefix = text.slice(0, length);
+    const stop = HEURISTIC.find((candidate) => prefix.endsWith(candidate));
+    if (stop) return { stop, end: length };
+  }
+  return null;
+};
+const oracleLastCode = (through: string): string | null => {
+  if (!paperDetect(through)) return null;
+  return [...through.matchAll(/```python([\s\S]*?)```/g)].at(-1)?.[1] ?? null;
+};
+const stopSoup = fc
+  .array(fc.constantFrom('```', '```python\n', 'print(1)', 'x', '\n', '\n\n', '```output', 'output', ' ', '`', '```\n'), { maxLength: 14 })
+  .map((parts) => parts.join(''));
+
+test('the heuristic stops where vLLM would and runs the last complete block before the stop', () => {
+  fc.assert(
+    fc.property(stopSoup, (text) => {
+      const hit = findStopString(text, 0);
+      const expected = oracleStop(text);
+      assert.equal(hit?.stop ?? null, expected?.stop ?? null);
+      if (!hit || !expected) return;
+      assert.equal(hit.end, expected.end);
+      const through = text.slice(0, hit.start + 3);
+      assert.equal(hit.block?.code ?? null, oracleLastCode(through));
+      // Fed piece by piece, the detector finds the same stop at the first piece that completes it.
+      const detector = new BoundaryDetector('stop-strings', {});
+      let found = null;
+      for (let length = 1; length <= text.length && !found; length += 1) found = detector.check(text.slice(0, length), length - 1);
+      assert.equal(found?.end, hit.end);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('heuristic boundary cases: the stop ends it, the hallucination before it stays, the last block runs', () => {
+  const twoBlocks = 'A\n```python\nprint(1)\n```\nIt prints 5.\n```python\nprint(2)\n```\n\nmore';
+  const hit = findStopString(twoBlocks, 0);
+  assert.equal(hit?.stop, '```\n\n');
+  assert.equal(twoBlocks.slice(0, hit?.end), 'A\n```python\nprint(1)\n```\nIt prints 5.\n```python\nprint(2)\n```\n\n');
+  assert.equal(hit?.block?.code, '\nprint(2)\n');
+  // A block closed by "```\n" and followed by text is not a stop.
+  assert.equal(findStopString('```python\nprint(1)\n```\nSo \\boxed{1}', 0), null);
+  // "```output" opened by the model: its fence may close the block; the injection completes the output block.
+  assert.equal(findStopString('```python\nprint(3)\n```output', 0)?.block?.code, '\nprint(3)\n');
+  assert.equal(outputOpening('```output'), '\n');
+  assert.equal(outputOpening('```\n\n'), '```output\n');
+  assert.equal(outputOpening(null), '\n```output\n');
+  // An empty first block makes the stop final, as the reference's detect_code does.
+  assert.equal(findStopString('```python``` ```python\nprint(1)\n```output', 0)?.block, null);
+  // A stop with no python block before it ends the segment with nothing to run.
+  assert.equal(findStopString('Plain text\n```\nnot code\n```\n\n', 0)?.block, null);
+  assert.deepEqual(completeCodeBlocks('```python a``` b ```python c```').map((block) => [block.start, block.code]), [[0, ' a'], [17, ' c']]);
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { InputError } from '../core/errors.js';
 import type { CodeExecutor, ExecutionOutcome, ExecutionSession, ExecuteOptions } from '../core/execution.js';
 import type { SampleChunk, SampleRequest, SampledSequence, StreamRequest } from '../core/sampling.js';
 import { loadHfTokenizer } from '../tokenizers/index.js';
@@ -292,6 +293,10 @@ test('text-mode engines are re-encoded and marked inexact', async () => {
   assert.equal(trajectory?.segments[1]?.text, 'Let me compute.\n```python\nprint(2+2)\n```');
   assert.equal(trajectory?.segments[2]?.text, '\n```output\n4\n```\n', 'in text mode the paper text is reproduced exactly');
   assert.equal(trajectory?.segments[3]?.tokens.at(-1), tokenizer.eosTokenId);
+  // The heuristic boundary in text mode: cut after the stop string, the output block completed.
+  const [heuristic] = await new RolloutEngine(config(inner, new FakeExecutor(), { engine: textEngine, boundary: 'stop-strings' })).rollout(prompt);
+  assert.equal(heuristic?.segments[1]?.text, 'Let me compute.\n```python\nprint(2+2)\n```\n\n');
+  assert.equal(heuristic?.segments[2]?.text, '```output\n4\n```\n');
 });
 
 test('the round-synchronous baseline (paper scheduler) yields the same trajectories, generating more tokens', async () => {
@@ -312,4 +317,105 @@ test('the round-synchronous baseline (paper scheduler) yields the same trajector
   }
   assert.ok(sync.some((s) => s.toolCalls > 0));
   assert.ok(syncEngine.generatedTokens > asyncEngine.generatedTokens, 'generate-then-cut wastes the tokens past the fence');
+});
+
+// The heuristic stop-string boundary against the precise one, on the same scripted model.
+const HALLUCINATING_TURN = 'Let me compute.\n```python\nprint(2+2)\n```\nIt prints 5.\n```python\nprint(5)\n```\n\nJunk past the stop';
+const CLOSED_NO_STOP_TURN = 'Let me compute.\n```python\nprint(2+2)\n```\nSo the answer is \\boxed{4}.';
+const OUTPUT_STOP_TURN = 'First\n```python\nprint(1)\n```\nthen\n```python\nprint(2+2)\n```\n```output\n5\n```\n';
+
+async function rolloutBoth(turn: string, streaming = true) {
+  const run = async (boundary: 'precise' | 'stop-strings') => {
+    const engine = new ScriptedEngine({ tokenizer, script: (text) => (outputs(text.slice(tokenizer.decode(prompt).length)) === 0 ? turn : FINAL_TURN) });
+    const executor = new FakeExecutor();
+    const [trajectory] = await new RolloutEngine(config(engine, executor, { boundary, streaming })).rollout(prompt);
+    assert.ok(trajectory);
+    return { trajectory, executor };
+  };
+  return { precise: await run('precise'), heuristic: await run('stop-strings') };
+}
+
+/** Every segment's ids decode to its text, the policy ids are the sampled ids, and the whole decodes to the trajectory's text. */
+function assertTokenExact(trajectory: Awaited<ReturnType<typeof rolloutBoth>>['precise']['trajectory'], turns: readonly string[]) {
+  const all: number[] = [];
+  let policyIndex = 0;
+  for (const segment of trajectory.segments) {
+    assert.equal(tokenizer.decode(segment.tokens), segment.text, `${segment.origin} segment decodes to its text`);
+    if (segment.origin === 'policy') {
+      const sampled = [...tokenizer.encode(turns[policyIndex++] as string), tokenizer.eosTokenId];
+      assert.deepEqual(segment.tokens, sampled.slice(0, segment.tokens.length), 'policy ids are a prefix of what the model sampled');
+      assert.equal(segment.logprobs?.length, segment.tokens.length);
+    }
+    all.push(...segment.tokens);
+  }
+  assert.equal(tokenizer.decode(all), trajectoryText(trajectory));
+  assert.equal(trajectory.tokenExact, true);
+}
+
+test('stop-strings boundary: text written after the fence and before the stop stays as policy tokens; precise discards it', async () => {
+  const { precise, heuristic } = await rolloutBoth(HALLUCINATING_TURN);
+  assert.deepEqual(precise.executor.calls, ['\nprint(2+2)\n']);
+  assert.doesNotMatch(precise.trajectory.segments[1]!.text, /It prints 5/);
+  // The heuristic runs on to "```\n\n", keeps the hallucinated sentence and the second block, and runs the last block.
+  assert.deepEqual(heuristic.executor.calls, ['\nprint(5)\n']);
+  assert.deepEqual(heuristic.trajectory.segments.map((s) => s.origin), ['prompt', 'policy', 'tool', 'policy']);
+  const [, first, tool] = heuristic.trajectory.segments;
+  assert.equal(first!.origin, 'policy');
+  assert.match(first!.text, /```\nIt prints 5\.\n```python\nprint\(5\)\n```\n\n$/);
+  assert.doesNotMatch(first!.text, /Junk/);
+  assert.equal(tool!.text, '```output\n5\n```\n');
+  assert.equal(heuristic.trajectory.calls[0]?.stop, '```\n\n');
+  assert.equal(precise.trajectory.calls[0]?.stop, undefined);
+  for (const { trajectory } of [precise, heuristic]) assertTokenExact(trajectory, [HALLUCINATING_TURN, FINAL_TURN]);
+});
+
+test('stop-strings boundary: a block closed by "```\\n" and followed by text is not run; precise runs it', async () => {
+  const { precise, heuristic } = await rolloutBoth(CLOSED_NO_STOP_TURN);
+  assert.deepEqual(precise.executor.calls, ['\nprint(2+2)\n']);
+  assert.deepEqual(precise.trajectory.segments.map((s) => s.origin), ['prompt', 'policy', 'tool', 'policy']);
+  assert.deepEqual(heuristic.executor.calls, []);
+  assert.deepEqual(heuristic.trajectory.segments.map((s) => s.origin), ['prompt', 'policy']);
+  assert.equal(heuristic.trajectory.status, 'finished');
+  assert.equal(heuristic.trajectory.segments[1]!.text, `${CLOSED_NO_STOP_TURN}<|im_end|>`);
+  assertTokenExact(precise.trajectory, [CLOSED_NO_STOP_TURN, FINAL_TURN]);
+  assertTokenExact(heuristic.trajectory, [CLOSED_NO_STOP_TURN]);
+});
+
+test('stop-strings boundary: "```output" runs the last block and the injection completes the output block the model opened', async () => {
+  for (const streaming of [true, false]) {
+    const { precise, heuristic } = await rolloutBoth(OUTPUT_STOP_TURN, streaming);
+    assert.deepEqual(precise.executor.calls, ['\nprint(1)\n'], 'precise: the first block');
+    assert.deepEqual(heuristic.executor.calls, ['\nprint(2+2)\n'], 'heuristic: the last block before the stop');
+    const [, first, tool, last] = heuristic.trajectory.segments;
+    assert.deepEqual([first!.origin, tool!.origin, last!.origin], ['policy', 'tool', 'policy']);
+    // One output block, opened by the model and completed by the interpreter's result; the model's "5" is gone.
+    assert.equal(`${first!.text}${tool!.text}`, 'First\n```python\nprint(1)\n```\nthen\n```python\nprint(2+2)\n```\n```output\n4\n```\n');
+    assert.equal(heuristic.trajectory.toolCalls[0]?.feedback, '4');
+    assert.equal(heuristic.trajectory.calls[0]?.stop, '```output');
+    assertTokenExact(heuristic.trajectory, [OUTPUT_STOP_TURN, FINAL_TURN]);
+    assertTokenExact(precise.trajectory, [OUTPUT_STOP_TURN, FINAL_TURN]);
+  }
+});
+
+test('stop-strings boundary: streaming and stop-string requests give the same ids; the budget and the stop end the last turn', async () => {
+  const a = await rolloutBoth(HALLUCINATING_TURN, true);
+  const b = await rolloutBoth(HALLUCINATING_TURN, false);
+  assert.deepEqual(
+    a.heuristic.trajectory.segments.map((s) => s.tokens),
+    b.heuristic.trajectory.segments.map((s) => s.tokens),
+  );
+  // Budget 1, a model that always writes code: after the one call the next turn still ends at its stop
+  // string (the reference's stop strings were sampling parameters of every call) and nothing more runs.
+  const engine = new ScriptedEngine({ tokenizer, script: () => HALLUCINATING_TURN });
+  const executor = new FakeExecutor();
+  const [trajectory] = await new RolloutEngine(config(engine, executor, { boundary: 'stop-strings', maxToolCalls: 1 })).rollout(prompt);
+  assert.equal(executor.calls.length, 1);
+  assert.equal(trajectory!.status, 'budget_exhausted');
+  assert.deepEqual(trajectory!.segments.map((s) => s.origin), ['prompt', 'policy', 'tool', 'policy']);
+  assert.match(trajectory!.segments.at(-1)!.text, /```\n\n$/);
+  assertTokenExact(trajectory!, [HALLUCINATING_TURN, HALLUCINATING_TURN]);
+  assert.throws(
+    () => new RolloutEngine(config(engine, executor, { boundary: 'heuristic' as 'precise' })),
+    (error: unknown) => error instanceof InputError && error.input === 'boundary' && /precise, stop-strings/.test(error.message),
+  );
 });

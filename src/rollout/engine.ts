@@ -1,6 +1,7 @@
 /**
  * The code-integrated rollout engine. Each trajectory is its own async task (no round barrier):
- * generate until the first python block closes, run it, append the output as a tool segment, and
+ * generate until the first python block closes (or, in the heuristic `stop-strings` mode, until a
+ * stop string), run it, append the output as a tool segment, and
  * continue until the model finishes, the budget or a length limit ends it. Model calls and code
  * executions each go through a bounded FIFO limiter, so neither server is flooded.
  */
@@ -10,7 +11,7 @@ import type { SamplingEngine, SamplingParams } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment, ToolCall, Trajectory, TrajectoryStatus } from '../core/trajectory.js';
 import { formatFeedback as formatInterpreterFeedback, type FeedbackOptions } from '../interpreter/index.js';
-import { findCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
+import { BOUNDARY_MODES, findCodeBlock, outputOpening, type BoundaryMode, type CodeBlock, type FenceOptions } from './boundary.js';
 import { Semaphore } from '../core/semaphore.js';
 import { generateSegment } from './segment.js';
 
@@ -63,11 +64,19 @@ export interface RolloutConfig {
   streaming?: boolean;
   /** Stop strings for non-streaming engines. "```\n" ends most closing fences and never an opening "```python". */
   verifyStops?: readonly string[];
+  /**
+   * Where a model turn ends: `precise` (default, the paper) at the first complete python block with
+   * code, the rest discarded; `stop-strings`, the heuristic the paper replaced, at "```output" or
+   * "```\n\n" (kept), running the last complete block before it (docs/rollout.md).
+   */
+  boundary?: BoundaryMode;
 }
 
 export interface RolloutCall {
   /** Index of the policy segment this call produced. */
   segmentIndex: number;
+  /** The heuristic stop string that ended it (`stop-strings` mode), else absent. */
+  stop?: string;
   dropped: number;
   engineCalls: number;
 }
@@ -111,9 +120,13 @@ export interface RolloutStats {
 
 const DEFAULT_NOTICE = 'Tool budget exhausted: this code was not executed. Finish without running code.';
 
-/** The paper's injected block (RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py), minus any of its leading characters the model already wrote. */
-export function toolText(policyText: string, cut: number, feedback: string): string {
-  const ideal = `\n\`\`\`output\n${feedback}\n\`\`\`\n`;
+/**
+ * The paper's injected block (RUCAIBox/CIR@6d27817 verl/verl-main/verl/workers/rollout/vllm_rollout/vllm_rollout_spmd.py),
+ * minus any of its leading characters the model already wrote after `cut`. `opening` replaces its
+ * "\n```output\n" after a heuristic stop string (`outputOpening`).
+ */
+export function toolText(policyText: string, cut: number, feedback: string, opening = outputOpening(null)): string {
+  const ideal = `${opening}${feedback}\n\`\`\`\n`;
   const excess = policyText.slice(cut);
   let common = 0;
   while (common < excess.length && common < ideal.length && excess[common] === ideal[common]) common += 1;
@@ -192,7 +205,11 @@ export class RolloutEngine {
       toolsEnabled,
       streaming: config.streaming ?? true,
       verifyStops: config.verifyStops ?? ['```\n'],
+      boundary: config.boundary ?? 'precise',
     };
+    if (!BOUNDARY_MODES.includes(this.config.boundary)) {
+      throw new InputError(`must be one of ${BOUNDARY_MODES.join(', ')}, got ${JSON.stringify(this.config.boundary)}`, 'boundary');
+    }
     if (this.config.budgetPolicy !== 'finish' && this.config.budgetPolicy !== 'notify') {
       throw new InputError(`must be "finish" or "notify", got ${JSON.stringify(this.config.budgetPolicy)}`, 'budgetPolicy');
     }
@@ -282,7 +299,10 @@ export class RolloutEngine {
         if (config.sampling.seed !== undefined) params.seed = config.sampling.seed + sampleIndex * 1000 + turn;
         if (config.sampling.stopTokenIds) params.stopTokenIds = config.sampling.stopTokenIds;
 
-        const detect = toolsLive || (config.toolsEnabled && config.budgetPolicy === 'notify' && !notified);
+        // The heuristic's stop strings are sampling parameters in the reference code, so they end every
+        // turn, the one after the budget included; the precise boundary is only looked for while it matters.
+        const heuristic = config.boundary === 'stop-strings';
+        const detect = toolsLive || (config.toolsEnabled && (heuristic || (config.budgetPolicy === 'notify' && !notified)));
         let segment;
         await this.engineLimiter.acquire();
         try {
@@ -292,6 +312,7 @@ export class RolloutEngine {
             context,
             params,
             detect,
+            boundary: config.boundary,
             fence: config.fence,
             useStreaming: config.streaming,
             verifyStops: config.verifyStops,
@@ -319,6 +340,7 @@ export class RolloutEngine {
         trajectory.segments.push(policySegment);
         trajectory.calls.push({
           segmentIndex: trajectory.segments.length - 1,
+          ...(segment.stop !== null ? { stop: segment.stop } : {}),
           dropped: segment.droppedTokens,
           engineCalls: segment.calls,
         });
@@ -326,7 +348,9 @@ export class RolloutEngine {
         responseTokens += segment.tokens.length;
         this.stats.engineWorkMs += performance.now() - work;
 
-        if (segment.block === null) {
+        // After the budget (and under `notify` after its one notice) a block found is not acted on.
+        const spent = !toolsLive && (config.budgetPolicy === 'finish' || notified);
+        if (segment.block === null || spent) {
           if (segment.finishReason === 'abort') {
             trajectory.infraFailure = true;
             finish('error', options.signal?.aborted ? 'aborted' : 'the engine aborted generation');
@@ -340,9 +364,11 @@ export class RolloutEngine {
         }
 
         const block: CodeBlock = segment.block;
+        const cut = segment.boundaryEnd ?? block.end;
+        const opening = outputOpening(segment.stop);
         if (!toolsLive) {
           // Budget spent under the `notify` policy: say so once, then let the model finish uncut.
-          const notice = toolText(segment.text, block.end, config.budgetNotice);
+          const notice = toolText(segment.text, cut, config.budgetNotice, opening);
           this.appendTool(trajectory, context, notice);
           responseTokens += trajectory.segments.at(-1)?.tokens.length ?? 0;
           notified = true;
@@ -362,7 +388,7 @@ export class RolloutEngine {
           break;
         }
         const feedback = config.formatFeedback(outcome);
-        const text = toolText(segment.text, block.end, feedback);
+        const text = toolText(segment.text, cut, feedback, opening);
         this.appendTool(trajectory, context, text);
         responseTokens += trajectory.segments.at(-1)?.tokens.length ?? 0;
         const call: ToolCall = { segmentIndex: trajectory.segments.length - 2, code: block.code, outcome, feedback };

@@ -1,6 +1,6 @@
 /** The code-integrated rollout: boundary detection, the tool loop, token-exact trajectories. */
-export { findCodeBlock, scanForCodeBlock, countCodeBlocks, pythonStrip, DEFAULT_FENCE_TAGS } from './boundary.js';
-export type { CodeBlock, BoundaryScan, FenceOptions } from './boundary.js';
+export { findCodeBlock, scanForCodeBlock, countCodeBlocks, pythonStrip, DEFAULT_FENCE_TAGS, BOUNDARY_MODES, HEURISTIC_STOPS, findStopString, outputOpening } from './boundary.js';
+export type { CodeBlock, BoundaryScan, FenceOptions, BoundaryMode, StopStringHit } from './boundary.js';
 export { RolloutEngine, createRolloutEngine, toolText, encodeUntrusted } from './engine.js';
 export type {
   RolloutConfig,

@@ -1,13 +1,14 @@
 /**
- * One model turn of a trajectory: ask the engine for a continuation, watch the text for the end of
- * the first code block, and cut there at a token boundary. Streaming engines are stopped the moment
- * the block closes; non-streaming ones get a stop string and the result is verified (and resumed
- * when the stop string fired on something that was not a python block's end).
+ * One model turn of a trajectory: ask the engine for a continuation, watch the text for its boundary
+ * (the end of the first code block, or under the heuristic mode a stop string), and cut there at a
+ * token boundary. Streaming engines are stopped the moment the boundary is reached; non-streaming
+ * ones get stop strings. In the precise mode the result is verified (and resumed when the stop
+ * string fired on something that was not a python block's end); the heuristic takes any stop as final.
  */
 import { CirError } from '../core/errors.js';
 import type { SamplingEngine, SamplingParams, FinishReason } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
-import { scanForCodeBlock, type CodeBlock, type FenceOptions } from './boundary.js';
+import { BoundaryDetector, HEURISTIC_STOPS, type BoundaryMode, type CodeBlock, type FenceOptions, type SegmentBoundary } from './boundary.js';
 import { IncrementalDecoder } from './incremental-decoder.js';
 
 export interface SegmentRequest {
@@ -15,11 +16,13 @@ export interface SegmentRequest {
   tokenizer: Tokenizer;
   context: readonly number[];
   params: SamplingParams;
-  /** Look for a code block and cut after it. */
+  /** Look for the boundary and cut after it. */
   detect: boolean;
+  /** `precise` (default): the first complete python block; `stop-strings`: the heuristic stop strings. */
+  boundary?: BoundaryMode;
   fence: FenceOptions;
   useStreaming: boolean;
-  /** Stop strings for non-streaming engines; a hit that ends no python block is resumed. */
+  /** Stop strings for non-streaming engines in the precise mode; a hit that ends no python block is resumed. */
   verifyStops: readonly string[];
   signal?: AbortSignal;
   onText?: (delta: string) => void;
@@ -33,8 +36,12 @@ export interface SegmentResult {
   logprobs: number[] | null;
   /** Display text of the kept tokens. */
   text: string;
-  /** The code block that ends the segment, with offsets into `text`. */
+  /** The code block to execute, with offsets into `text`; null when the segment is final. */
   block: CodeBlock | null;
+  /** The heuristic stop string that ended the segment, null otherwise (the precise mode never sets it). */
+  stop: string | null;
+  /** Offset in `text` where the boundary ends (the text after it is what the cut token carried past it). */
+  boundaryEnd: number | null;
   finishReason: FinishReason;
   /** Tokens the engine produced past the cut (streaming overshoot or generate-then-cut waste). */
   droppedTokens: number;
@@ -49,15 +56,15 @@ class SegmentBuilder {
   readonly tokens: number[] = [];
   readonly logprobs: number[] = [];
   hasLogprobs = true;
-  block: CodeBlock | null = null;
-  private detect: boolean;
+  boundary: SegmentBoundary | null = null;
+  private readonly detector: BoundaryDetector | null;
   private emitted = 0;
 
   constructor(
     private readonly request: SegmentRequest,
   ) {
     this.decoder = new IncrementalDecoder(request.tokenizer);
-    this.detect = request.detect;
+    this.detector = request.detect ? new BoundaryDetector(request.boundary ?? 'precise', request.fence) : null;
   }
 
   /** Adds tokens; returns true when the segment is cut (a block closed). */
@@ -69,18 +76,16 @@ class SegmentBuilder {
       const token = tokens[i] as number;
       this.tokens.push(token);
       if (this.hasLogprobs && logprobs) this.logprobs.push(logprobs[i] as number);
+      const before = this.decoder.text.length;
       const piece = this.decoder.push(token);
-      if (this.detect && piece !== '' && this.mayDecide(piece)) {
-        const scan = scanForCodeBlock(this.decoder.text, this.request.fence);
-        if (scan.kind === 'empty') this.detect = false;
-        else if (scan.kind === 'block') {
-          this.block = scan.block;
-          const keep = this.decoder.tokenIndexCovering(scan.block.end) + 1;
-          this.tokens.length = keep;
-          if (this.hasLogprobs) this.logprobs.length = keep;
-          cut = true;
-          break;
-        }
+      const boundary = this.detector?.mayDecide(piece) ? this.detector.check(this.decoder.text, before) : null;
+      if (boundary) {
+        this.boundary = boundary;
+        const keep = this.decoder.tokenIndexCovering(boundary.end) + 1;
+        this.tokens.length = keep;
+        if (this.hasLogprobs) this.logprobs.length = keep;
+        cut = true;
+        break;
       }
     }
     this.emit();
@@ -88,14 +93,9 @@ class SegmentBuilder {
     return cut;
   }
 
-  /** A fence can only complete on a backtick (or, with strict tags, the whitespace after the tag). */
-  private mayDecide(piece: string): boolean {
-    return piece.includes('`') || (this.request.fence.strictTag === true && /\s/.test(piece));
-  }
-
   private emit(): void {
     if (!this.request.onText) return;
-    const limit = this.block ? this.block.end : this.decoder.text.length;
+    const limit = this.boundary ? this.boundary.end : this.decoder.text.length;
     if (limit > this.emitted) {
       this.request.onText(this.decoder.text.slice(this.emitted, limit));
       this.emitted = limit;
@@ -132,7 +132,8 @@ export async function generateSegment(request: SegmentRequest): Promise<SegmentR
     while (remaining > 0) {
       calls += 1;
       const params: SamplingParams = { ...request.params, maxTokens: remaining };
-      const stops = request.detect ? request.verifyStops : [];
+      const precise = (request.boundary ?? 'precise') === 'precise';
+      const stops = !request.detect ? [] : precise ? request.verifyStops : Object.keys(HEURISTIC_STOPS);
       if (stops.length > 0) params.stop = [...(request.params.stop ?? []), ...stops];
       const [sequence] = await engine.sample({
         promptTokens: [...request.context, ...builder.tokens],
@@ -148,6 +149,8 @@ export async function generateSegment(request: SegmentRequest): Promise<SegmentR
         finishReason = 'stop';
         break;
       }
+      // The heuristic takes whatever ended generation as the segment's end.
+      if (!precise) break;
       // Verification: a stop string of ours fired but no python block is complete (e.g. the close of
       // an unlabeled fence). The prefix is kept token-exact and generation resumes from it.
       const ourStop = typeof sequence.stopReason === 'string' && stops.includes(sequence.stopReason);
@@ -159,7 +162,9 @@ export async function generateSegment(request: SegmentRequest): Promise<SegmentR
     tokens,
     logprobs: builder.hasLogprobs ? builder.logprobs : null,
     text: request.tokenizer.decode(tokens),
-    block: builder.block,
+    block: builder.boundary?.block ?? null,
+    stop: builder.boundary?.stop ?? null,
+    boundaryEnd: builder.boundary?.end ?? null,
     finishReason,
     droppedTokens: produced - tokens.length,
     calls,
@@ -178,19 +183,19 @@ async function generateTextSegment(request: SegmentRequest): Promise<SegmentResu
   let produced = 0;
   let finishReason: FinishReason = 'length';
   let stopReason: string | number | null | undefined;
-  let block: CodeBlock | null = null;
-  let detect = request.detect;
+  let boundary: SegmentBoundary | null = null;
+  const detector = request.detect ? new BoundaryDetector(request.boundary ?? 'precise', request.fence) : null;
+  let checked = 0;
   let emitted = 0;
   const consider = (): boolean => {
-    if (!detect) return false;
-    const scan = scanForCodeBlock(text, request.fence);
-    if (scan.kind === 'empty') detect = false;
-    if (scan.kind !== 'block') return false;
-    block = scan.block;
-    return true;
+    const from = checked;
+    checked = text.length;
+    if (!detector?.mayDecide(text.slice(from))) return false;
+    boundary = detector.check(text, from);
+    return boundary !== null;
   };
   const emit = () => {
-    const limit = block ? block.end : text.length;
+    const limit = boundary ? boundary.end : text.length;
     if (request.onText && limit > emitted) request.onText(text.slice(emitted, limit));
     emitted = Math.max(emitted, limit);
   };
@@ -219,15 +224,18 @@ async function generateTextSegment(request: SegmentRequest): Promise<SegmentResu
     if (consider()) finishReason = 'stop';
     emit();
   }
-  const kept = block ? text.slice(0, (block as CodeBlock).end) : text;
+  const found = boundary as SegmentBoundary | null;
+  const kept = found ? text.slice(0, found.end) : text;
   const tokens = tokenizer.encode(kept);
   // The server drops the EOS token from its text; put it back so the model's stop is in the record.
-  if (!block && finishReason === 'stop' && (stopReason === null || stopReason === undefined)) tokens.push(tokenizer.eosTokenId);
+  if (!found && finishReason === 'stop' && (stopReason === null || stopReason === undefined)) tokens.push(tokenizer.eosTokenId);
   return {
     tokens,
     logprobs: null,
     text: tokenizer.decode(tokens),
-    block,
+    block: found?.block ?? null,
+    stop: found?.stop ?? null,
+    boundaryEnd: found?.end ?? null,
     finishReason,
     droppedTokens: Math.max(0, produced - tokens.length),
     calls: 1,

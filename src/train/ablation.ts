@@ -2,7 +2,8 @@
  * The paper's comparisons at this scale, as pairs of arms that differ in one setting and share
  * everything else (seed included): tool output masked vs trained, progressive vs fixed tool budget,
  * training with vs without the interpreter, and the loss's ingredients the paper's recipe sets one
- * way (clip-higher on; no KL term; no entropy bonus) against the other. The first arm of each is the
+ * way (clip-higher on; no KL term; no entropy bonus) against the other, and the precise interaction
+ * boundary against the heuristic stop strings it replaced. The first arm of each is the
  * configuration as given, so a finished run with that configuration can stand in for it
  * (`cir ablate --baseline DIR`).
  */
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { configDifferences, describeDifference } from '../core/config-diff.js';
 import { InputError } from '../core/errors.js';
 import { fixedBudgetSchedule } from '../rl/index.js';
-import type { TrainConfig } from './config.js';
+import { storedTrainConfig, type TrainConfig } from './config.js';
 import type { AccuracyFigure } from './evaluate.js';
 import type { RunSummary } from './summary.js';
 
@@ -112,6 +113,18 @@ export const ABLATIONS: Readonly<Record<string, Ablation>> = {
       }),
     ],
   },
+  boundary: {
+    name: 'boundary',
+    question: 'Does the precise interaction boundary (the first complete python block) beat the stop strings "```output" / "```\\n\\n" the paper\'s code used before?',
+    arms: [
+      { name: 'precise', describe: 'a turn ends at the first complete python block, the rest discarded (paper)', apply: (config) => ({ ...clone(config), boundary: 'precise' }) },
+      {
+        name: 'stop-strings',
+        describe: 'training turns end at "```output" or "```\\n\\n" (kept) and run the last block before it; evaluation stays precise',
+        apply: (config) => ({ ...clone(config), boundary: 'stop-strings' }),
+      },
+    ],
+  },
 };
 
 export function findAblation(name: string): Ablation {
@@ -171,7 +184,7 @@ export function readBaseline(dir: string, expected: TrainConfig): RunSummary {
   let config: unknown;
   let summary: RunSummary;
   try {
-    config = JSON.parse(readFileSync(configFile, 'utf8'));
+    config = storedTrainConfig(JSON.parse(readFileSync(configFile, 'utf8')) as unknown);
     summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as RunSummary;
   } catch (error) {
     throw new InputError(`cannot be read as a finished run: ${(error as Error).message}`, dir, { cause: error });

@@ -6,6 +6,7 @@
 import { InputError } from '../core/errors.js';
 import type { ReasoningMode } from '../prompts/index.js';
 import { PAPER_RL_CONFIG, paperBudgetSchedule, switchingBudgetSchedule, validateRlConfig, type RlConfig } from '../rl/index.js';
+import { BOUNDARY_MODES, type BoundaryMode } from '../rollout/index.js';
 import { findFamily } from '../tasks/index.js';
 
 export interface EvalSettings {
@@ -75,6 +76,12 @@ export interface TrainConfig {
   rl: RlConfig;
   /** False: the ablation without an interpreter (the model's code is never run, its text is kept). */
   tools: boolean;
+  /**
+   * Where a training rollout's model turn ends: `precise` (the paper) at the first complete python
+   * block; `stop-strings` at the heuristic stop strings the paper's code used before (the `boundary`
+   * ablation). Held-out evaluation and validation always use the precise boundary.
+   */
+  boundary: BoundaryMode;
   /** Training families (default all); held-out evaluation always covers `evalFamilies`. */
   families: string[] | null;
   evalFamilies: string[] | null;
@@ -130,6 +137,7 @@ export function defaultTrainConfig(totalSteps = DEFAULT_TOTAL_STEPS): TrainConfi
       seed: 80,
     },
     tools: true,
+    boundary: 'precise',
     policy: 'embedded',
     families: null,
     evalFamilies: null,
@@ -233,4 +241,31 @@ export function validateTrainConfig(config: TrainConfig): void {
   if (!(config.validation.temperature >= 0)) throw new InputError(`validation.temperature must be ≥ 0, got ${config.validation.temperature}`, 'validation.temperature');
   positiveInteger('checkpointEvery', config.checkpointEvery, true);
   positiveInteger('executionTimeoutMs', config.executionTimeoutMs);
+  if (!BOUNDARY_MODES.includes(config.boundary)) throw new InputError(`boundary must be one of ${BOUNDARY_MODES.join(', ')}, got ${JSON.stringify(config.boundary)}`, 'boundary');
+}
+
+/**
+ * Command-line flags that say where a run's outputs go, not how it trains: never part of its
+ * configuration. Runs written before this list existed recorded `--tensorboard` among the recipe's
+ * overrides; `storedTrainConfig` drops it there.
+ */
+export const OUTPUT_ONLY_FLAGS: readonly string[] = ['tensorboard'];
+
+/**
+ * A stored config.json with the settings added since it was written filled in as every run had them
+ * before they existed (`boundary`: precise) and output-only flags dropped from its recorded overrides,
+ * so an older run still resumes and still stands in as a baseline, with or without `--tensorboard`.
+ */
+export function storedTrainConfig<T>(stored: T): T {
+  if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return stored;
+  const filled = { boundary: 'precise', ...stored } as Record<string, unknown>;
+  const recipe = filled['recipe'];
+  if (recipe !== null && typeof recipe === 'object' && !Array.isArray(recipe)) {
+    const overrides = (recipe as Record<string, unknown>)['overrides'];
+    if (overrides !== null && typeof overrides === 'object' && !Array.isArray(overrides) && OUTPUT_ONLY_FLAGS.some((flag) => flag in overrides)) {
+      const kept = Object.fromEntries(Object.entries(overrides).filter(([flag]) => !OUTPUT_ONLY_FLAGS.includes(flag)));
+      filled['recipe'] = { ...recipe, overrides: kept };
+    }
+  }
+  return filled as T;
 }

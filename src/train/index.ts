@@ -1,5 +1,6 @@
 /** The RL trainer: the loop, held-out evaluation, run directory, summary, report and ablations. */
 export {
+  OUTPUT_ONLY_FLAGS,
   cirPaperConfig,
   defaultTrainConfig,
   recipeConfig,

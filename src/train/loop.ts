@@ -268,6 +268,7 @@ export async function trainStep(
     groupSize: rl.groupSize,
     toolBudget: budget,
     tools: config.tools,
+    boundary: config.boundary,
     temperature: rl.rollout.temperature,
     topP: rl.rollout.topP,
     topK: rl.rollout.topK,

@@ -9,7 +9,7 @@ import type { SamplingEngine } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
 import type { Segment, Trajectory } from '../core/trajectory.js';
 import { trainingReward } from '../grader/index.js';
-import { createRolloutEngine, responseText, type RolloutTrajectory } from '../rollout/index.js';
+import { createRolloutEngine, responseText, type BoundaryMode, type RolloutTrajectory } from '../rollout/index.js';
 import type { TrainingProblem } from './data.js';
 
 export interface RolloutDeps {
@@ -26,6 +26,8 @@ export interface GroupRolloutOptions<T extends TrainingProblem = TrainingProblem
   toolBudget: number;
   /** Interpreter on; off = plain text generation, code is never run. */
   tools: boolean;
+  /** Where a model turn ends (default `precise`, the paper). */
+  boundary?: BoundaryMode;
   temperature: number;
   topP: number;
   topK: number;
@@ -72,6 +74,7 @@ export async function rolloutGroups<T extends TrainingProblem>(deps: RolloutDeps
         maxTotalTokens: options.maxResponseTokens,
         executionTimeoutMs: options.executionTimeoutMs,
         toolsEnabled: options.tools,
+        boundary: options.boundary ?? 'precise',
       });
       const prompt = options.promptOf(task);
       const rolloutOptions = {

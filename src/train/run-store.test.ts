@@ -35,3 +35,18 @@ test('attack: a symlink planted as metrics.jsonl is refused, not appended throug
   assert.throws(() => store.readMetrics(), InputError);
   assert.equal(readFileSync(victim, 'utf8'), 'precious');
 });
+
+test('a config.json from before the boundary setting reads as the precise boundary, so the run still resumes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cir-train-old-config-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ tools: true }));
+  assert.deepEqual(new RunStore(dir).readConfig(), { boundary: 'precise', tools: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ tools: true, boundary: 'stop-strings' }));
+  assert.equal(new RunStore(dir).readConfig()?.boundary, 'stop-strings');
+});
+
+test('a config.json that recorded --tensorboard among its overrides reads without it: where metrics go is no setting', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cir-train-tb-config-'));
+  const recipe = { name: 'embedded-demo', overrides: { steps: '2', tensorboard: 'runs/tb' } };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ boundary: 'precise', tools: true, recipe }));
+  assert.deepEqual(new RunStore(dir).readConfig(), { boundary: 'precise', tools: true, recipe: { name: 'embedded-demo', overrides: { steps: '2' } } });
+});

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { appendFileSafely, readRegularFile, writeFileSafely } from '../core/files.js';
 import { join, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
-import type { TrainConfig } from './config.js';
+import { storedTrainConfig, type TrainConfig } from './config.js';
 import type { EvalResult } from './evaluate.js';
 import type { ValidationRecord } from './validation.js';
 
@@ -89,7 +89,7 @@ export class RunStore {
   }
 
   readConfig(): TrainConfig | null {
-    return this.readJson<TrainConfig>('config.json');
+    return storedTrainConfig(this.readJson<TrainConfig>('config.json'));
   }
 
   readState(): RunState | null {

@@ -94,6 +94,7 @@ test('each ablation changes exactly the one setting it compares', () => {
     'clip-higher': 'rl.loss.clipHigh',
     kl: 'rl.loss.klCoef',
     entropy: 'rl.loss.entropyCoef',
+    boundary: 'boundary',
   };
   for (const [name, ablation] of Object.entries(ABLATIONS)) {
     const [a, b] = ablation.arms.map((arm) => arm.apply(base));
@@ -108,7 +109,7 @@ test('each ablation changes exactly the one setting it compares', () => {
   const fixed = findAblation('budget').arms[1].apply(base);
   assert.deepEqual(fixed.rl.budget, { kind: 'fixed', budget: 4 });
   assert.equal(finalBudget(base), 4);
-  assert.throws(() => findAblation('nope'), /known: masking, budget, interpreter, clip-higher, kl, entropy/);
+  assert.throws(() => findAblation('nope'), /known: masking, budget, interpreter, clip-higher, kl, entropy, boundary/);
   // Applying an arm never mutates the base configuration.
   assert.deepEqual(configDifferences(base, defaultTrainConfig(30)), []);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -55,6 +55,10 @@ test('cir train --tensorboard leaves event files whose scalars read back with th
     const at = (tag: string) => events.filter((e) => e.values.some((v) => v.tag === tag)).map((e) => e.step);
     assert.deepEqual(at('train/reward'), [1, 2]);
     assert.deepEqual(at('eval/tools/accuracy'), [0, 2]);
+    // Where the scalars go is no training setting: the run can stand in as a baseline for one made without it.
+    const config = JSON.parse(readFileSync(join(dir, 'run', 'config.json'), 'utf8')) as { recipe: { overrides: Record<string, unknown> } };
+    assert.equal(config.recipe.overrides['tensorboard'], undefined);
+    assert.equal(config.recipe.overrides['steps'], '2');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -25,7 +25,7 @@ ${TRAIN_FLAGS_HELP}`;
 
 export const ablateCommand: Command = {
   name: 'ablate',
-  summary: 'run a paper comparison (masking, budget, interpreter, clip-higher, kl, entropy) as two training runs and print a table',
+  summary: `run a paper comparison (${Object.keys(ABLATIONS).join(', ')}) as two training runs and print a table`,
   help,
   async run(argv) {
     const { values, positionals } = parseCommandLine(argv, { ...TRAIN_FLAGS, baseline: { type: 'string' } }, true);

@@ -19,6 +19,7 @@ import {
 import { HfTokenizer, loadHfTokenizer } from '../../tokenizers/index.js';
 import {
   loadTrainingData,
+  OUTPUT_ONLY_FLAGS,
   PAPER_BUDGET_SWITCH_STEPS,
   PAPER_BUDGETS,
   planRun,
@@ -228,7 +229,7 @@ function oneOf<T extends string>(value: string | undefined, flag: string, allowe
 }
 
 /** Flags that do not change the run's configuration (not recorded as recipe overrides). */
-const NOT_CONFIG = new Set(['out', 'json', 'quiet', 'dry-run', 'backend', 'base-url', 'base-model', 'tokenizer', 'threads', 'sandbox-concurrency', 'init', 'data-dir', 'recipe']);
+const NOT_CONFIG = new Set(['out', 'json', 'quiet', 'dry-run', 'backend', 'base-url', 'base-model', 'tokenizer', 'threads', 'sandbox-concurrency', 'init', 'data-dir', 'recipe', 'baseline', ...OUTPUT_ONLY_FLAGS]);
 
 function list(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : value.split(',').map((item) => item.trim()).filter((item) => item !== '');
