@@ -102,11 +102,13 @@ test('stops after a stop string (kept), at stop tokens, at maxTokens, and at a f
   assert.ok(text.length >= 4, text);
   const stop = text.slice(1, 3);
   const [stopped] = await engine.sample({ promptTokens: prompt, params: { ...greedy, stop: [stop] } });
-  assert.equal(charTokenizer.decode(stopped!.tokens), text.slice(0, 3));
+  // Generation ends where the stop string first appears (a warm start that opens with ``` repeats it).
+  assert.equal(charTokenizer.decode(stopped!.tokens), text.slice(0, text.indexOf(stop) + stop.length));
   assert.equal(stopped!.finishReason, 'stop');
   assert.equal(stopped!.stopReason, stop);
-  const [byId] = await engine.sample({ promptTokens: prompt, params: { ...greedy, stopTokenIds: [full!.tokens[1]!] } });
-  assert.deepEqual(byId!.tokens, full!.tokens.slice(0, 2));
+  const stopId = full!.tokens[1]!;
+  const [byId] = await engine.sample({ promptTokens: prompt, params: { ...greedy, stopTokenIds: [stopId] } });
+  assert.deepEqual(byId!.tokens, full!.tokens.slice(0, full!.tokens.indexOf(stopId) + 1));
   const [short] = await engine.sample({ promptTokens: prompt, params: { ...greedy, maxTokens: 2 } });
   assert.equal(short!.tokens.length, 2);
   assert.equal(short!.finishReason, 'length');
