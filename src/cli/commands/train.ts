@@ -209,7 +209,7 @@ const help = `Usage: cir train [--out DIR] [--resume] [options]
 Trains the policy with tool-augmented RL (the paper's algorithm: REINFORCE++ with group-mean baseline,
 clipped surrogate 0.2/0.28 with dual clip 3, token-mean, no KL, no entropy, constant lr, interpreter
 output masked, tool budget 2 → 3 → 4). By default (--recipe embedded-demo) the embedded model trains on
-the generated math tasks from the committed warm start, in under 10 minutes on 2 cores; --recipe
+the generated math tasks from the committed warm start, in about 10 minutes on 2 cores; --recipe
 cir-paper sets every value of the paper's training script for a real model on problem files
 (--dataset), e.g. through Tinker. Shows live progress (step, reward, held-out accuracy or validation,
 tool-call rate, tool-output token share, execution error rate) and ends with summary.json and a report.
