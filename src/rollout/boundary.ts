@@ -194,8 +194,8 @@ export function findStopString(text: string, from: number, options: FenceOptions
   const hit = stopEnd(text, HEURISTIC_STOP_STRINGS, from);
   if (hit.stop === null) return null;
   const start = hit.end - hit.stop.length;
-  const through = text.slice(0, start + FENCE.length);
-  const block = scanForCodeBlock(through, options).kind === 'block' ? (completeCodeBlocks(through, options).at(-1) ?? null) : null;
+  const blocks = completeCodeBlocks(text.slice(0, start + FENCE.length), options);
+  const block = blocks.length > 0 && pythonStrip(blocks[0]!.code) !== '' ? blocks.at(-1)! : null;
   return { stop: hit.stop, start, end: hit.end, block };
 }
 

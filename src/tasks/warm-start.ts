@@ -118,8 +118,11 @@ export interface CopyProbeResult {
  * not writes print(1224*6571) for 1234*5678.
  */
 export async function probeCopying(policy: Pick<PolicyBackend, 'forward'>, tokenizer: Tokenizer, options: { traces: number; seed: number; maxTokens: number }): Promise<CopyProbeResult> {
-  const traces = heldOutCodeTraces(options.traces, options.seed).filter((trace) => traceToDatum(trace, tokenizer).tokens.length <= options.maxTokens);
-  const data = traces.map((trace) => copyFocusDatum(trace, tokenizer));
+  const marked = heldOutCodeTraces(options.traces, options.seed)
+    .map((trace) => ({ trace, datum: copyFocusDatum(trace, tokenizer) }))
+    .filter(({ datum }) => datum.tokens.length <= options.maxTokens);
+  const traces = marked.map(({ trace }) => trace);
+  const data = marked.map(({ datum }) => datum);
   const logprobs = await policy.forward(data);
   let digits = 0;
   let right = 0;

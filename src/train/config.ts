@@ -258,14 +258,10 @@ export const OUTPUT_ONLY_FLAGS: readonly string[] = ['tensorboard'];
  */
 export function storedTrainConfig<T>(stored: T): T {
   if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) return stored;
-  const filled = { boundary: 'precise', ...stored } as Record<string, unknown>;
-  const recipe = filled['recipe'];
-  if (recipe !== null && typeof recipe === 'object' && !Array.isArray(recipe)) {
-    const overrides = (recipe as Record<string, unknown>)['overrides'];
-    if (overrides !== null && typeof overrides === 'object' && !Array.isArray(overrides) && OUTPUT_ONLY_FLAGS.some((flag) => flag in overrides)) {
-      const kept = Object.fromEntries(Object.entries(overrides).filter(([flag]) => !OUTPUT_ONLY_FLAGS.includes(flag)));
-      filled['recipe'] = { ...recipe, overrides: kept };
-    }
+  const filled = { boundary: 'precise', ...stored } as { recipe?: { overrides?: Record<string, unknown> } | null };
+  const overrides = filled.recipe?.overrides;
+  if (overrides && OUTPUT_ONLY_FLAGS.some((flag) => flag in overrides)) {
+    filled.recipe = { ...filled.recipe, overrides: Object.fromEntries(Object.entries(overrides).filter(([flag]) => !OUTPUT_ONLY_FLAGS.includes(flag))) };
   }
   return filled as T;
 }
