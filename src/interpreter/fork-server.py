@@ -91,7 +91,7 @@ T_WARM = time.perf_counter() - T1
 # ------------------------------------------------------------------ kernel interfaces
 libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_CHILD_SUBREAPER = 1, 22, 24, 36
-PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
+PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_SET_NAME = 38, 47, 4, 15
 
 
 def prctl(option, arg=0, arg2=0):
@@ -156,6 +156,7 @@ REFUSED_LOUDLY = ("execve", "execveat", "socket", "bind", "connect", "listen", "
                   "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
                   "mq_getsetattr", "ptrace", "unshare", "setns", "mount", "io_setup", "io_uring_setup", "bpf",
                   "setuid", "setgid", "setresuid", "setresgid", "setreuid", "setregid", "setgroups", "capset")
+LAUNCHER_SWITCHES = ("setresuid", "setresgid")
 CLONE_NEW_FLAGS = 0x7E020080  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET and CLONE_NEWTIME
 CLONE_VM = 0x00000100
 TIOCSTI = 0x5412
@@ -163,10 +164,13 @@ F_LOCK_CMDS = (5, 6, 7, 36, 37, 38, 1024)  # F_GETLK F_SETLK F_SETLKW F_OFD_GETL
 F_ALLOWED_CMDS = (0, 1, 2, 3, 4, 8, 9, 10, 11, 15, 16, 1025, 1030, 1031, 1032, 1033, 1034)
 
 
-def build_seccomp(allow_processes=True):
+def build_seccomp(allow_processes=True, for_launcher=False):
     """The allow-list filter as raw BPF (errno, not kill, so Python raises a readable OSError). Unlisted calls get
     ENOSYS, which glibc treats as an old kernel and falls back from. With allow_processes=False a snippet cannot
-    create a process (clone without CLONE_VM): the memory bound where no cgroup is available."""
+    create a process (clone without CLONE_VM): the memory bound where no cgroup is available. With
+    for_launcher=True it is the launcher's filter, which its children inherit: the same plus setresuid and
+    setresgid, so a child can still switch to its slot uid (after which, holding no capability, it can switch
+    only among the ids it already has: docs/security.md)."""
     import seccomp as S
     f = S.SyscallFilter(defaction=S.ERRNO(errno.ENOSYS))
     try:  # a binary tree of syscall numbers instead of a linear chain (libseccomp 2.5+)
@@ -181,11 +185,13 @@ def build_seccomp(allow_processes=True):
         except Exception:  # a name this libseccomp or architecture does not know
             pass
     skip = set() if allow_processes else {"fork", "vfork"}
-    for name in ALLOWED_SYSCALLS:
+    switches = LAUNCHER_SWITCHES if for_launcher else ()
+    for name in ALLOWED_SYSCALLS + switches:
         if name not in skip:
             rule(allow, name)
     for name in REFUSED_LOUDLY + tuple(skip):
-        rule(eperm, name)
+        if name not in switches:
+            rule(eperm, name)
     # clone3 keeps its flags in memory, where a filter cannot read them: ENOSYS makes glibc fall back to clone.
     rule(S.ERRNO(errno.ENOSYS), "clone3")
     if allow_processes:
@@ -226,6 +232,8 @@ if not UNSAFE:
     SECCOMP_BPF_NO_FORK = build_seccomp(allow_processes=False)
 SECCOMP_ARGS = seccomp_args(SECCOMP_BPF)
 SECCOMP_ARGS_NO_FORK = seccomp_args(SECCOMP_BPF_NO_FORK)
+# Built here, before the heap is collapsed: a launcher that built it would write all over the shared heap.
+SECCOMP_ARGS_LAUNCHER = seccomp_args(build_seccomp(for_launcher=True) if not UNSAFE else b"")
 
 prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of snippets are re-parented to us and reaped
 try:
@@ -428,6 +436,17 @@ class MemoryCgroups:
         seen, self.oom[name] = self.oom.get(name, 0), count
         return count > seen
 
+    def pids(self, name):
+        """The processes in a cgroup (never its zombies)."""
+        try:
+            fd = os.open(os.path.join(self.root, name, "cgroup.procs"), os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return []
+        try:
+            return [int(v) for v in os.read(fd, 65536).split()]
+        finally:
+            os.close(fd)
+
     def move(self, name, pid):
         try:
             self.write(os.path.join(self.root, name, "cgroup.procs"), str(pid))
@@ -465,16 +484,22 @@ if OPT["cgroup"] and not UNSAFE:
 # filter refuses new processes) so RLIMIT_AS bounds it all; unsafe mode has RLIMIT_AS per process only.
 MEMORY_BOUND = ("cgroup-v%d" % OPT["cgroup_version"]) if CGROUPS else ("rlimit-per-process" if UNSAFE else "no-fork")
 
+# Limits every snippet has, set once here (inherited by every child): the server needs no core dumps, locked
+# memory or message queues either.
+for _limit in (resource.RLIMIT_CORE, resource.RLIMIT_MEMLOCK, resource.RLIMIT_MSGQUEUE):
+    resource.setrlimit(_limit, (0, 0))
+
 META_FD = 250  # where the child keeps its result-record file (below RLIMIT_NOFILE)
 EXIT_ERROR, EXIT_MEMORY, EXIT_TIMEOUT, EXIT_SETUP = 201, 203, 204, 220
 
 
 # ------------------------------------------------------------------ child side
 def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize, cgroup=None, seccomp=SECCOMP_ARGS):
-    """Runs in a fresh fork of the server, still privileged; after it the process is untrusted.
+    """Runs in a fresh fork of the server or the launcher, still privileged; after it the process is untrusted.
     Kept lean: every object touched here costs a copy-on-write page fault in every child. The bounding,
     ambient and inheritable capability sets, supplementary groups and no_new_privs come from the server
-    (drop_server_privileges); setresuid() below clears the permitted and effective sets."""
+    (drop_server_privileges); setresuid() below clears the permitted and effective sets. seccomp=None: the
+    filter is already in force (a launcher's child inherits it)."""
     os.setsid()
     if cgroup is not None:  # join the snippet's memory cgroup while still root
         fd = os.open(cgroup + "/cgroup.procs", os.O_WRONLY)
@@ -486,13 +511,9 @@ def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize, cgroup=None, seccomp=SEC
     setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
     setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     setrlimit(resource.RLIMIT_NOFILE, (OPT["nofile"], OPT["nofile"]))
-    setrlimit(resource.RLIMIT_CORE, (0, 0))
-    setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
-    setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
     if not UNSAFE:
         setrlimit(resource.RLIMIT_NPROC, (OPT["nproc"], OPT["nproc"]))
     setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-    os.chdir(scratch)
     try:  # the kernel's OOM killer should pick snippets, never the server
         fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
         try:
@@ -506,10 +527,11 @@ def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize, cgroup=None, seccomp=SEC
         os.setresuid(uid, uid, uid)  # clears the permitted and effective capability sets
         if os.getuid() == 0 or os.geteuid() == 0:
             raise OSError("still root after setresuid")
-        if libc.prctl(*seccomp) != 0:
+        if seccomp is not None and libc.prctl(*seccomp) != 0:
             raise OSError(ctypes.get_errno(), "seccomp")
     else:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
+    os.chdir(scratch)  # as the slot uid, which owns it: the launcher cannot search other uids' directories
     environ = os.environ
     environ["HOME"] = scratch; environ["TMPDIR"] = scratch
     # SIGPIPE stays ignored (inherited from the server), as in any CPython program. SIGXFSZ, which CPython
@@ -590,11 +612,11 @@ def run_code(src, ns, timeout):
     return rc
 
 
-def child_oneshot(job, uid, scratch, fds, cgroup):
+def child_oneshot(job, uid, scratch, fds, cgroup, seccomp=False):
     try:
         code = read_all(fds["py"]).decode("utf-8", "replace")  # read while privileged: /io is root-only
         drop_privileges(uid, scratch, job["mem_mb"], job["cpu_s"], job["fsize"], cgroup,
-                        SECCOMP_ARGS if cgroup is not None else SECCOMP_ARGS_NO_FORK)
+                        seccomp if seccomp is not False else SECCOMP_ARGS if cgroup is not None else SECCOMP_ARGS_NO_FORK)
         bind_stdio(fds["in"], fds["out"], fds["err"], fds["meta"], ONESHOT_STDIO)
         os.closerange(3, META_FD); os.closerange(META_FD + 1, 1 << 16)
     except BaseException as e:
@@ -744,6 +766,102 @@ def run_in_session(sock, ns, req, fds):
     os._exit(0)
 
 
+# ------------------------------------------------------------------ the launcher
+# Where one-shot snippets may fork (a memory cgroup bounds them), the server does not fork them itself: a launcher,
+# forked from the warm server once, does. It holds what is the same for every snippet, paid once instead of per
+# snippet: the seccomp filter (a child inherits it by reference; loading it cost each child ~0.3 ms of checking
+# and JIT-compiling), and the capability sets cut to the two a child needs to switch uids. And it keeps the server
+# off the fork path: every page a forking process writes while a child shares it is copied, and the server's
+# bookkeeping writes many; the launcher's loop writes few. Root (snippets cannot signal, trace or inspect it), in
+# the server's cgroup (never a slot's), not a subreaper (orphans go to the server, which reaps and sweeps them).
+# Protocol (SOCK_SEQPACKET pair): the server sends a job as b"TAG " + JSON {"uid","scratch","cgroup","mem_mb",
+# "cpu_s","fsize","timeout"} with the fds in, out, err, meta, py; the launcher answers b"TAG STATUS" once it has
+# reaped the child. The loop between two forks is kept short (only the child parses the job): each page it
+# writes is copied once per fork.
+CAP_SETGID, CAP_SETUID = 6, 7
+IO_FDS = ("in", "out", "err", "meta", "py")
+
+
+def launcher_main(sock):
+    try:
+        libc.prctl(PR_SET_NAME, b"cir-launcher", 0, 0, 0)  # how tests and `ps` on the host tell it apart
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        keep = sock.fileno()
+        os.closerange(3, keep); os.closerange(keep + 1, 1 << 16)  # the protocol pipes, the server's epoll
+        hdr, data = CapHeader(0x20080522, 0), (CapData * 2)()
+        data[0].effective = data[0].permitted = (1 << CAP_SETUID) | (1 << CAP_SETGID)
+        if libc.capset(ctypes.byref(hdr), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset")
+        if libc.prctl(*SECCOMP_ARGS_LAUNCHER) != 0:
+            raise OSError(ctypes.get_errno(), "seccomp")
+    except BaseException as e:
+        print("fork-server: the launcher cannot start: %r" % (e,), file=sys.stderr)
+        os._exit(EXIT_SETUP)
+    poller = select.poll()
+    poller.register(keep, select.POLLIN)
+    kids = {}  # pidfd -> (pid, tag)
+    me = os.getpid()
+    fd_space = socket.CMSG_SPACE(5 * 4)
+    recvmsg, fork, pidfd_open, close, waitpid = sock.recvmsg, os.fork, os.pidfd_open, os.close, os.waitpid
+    while True:
+        for fd, _ in poller.poll():
+            if fd != keep:
+                pid, tag = kids.pop(fd)
+                poller.unregister(fd)
+                close(fd)
+                try:
+                    status = waitpid(pid, 0)[1]
+                except ChildProcessError:
+                    status = signal.SIGKILL  # never an unknown end reported as success
+                sock.send(b"%s %d" % (tag, status))
+                continue
+            msg, anc, _, _ = recvmsg(4096, fd_space)
+            if not msg:
+                os._exit(0)  # the server is gone
+            fds = []
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.extend(struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4]))
+            tag = msg.split(b" ", 1)[0]
+            try:
+                pid = fork()
+            except OSError:  # out of memory or processes: this snippet fails to start, the next may not
+                for f in fds:
+                    close(f)
+                sock.send(b"%s %d" % (tag, EXIT_SETUP << 8))
+                continue
+            if pid == 0:
+                # Until it switches uid (which clears this), the launcher's death ends it: the server, which then
+                # sweeps the slot's uid, could not find a child still setting up as root.
+                libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+                libc.prctl(PR_SET_NAME, b"python3", 0, 0, 0)
+                if os.getppid() != me or len(fds) != 5:
+                    os._exit(EXIT_SETUP)
+                job = json.loads(msg[len(tag) + 1:])
+                child_oneshot(job, job["uid"], job["scratch"], dict(zip(IO_FDS, fds)), job["cgroup"], None)
+                os._exit(EXIT_SETUP)
+            for f in fds:
+                close(f)
+            pidfd = pidfd_open(pid)
+            kids[pidfd] = (pid, tag)
+            poller.register(pidfd, select.POLLIN)
+
+
+class Launcher:
+    """The server's end of a launcher: its socket, pid, and the jobs it runs by tag."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            launcher_main(theirs)
+            os._exit(0)
+        theirs.close()
+        TRACKED.add(pid)  # reaped by launcher_lost only, after it is killed: its pid cannot name another process
+        self.sock, self.pid, self.jobs = ours, pid, {}
+
+
 # ------------------------------------------------------------------ server side
 def proc_uid(pid):
     """The real uid of a process, or None. One raw read of /proc/<pid>/status (a sweep reads it for every
@@ -864,7 +982,7 @@ def safe_name(value):
 
 class Job:
     __slots__ = ("id", "job", "uid", "pid", "pidfd", "t0", "deadline", "killed", "scratch", "session", "grace",
-                 "cgroup")
+                 "cgroup", "key")
 
 
 class Session:
@@ -909,6 +1027,77 @@ class Server:
         self.inbuf = b""
         self.done = 0
         self.sel.register(PROTO_IN, ("proto", None))
+        self.launcher = None
+        self.launcher_deaths = []  # when launchers died: too many too fast and the server forks snippets itself
+        self.next_tag = 0
+        if CGROUPS is not None and not UNSAFE:
+            self.start_launcher()
+
+    def start_launcher(self):
+        self.launcher = Launcher()
+        self.sel.register(self.launcher.sock.fileno(), ("launcher", self.launcher))
+
+    def launcher_lost(self, launcher, reason):
+        """The launcher died (or its socket failed): its jobs end as launcher_died, never as a result; a new
+        launcher takes over unless they keep dying, then the server forks snippets itself."""
+        if launcher is not self.launcher:
+            return
+        self.launcher = None
+        try:
+            self.sel.unregister(launcher.sock.fileno())
+        except (KeyError, ValueError):
+            pass
+        launcher.sock.close()
+        try:
+            os.kill(launcher.pid, signal.SIGKILL)
+            os.waitpid(launcher.pid, 0)
+        except OSError:
+            pass
+        TRACKED.discard(launcher.pid)
+        for j in list(launcher.jobs.values()):
+            self.end_launched(j)
+            self.send({"id": j.id, "status": "launcher_died", "reason": reason,
+                       "wall_ms": round((time.perf_counter() - j.t0) * 1000, 2)})
+        launcher.jobs.clear()
+        now = time.monotonic()
+        self.launcher_deaths = [t for t in self.launcher_deaths if now - t < 10] + [now]
+        if len(self.launcher_deaths) < 3:
+            self.start_launcher()
+        else:
+            print("fork-server: the launcher keeps dying; forking snippets from the server", file=sys.stderr)
+        reap()
+        while self.queue and self.free_uids:
+            self.safe_handle(self.queue.pop(0))
+
+    def end_launched(self, j):
+        """Ends a launched job whose launcher died: nothing of its slot uid survives, its slot is free."""
+        del self.jobs[j.key]
+        kill_uid(j.uid)
+        wipe(j.scratch)
+        self.free_uids.append(j.uid)
+
+    def launcher_msg(self, launcher):
+        try:
+            msg = launcher.sock.recv(64)
+        except OSError as e:
+            return self.launcher_lost(launcher, "the sandbox launcher failed: %s" % (e,))
+        if not msg:
+            return self.launcher_lost(launcher, "the sandbox launcher died")
+        tag, status = (int(v) for v in msg.split())
+        j = launcher.jobs.pop(tag, None)
+        if j is not None:
+            self.finish_job(j, status)
+
+    def kill_launched(self, j):
+        """Timeout of a launched job: everything in its slot's cgroup (the child joins it first) and of its uid.
+        Repeated until it ends: a child still setting up as root may have been missed."""
+        for pid in CGROUPS.pids(j.cgroup):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        kill_uid(j.uid)
+        j.grace = time.perf_counter() + 0.5
 
     def send(self, obj):
         view = memoryview((json.dumps(obj) + "\n").encode())
@@ -966,6 +1155,27 @@ class Server:
         scratch = self.make_scratch(uid)
         cgroup = "slot-%d" % uid
         cgroup_path = CGROUPS.ensure(cgroup, params["mem_mb"]) if CGROUPS else None
+        j = Job()
+        j.id, j.job, j.uid, j.scratch, j.session = req.get("id"), params, uid, scratch, None
+        j.cgroup = cgroup
+        j.t0 = time.perf_counter(); j.deadline = j.t0 + params["timeout"] + 0.25; j.killed = False
+        j.grace = None
+        launcher = self.launcher
+        if launcher is not None:
+            self.next_tag += 1
+            j.key, j.pid, j.pidfd = "L%d" % self.next_tag, None, None
+            launcher.jobs[self.next_tag] = j
+            self.jobs[j.key] = j
+            msg = b"%d %s" % (self.next_tag, json.dumps(dict(params, uid=uid, scratch=scratch, cgroup=cgroup_path)).encode())
+            try:
+                socket.send_fds(launcher.sock, [msg],
+                                [fds["in"], fds["out"], fds["err"], fds["meta"], fds["py"]])
+            except OSError as e:
+                self.launcher_lost(launcher, "the sandbox launcher failed: %s" % (e,))
+            finally:
+                for f in fds.values():
+                    os.close(f)
+            return
         pid = os.fork()
         if pid == 0:
             try:
@@ -974,26 +1184,30 @@ class Server:
                 os._exit(EXIT_SETUP)
         for f in fds.values():
             os.close(f)
-        j = Job()
-        j.id, j.job, j.uid, j.pid, j.scratch, j.session = req.get("id"), params, uid, pid, scratch, None
-        j.cgroup = cgroup
-        j.t0 = time.perf_counter(); j.deadline = j.t0 + params["timeout"] + 0.25; j.killed = False
-        j.pidfd = os.pidfd_open(pid)
+        j.pid = pid
+        j.pidfd = j.key = os.pidfd_open(pid)
         TRACKED.add(pid)
-        self.jobs[j.pidfd] = j
+        self.jobs[j.key] = j
         self.sel.register(j.pidfd, ("job", j))
 
-    def finish_job(self, j):
-        self.sel.unregister(j.pidfd)
-        del self.jobs[j.pidfd]
-        try:
-            _, status, _ = os.wait4(j.pid, 0)
-        except ChildProcessError:
-            status = signal.SIGKILL  # never report an unknown end as success
-        TRACKED.discard(j.pid)
-        os.close(j.pidfd)
+    def finish_job(self, j, status=None):
+        """A one-shot snippet ended: reaped here (status None) or by the launcher (its status)."""
+        del self.jobs[j.key]
+        if status is None:
+            self.sel.unregister(j.pidfd)
+            try:
+                _, status, _ = os.wait4(j.pid, 0)
+            except ChildProcessError:
+                status = signal.SIGKILL  # never report an unknown end as success
+            TRACKED.discard(j.pid)
+            os.close(j.pidfd)
         wall = (time.perf_counter() - j.t0) * 1000
-        if not UNSAFE:
+        if j.pid is None:
+            # Launched: every process of the snippet is in its slot's cgroup (the child joined it before it
+            # dropped root, and nothing in the jail can move out); the uid sweep only if one is left.
+            if CGROUPS.pids(j.cgroup):
+                kill_uid(j.uid)
+        elif not UNSAFE:
             kill_uid(j.uid)  # daemons that left the process group
         else:
             try:
@@ -1301,6 +1515,11 @@ class Server:
     def check_deadlines(self):
         now = time.perf_counter()
         for j in list(self.jobs.values()):
+            if j.pid is None:  # launched
+                if now > j.deadline and (not j.killed or now > j.grace):
+                    j.killed = True
+                    self.kill_launched(j)
+                continue
             if not j.killed and now > j.deadline:
                 j.killed = True
                 for kill in (os.killpg, os.kill):
@@ -1324,7 +1543,8 @@ class Server:
                 self.session_lost(s)  # the head itself is stuck or gone
 
     def next_timeout(self):
-        deadlines = [j.deadline for j in self.jobs.values() if not j.killed]
+        deadlines = [j.deadline if not j.killed else j.grace for j in self.jobs.values()
+                     if not j.killed or j.grace is not None]
         for s in self.sessions.values():
             if s.running is not None:
                 deadlines.append(s.running.grace if s.running.killed else s.running.deadline)
@@ -1356,10 +1576,19 @@ class Server:
                     self.finish_job(obj)
                 elif kind == "sess":
                     self.session_msg(obj)
+                elif kind == "launcher":
+                    self.launcher_msg(obj)
             self.check_deadlines()
             reap()
         # stdin closed: Node is gone or closing us. Kill everything we started.
+        if self.launcher is not None:
+            try:
+                os.kill(self.launcher.pid, signal.SIGKILL)
+            except OSError:
+                pass
         for j in list(self.jobs.values()):
+            if j.pid is None:
+                continue  # launched, never started: the sweep of its uid below
             for kill in (os.killpg, os.kill):  # the child itself too: it may not have called setsid yet
                 try:
                     kill(j.pid, signal.SIGKILL)

@@ -35,3 +35,26 @@ export async function waitFor(check: () => boolean, limitMs: number): Promise<bo
   }
   return check();
 }
+
+/** Host pids of the sandbox launchers (comm `cir-launcher`, root) below `rootPid` (the executor's bwrap). */
+export function launcherPids(rootPid: number): number[] {
+  const parent = new Map<number, number>();
+  const launchers: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      if (comm === 'cir-launcher' && uid === 0) launchers.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const below = (pid: number) => {
+    for (let p: number | undefined = pid, depth = 0; p !== undefined && p > 0 && depth < 64; p = parent.get(p), depth++) if (p === rootPid) return true;
+    return false;
+  };
+  return launchers.filter(below);
+}

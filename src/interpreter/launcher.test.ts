@@ -1,0 +1,193 @@
+/**
+ * Attacks on the launcher (issue 16): the root process that forks one-shot snippets from the warm heap. A snippet
+ * knows its pid (its parent's), so each test is what a snippet would try against it: signal, trace or read it,
+ * write to its socket, regain the privilege it uses, take it down with everything it can kill. And what must
+ * happen when it dies anyway: clear failures, never a result, and a new launcher.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import type { ExecutionOutcome } from '../core/execution.js';
+import { createSandboxExecutor, type SandboxExecutor } from './sandbox-executor.js';
+import { isAlive, launcherPids, processesWithUids, waitFor } from './testing/support.js';
+
+const UID_BASE = 62200;
+const UIDS = 8;
+let executor: SandboxExecutor;
+
+before(async () => {
+  executor = await createSandboxExecutor({ uidBase: UID_BASE, uids: UIDS, timeoutMs: 5000, scratchMb: 64, concurrency: 3 });
+});
+after(async () => {
+  await executor.close();
+});
+
+function stdoutOf(outcome: ExecutionOutcome): string {
+  return outcome.kind === 'infra_error' ? `<infra ${outcome.reason}>` : outcome.stdout;
+}
+
+async function theLauncher(): Promise<number> {
+  const root = executor.serverPid;
+  assert.ok(root !== undefined);
+  let found: number[] = [];
+  await waitFor(() => (found = launcherPids(root)).length === 1, 2000); // it names itself right after it starts
+  assert.equal(found.length, 1, `one launcher expected, found ${JSON.stringify(found)}`);
+  return found[0]!;
+}
+
+/** The launcher is the same process as before, and a normal snippet still runs with nothing left behind. */
+async function launcherSurvived(pid: number): Promise<void> {
+  assert.equal(isAlive(pid), true, 'the launcher died');
+  assert.equal(await theLauncher(), pid, 'the launcher was replaced');
+  assert.equal(stdoutOf(await executor.execute('print(6 * 7)')), '42\n');
+  assert.equal(await waitFor(() => processesWithUids(UID_BASE, UIDS).length === 0, 2000), true, 'processes survived');
+}
+
+test('the launcher runs as root with only CAP_SETUID and CAP_SETGID, filtered, outside every slot cgroup and never the OOM choice', async () => {
+  const pid = await theLauncher();
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(status)?.[1]?.trim();
+  assert.equal(field('Uid'), '0\t0\t0\t0');
+  assert.equal(field('CapEff'), '00000000000000c0');
+  assert.equal(field('CapPrm'), '00000000000000c0');
+  for (const set of ['CapInh', 'CapBnd', 'CapAmb']) assert.equal(field(set), '0000000000000000', set);
+  assert.equal(field('NoNewPrivs'), '1');
+  assert.equal(field('Seccomp'), '2');
+  assert.doesNotMatch(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), /slot-|sess-/);
+  assert.equal(readFileSync(`/proc/${pid}/oom_score_adj`, 'utf8').trim(), '0');
+  // Its snippets are the OOM killer's choice, each in its slot's cgroup.
+  const probe = await executor.execute(`
+import os
+print(os.getppid() > 1, open('/proc/self/oom_score_adj').read().strip())`);
+  assert.equal(stdoutOf(probe), 'True 1000\n');
+});
+
+test('a snippet cannot signal, trace, read or write the launcher, nor reach its socket', async () => {
+  const pid = await theLauncher();
+  const outcome = await executor.execute(`
+import os
+def is_open(fd):
+    try:
+        return os.fstat(fd) is not None
+    except OSError:
+        return False
+inherited = [fd for fd in range(3, 1024) if is_open(fd)]
+import ctypes, signal, socket
+libc = ctypes.CDLL(None, use_errno=True)
+target = os.getppid()  # the launcher, in the jail's pid namespace
+out = []
+def attempt(name, action):
+    try:
+        result = action()
+        out.append('%s=%s' % (name, 'refused' if result is not None and result < 0 else 'DONE'))
+    except OSError:
+        out.append('%s=refused' % name)
+attempt('signal0', lambda: os.kill(target, 0))
+attempt('sigstop', lambda: os.kill(target, signal.SIGSTOP))
+attempt('sigkill', lambda: os.kill(target, signal.SIGKILL))
+attempt('pidfd_signal', lambda: signal.pidfd_send_signal(os.pidfd_open(target), signal.SIGKILL))
+attempt('ptrace_attach', lambda: libc.syscall(101, 16, target, 0, 0))
+attempt('ptrace_seize', lambda: libc.syscall(101, 0x4206, target, 0, 0))
+attempt('pidfd_getfd', lambda: libc.syscall(438, os.pidfd_open(target), 3, 0))
+buf = ctypes.create_string_buffer(64)
+local = (ctypes.c_void_p * 2)(ctypes.addressof(buf), 64)
+attempt('process_vm_readv', lambda: libc.syscall(310, target, local, 1, local, 1, 0))
+for name in ('mem', 'environ', 'status', 'maps', 'fd', 'cmdline'):
+    path = '/proc/%d/%s' % (target, name)
+    attempt('read_' + name, lambda: os.listdir(path) if name == 'fd' else open(path, 'rb').read(1))
+attempt('listed', lambda: None if str(target) in os.listdir('/proc') else -1)
+# Every descriptor a snippet is given: none is the launcher's socket (or any socket).
+sockets, written = 0, []
+for fd in inherited:
+    try:
+        socket.socket(fileno=fd).detach(); sockets += 1
+    except OSError:
+        pass
+    try:
+        os.write(fd, b'1 0'); written.append(os.readlink('/proc/self/fd/%d' % fd))
+    except OSError:
+        pass
+print(' '.join(out), 'sockets=%d' % sockets, 'written=%s' % written)`);
+  assert.equal(outcome.kind, 'ok', JSON.stringify(outcome));
+  const text = stdoutOf(outcome);
+  assert.doesNotMatch(text, /=DONE/, text);
+  // fd 250 is the snippet's own result record, opened for it: the only descriptor above 2.
+  assert.match(text, /sockets=0 written=\['\/io\/j\d+\.meta'\]\n$/);
+  await launcherSurvived(pid);
+});
+
+test('a snippet cannot regain privilege: setresuid, setresgid, setgroups, setuid and capset all fail', async () => {
+  const pid = await theLauncher();
+  const outcome = await executor.execute(`
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+me = os.getuid()
+out = []
+def attempt(name, action):
+    try:
+        result = action()
+        out.append('%s=%s' % (name, 'refused' if result is not None and result < 0 else 'DONE'))
+    except OSError:
+        out.append('%s=refused' % name)
+attempt('setresuid_root', lambda: os.setresuid(0, 0, 0))
+attempt('setresuid_other_slot', lambda: os.setresuid(me + 1, me + 1, me + 1))
+attempt('setresgid_root', lambda: os.setresgid(0, 0, 0))
+attempt('setgroups', lambda: os.setgroups([0]))
+attempt('setuid', lambda: os.setuid(0))
+attempt('setreuid', lambda: os.setreuid(0, 0))
+class Header(ctypes.Structure):
+    _fields_ = [('version', ctypes.c_uint32), ('pid', ctypes.c_int)]
+class Data(ctypes.Structure):
+    _fields_ = [('effective', ctypes.c_uint32), ('permitted', ctypes.c_uint32), ('inheritable', ctypes.c_uint32)]
+header, data = Header(0x20080522, 0), (Data * 2)()
+for d in data:
+    d.effective = d.permitted = d.inheritable = 0xffffffff
+attempt('capset', lambda: libc.capset(ctypes.byref(header), data))
+status = {k: v.split() for k, _, v in (line.partition(':') for line in open('/proc/self/status'))}
+print(' '.join(out), status['Uid'] == [str(me)] * 4, status['Gid'] == [str(me)] * 4, status['CapEff'], status['CapPrm'])`);
+  assert.equal(outcome.kind, 'ok', JSON.stringify(outcome));
+  assert.equal(
+    stdoutOf(outcome),
+    'setresuid_root=refused setresuid_other_slot=refused setresgid_root=refused setgroups=refused setuid=refused setreuid=refused capset=refused True True [\'0000000000000000\'] [\'0000000000000000\']\n',
+  );
+  await launcherSurvived(pid);
+});
+
+test('kill -1, its own process group and every pid leave the launcher and other snippets running', async () => {
+  const pid = await theLauncher();
+  const bystander = executor.execute('import time\ntime.sleep(1.5)\nprint("still here")');
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the bystander is running
+  const attacker = await executor.execute(`
+import os, signal
+for target in range(2, 4096):
+    try:
+        os.kill(target, signal.SIGKILL)
+    except OSError:
+        pass
+try:
+    os.kill(-1, signal.SIGKILL)
+except OSError:
+    pass
+os.killpg(0, signal.SIGKILL)
+print('unreachable')`);
+  assert.equal(attacker.kind, 'crash', JSON.stringify(attacker)); // it killed itself, and only itself
+  assert.equal(stdoutOf(await bystander), 'still here\n');
+  await launcherSurvived(pid);
+});
+
+test('a launcher that dies fails its running snippets clearly, never as a result, and is replaced', async () => {
+  const starts = executor.starts;
+  const pid = await theLauncher();
+  const running = executor.execute('import time\ntime.sleep(3)\nprint("finished")');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  process.kill(pid, 'SIGKILL');
+  const outcome = await running;
+  assert.equal(outcome.kind, 'infra_error', JSON.stringify(outcome));
+  assert.match(outcome.kind === 'infra_error' ? outcome.reason : '', /launcher died/);
+  assert.equal(await waitFor(() => processesWithUids(UID_BASE, UIDS).length === 0, 2000), true, 'its snippet survived');
+  const next = await theLauncher();
+  assert.notEqual(next, pid);
+  assert.equal(executor.starts, starts, 'the server itself was restarted');
+  assert.equal(stdoutOf(await executor.execute('print(6 * 7)')), '42\n');
+  assert.equal(await theLauncher(), next);
+});
