@@ -191,3 +191,19 @@ test('a launcher that dies fails its running snippets clearly, never as a result
   assert.equal(stdoutOf(await executor.execute('print(6 * 7)')), '42\n');
   assert.equal(await theLauncher(), next);
 });
+
+test('a daemon left by a snippet that skipped its own clean-up is swept from its slot', async () => {
+  // os._exit skips the child's final kill(-1): the server's sweep of the slot (its cgroup, then its uid) must find it.
+  const outcome = await executor.execute(`
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(30)
+    os._exit(0)
+time.sleep(0.2)
+print('left one', flush=True)
+os._exit(0)`);
+  assert.equal(stdoutOf(outcome), 'left one\n');
+  assert.deepEqual(processesWithUids(UID_BASE, UIDS), [], 'the daemon outlived its snippet');
+});
