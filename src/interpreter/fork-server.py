@@ -421,14 +421,16 @@ class MemoryCgroups:
         return path
 
     def oom_kills(self, name):
-        try:
-            with open(os.path.join(self.root, name, self.events_file), "rb") as fh:
-                for line in fh:
-                    if line.startswith(b"oom_kill "):
-                        return int(line.split()[1])
+        try:  # os.open, not open(): a file object costs four more system calls per snippet
+            fd = os.open(os.path.join(self.root, name, self.events_file), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                data = os.read(fd, 4096)
+            finally:
+                os.close(fd)
+            start = data.index(b"\noom_kill ") + 10  # v1 and v2 both list it after another line
+            return int(data[start:].split(None, 1)[0])
         except (OSError, ValueError):
-            pass
-        return 0
+            return 0
 
     def had_oom(self, name):
         """Whether a process of the cgroup was OOM-killed since the last call."""
@@ -540,12 +542,14 @@ def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize, cgroup=None, seccomp=SEC
 
 
 def read_all(fd):
+    """A regular file's content. Reads of 64 KiB come from the heap (1 MiB ones cost an mmap, an mremap and a
+    munmap each), and a short read of a regular file is its end: most snippets take one read."""
     chunks = []
     while True:
-        b = os.read(fd, 1 << 20)
-        if not b:
-            return b"".join(chunks)
+        b = os.read(fd, 1 << 16)
         chunks.append(b)
+        if len(b) < 1 << 16:
+            return b"".join(chunks)
 
 
 def bind_stdio(in_fd, out_fd, err_fd, meta_fd, prebuilt=None):
@@ -774,12 +778,11 @@ def run_in_session(sock, ns, req, fds):
 # off the fork path: every page a forking process writes while a child shares it is copied, and the server's
 # bookkeeping writes many; the launcher's loop writes few. Root (snippets cannot signal, trace or inspect it), in
 # the server's cgroup (never a slot's), not a subreaper (orphans go to the server, which reaps and sweeps them).
-# Protocol (SOCK_SEQPACKET pair): the server sends a job as b"TAG " + JSON {"uid","scratch","cgroup","mem_mb",
-# "cpu_s","fsize","timeout"} with the fds in, out, err, meta, py; the launcher answers b"TAG STATUS" once it has
-# reaped the child. The loop between two forks is kept short (only the child parses the job): each page it
-# writes is copied once per fork.
+# Protocol (SOCK_SEQPACKET pair): the server sends a job as b"TAG UID MEM_MB CPU_S FSIZE TIMEOUT STDIN IO SCRATCH
+# CGROUP"; the child opens its files itself; the launcher answers b"TAG STATUS" once it has reaped it. The loop
+# between two forks is kept short (only the child parses the job): each page it writes is copied once per fork,
+# and each object the child touches costs it a copy too (hence no JSON).
 CAP_SETGID, CAP_SETUID = 6, 7
-IO_FDS = ("in", "out", "err", "meta", "py")
 
 
 def launcher_main(sock):
@@ -801,8 +804,7 @@ def launcher_main(sock):
     poller.register(keep, select.POLLIN)
     kids = {}  # pidfd -> (pid, tag)
     me = os.getpid()
-    fd_space = socket.CMSG_SPACE(5 * 4)
-    recvmsg, fork, pidfd_open, close, waitpid = sock.recvmsg, os.fork, os.pidfd_open, os.close, os.waitpid
+    recv, fork, pidfd_open, close, waitpid = sock.recv, os.fork, os.pidfd_open, os.close, os.waitpid
     while True:
         for fd, _ in poller.poll():
             if fd != keep:
@@ -815,19 +817,13 @@ def launcher_main(sock):
                     status = signal.SIGKILL  # never an unknown end reported as success
                 sock.send(b"%s %d" % (tag, status))
                 continue
-            msg, anc, _, _ = recvmsg(4096, fd_space)
+            msg = recv(4096)
             if not msg:
                 os._exit(0)  # the server is gone
-            fds = []
-            for level, kind, data in anc:
-                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                    fds.extend(struct.unpack("%di" % (len(data) // 4), data[:len(data) - len(data) % 4]))
             tag = msg.split(b" ", 1)[0]
             try:
                 pid = fork()
             except OSError:  # out of memory or processes: this snippet fails to start, the next may not
-                for f in fds:
-                    close(f)
                 sock.send(b"%s %d" % (tag, EXIT_SETUP << 8))
                 continue
             if pid == 0:
@@ -835,13 +831,16 @@ def launcher_main(sock):
                 # sweeps the slot's uid, could not find a child still setting up as root.
                 libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
                 libc.prctl(PR_SET_NAME, b"python3", 0, 0, 0)
-                if os.getppid() != me or len(fds) != 5:
+                if os.getppid() != me:
                     os._exit(EXIT_SETUP)
-                job = json.loads(msg[len(tag) + 1:])
-                child_oneshot(job, job["uid"], job["scratch"], dict(zip(IO_FDS, fds)), job["cgroup"], None)
+                _, uid, mem_mb, cpu_s, fsize, timeout, stdin, io, scratch, cgroup = msg.decode().split(" ")
+                job = {"mem_mb": int(mem_mb), "cpu_s": int(cpu_s), "fsize": int(fsize), "timeout": float(timeout)}
+                try:
+                    fds = open_io(io, stdin == "1")
+                except OSError:
+                    os._exit(EXIT_SETUP)
+                child_oneshot(job, int(uid), scratch, fds, cgroup, None)
                 os._exit(EXIT_SETUP)
-            for f in fds:
-                close(f)
             pidfd = pidfd_open(pid)
             kids[pidfd] = (pid, tag)
             poller.register(pidfd, select.POLLIN)
@@ -971,6 +970,23 @@ def wipe(path):
         os.rmdir(path)
     except OSError:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def open_io(name, stdin=True):
+    """Opens a snippet's files IO/<name>.*: the code and stdin to read, the output and result record to write."""
+    base = os.path.join(IO_DIR, safe_name(name))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW
+    fds = {"py": os.open(base + ".py", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)}
+    try:
+        # No .in file when the snippet's stdin is empty: it reads /dev/null.
+        fds["in"] = os.open(base + ".in" if stdin else "/dev/null", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+        for k in ("out", "err", "meta"):
+            fds[k] = os.open(base + "." + k, flags, 0o600)
+    except OSError:
+        for f in fds.values():
+            os.close(f)
+        raise
+    return fds
 
 
 def safe_name(value):
@@ -1125,21 +1141,6 @@ class Server:
             os.chown(d, uid, uid)
         return d
 
-    def open_io(self, name, stdin=True):
-        base = os.path.join(IO_DIR, safe_name(name))
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW
-        fds = {"py": os.open(base + ".py", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)}
-        try:
-            # No .in file when the snippet's stdin is empty: it reads /dev/null.
-            fds["in"] = os.open(base + ".in", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW) if stdin else os.dup(DEVNULL)
-            for k in ("out", "err", "meta"):
-                fds[k] = os.open(base + "." + k, flags, 0o600)
-        except OSError:
-            for f in fds.values():
-                os.close(f)
-            raise
-        return fds
-
     def reply_error(self, req, message):
         self.send({"id": req.get("id"), "status": "refused", "reason": message})
 
@@ -1148,7 +1149,9 @@ class Server:
         if not self.free_uids:
             self.queue.append(req); return
         params = self.job_params(req)
-        fds = self.open_io(req.get("io"), req.get("stdin", True) is not False)
+        io, stdin = safe_name(req.get("io")), req.get("stdin", True) is not False
+        # A launched child opens its files itself (as root, before it drops it): no descriptors to pass around.
+        fds = open_io(io, stdin) if self.launcher is None else None
         # Last freed, first reused: the few slots in use stay warm (their cgroups, limits and the kernel's caches),
         # instead of rotating through all of them. A freed slot has no process left (kill_uid), so reuse is safe.
         uid = self.free_uids.pop()
@@ -1166,15 +1169,12 @@ class Server:
             j.key, j.pid, j.pidfd = "L%d" % self.next_tag, None, None
             launcher.jobs[self.next_tag] = j
             self.jobs[j.key] = j
-            msg = b"%d %s" % (self.next_tag, json.dumps(dict(params, uid=uid, scratch=scratch, cgroup=cgroup_path)).encode())
+            msg = ("%d %d %d %d %d %r %d %s %s %s" % (self.next_tag, uid, params["mem_mb"], params["cpu_s"], params["fsize"],
+                                                      params["timeout"], stdin, io, scratch, cgroup_path)).encode()
             try:
-                socket.send_fds(launcher.sock, [msg],
-                                [fds["in"], fds["out"], fds["err"], fds["meta"], fds["py"]])
+                launcher.sock.send(msg)
             except OSError as e:
                 self.launcher_lost(launcher, "the sandbox launcher failed: %s" % (e,))
-            finally:
-                for f in fds.values():
-                    os.close(f)
             return
         pid = os.fork()
         if pid == 0:
@@ -1286,7 +1286,7 @@ class Server:
         if s.running is not None or s.head_pid is None or s.pending_fork:
             s.queue.append(req); return
         params = self.job_params(req)
-        fds = self.open_io(req.get("io"), req.get("stdin", True) is not False)
+        fds = open_io(req.get("io"), req.get("stdin", True) is not False)
         j = Job()
         j.id, j.job, j.uid, j.pid, j.pidfd, j.scratch, j.session = req.get("id"), params, s.family, None, None, s.scratch, s
         j.t0 = time.perf_counter(); j.deadline = j.t0 + params["timeout"] + 0.25; j.killed = False
@@ -1559,7 +1559,7 @@ class Server:
         while not eof:
             for kind, obj in self.sel.poll(self.next_timeout()):
                 if kind == "proto":
-                    chunk = os.read(PROTO_IN, 1 << 20)
+                    chunk = os.read(PROTO_IN, 1 << 16)  # requests are metadata: a 1 MiB buffer costs an mmap
                     if not chunk:
                         eof = True
                         break
