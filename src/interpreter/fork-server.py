@@ -2,8 +2,9 @@
 
 Started by Node (src/interpreter/fork-server.ts), normally inside one bubblewrap jail, as
   python3 -S -E -s fork-server.py --io-dir DIR --scratch DIR [--path SITE]... [--unsafe]
-It imports sympy/numpy/scipy once, warms them up, then forks one child per snippet. The child
-drops to a slot uid, applies rlimits, no_new_privs and a seccomp filter, and runs the code.
+It imports sympy/numpy/scipy once, warms them up, then forks one child per snippet (through its launcher where
+a memory cgroup bounds snippets). The child drops to a slot uid under rlimits, no_new_privs and a seccomp filter,
+and runs the code.
 
 Protocol: JSON lines on stdin/stdout (moved off fds 0/1 so children cannot reach them).
   {"id":1,"op":"run","io":"j1","timeout":5.0,"mem_mb":2048,"max_output":1048576[,"stdin":false][,"session":"s1"]}
@@ -12,7 +13,7 @@ Protocol: JSON lines on stdin/stdout (moved off fds 0/1 so children cannot reach
   {"id":4,"op":"close","session":"s1"}
   {"id":5,"op":"stats"}
 Replies carry metadata only: {"id":1,"status":"ok|error|memory|timeout|output_limit|crash|exit|
-session_dead|refused","signal":..,"exit_code":..,"wall_ms":..}.
+session_dead|refused|launcher_died","signal":..,"exit_code":..,"wall_ms":..}.
 Code, stdin and output pass through files IO/<name>.{py,in,out,err,meta} that this process opens
 but never reads, so no trajectory's data ever enters its heap (forked children inherit that heap).
 With "stdin":false there is no .in file and the snippet reads /dev/null.
@@ -616,11 +617,16 @@ def run_code(src, ns, timeout):
     return rc
 
 
-def child_oneshot(job, uid, scratch, fds, cgroup, seccomp=False):
+def child_oneshot(job, uid, scratch, fds, cgroup, launcher=None):
+    """A one-shot snippet's process, forked by the server or (`launcher`: its pid) by the launcher."""
     try:
         code = read_all(fds["py"]).decode("utf-8", "replace")  # read while privileged: /io is root-only
         drop_privileges(uid, scratch, job["mem_mb"], job["cpu_s"], job["fsize"], cgroup,
-                        seccomp if seccomp is not False else SECCOMP_ARGS if cgroup is not None else SECCOMP_ARGS_NO_FORK)
+                        None if launcher else SECCOMP_ARGS if cgroup is not None else SECCOMP_ARGS_NO_FORK)
+        if launcher and os.getppid() != launcher:
+            # The launcher died while this child switched ids (which cleared its death signal): the server swept
+            # the slot's uid before this child had it, so nothing would end it.
+            os._exit(EXIT_SETUP)
         bind_stdio(fds["in"], fds["out"], fds["err"], fds["meta"], ONESHOT_STDIO)
         os.closerange(3, META_FD); os.closerange(META_FD + 1, 1 << 16)
     except BaseException as e:
@@ -839,7 +845,7 @@ def launcher_main(sock):
                     fds = open_io(io, stdin == "1")
                 except OSError:
                     os._exit(EXIT_SETUP)
-                child_oneshot(job, int(uid), scratch, fds, cgroup, None)
+                child_oneshot(job, int(uid), scratch, fds, cgroup, me)
                 os._exit(EXIT_SETUP)
             pidfd = pidfd_open(pid)
             kids[pidfd] = (pid, tag)
@@ -862,8 +868,9 @@ class Launcher:
 
 
 # ------------------------------------------------------------------ server side
-def proc_uid(pid):
-    """The real uid of a process, or None. One raw read of /proc/<pid>/status (a sweep reads it for every
+def proc_uid(pid, living=False):
+    """The real uid of a process, or None (with living=True also for a zombie, which holds nothing and whose pid
+    stays its own until its parent reaps it). One raw read of /proc/<pid>/status (a sweep reads it for every
     process it does not know, so this is 4x cheaper than line iteration plus a read of /proc/<pid>/stat)."""
     try:
         fd = os.open("/proc/%d/status" % pid, os.O_RDONLY | os.O_CLOEXEC)
@@ -871,6 +878,8 @@ def proc_uid(pid):
             data = os.read(fd, 8192)
         finally:
             os.close(fd)
+        if living and b"\nState:\tZ" in data:
+            return None
         start = data.index(b"\nUid:") + 5
         return int(data[start:data.index(b"\n", start)].split()[0])
     except (OSError, ValueError, IndexError):
@@ -932,7 +941,8 @@ def kill_uid(uid, spare=lambda pid: False):
         for d in os.listdir("/proc"):
             if not d.isdigit() or int(d) in skip:
                 continue
-            if proc_uid(int(d)) == uid and not spare(int(d)):
+            # Zombies are skipped: a launched child waits for the launcher to reap it, and SIGKILL cannot end one.
+            if proc_uid(int(d), True) == uid and not spare(int(d)):
                 found = True
                 try:
                     os.kill(int(d), signal.SIGKILL)
@@ -940,6 +950,7 @@ def kill_uid(uid, spare=lambda pid: False):
                     pass
         # A pinned head that exited during the pass may have freed its pid for a process of `uid`: scan again.
         if not found and not (others - set(pinned_alive())):
+            reap()  # what it killed and we inherited (daemons of the slot) is gone, not left a zombie of the uid
             return
         reap()
         time.sleep(0.0005)
