@@ -31,7 +31,7 @@ export interface BenchCase {
 
 export interface BenchReport {
   cases: BenchCase[];
-  /** The bare limit: one Python process with the same packages preloaded forks a child per snippet, no jail, same concurrency. */
+  /** The bare limit: one Python process that imported the same modules as the server (`imported`) forks a child per snippet, no jail, same concurrency. */
   fork_baseline: BenchCase[];
   /** Sandbox snippets/s over the fork baseline's, per case (the goal is 0.85). */
   vs_fork_baseline: Record<string, number>;
@@ -48,6 +48,9 @@ export interface BenchReport {
   concurrency: number;
   /** What the server imported before forking (SandboxOptions.preload). */
   preloaded: string[];
+  /** Every module the server and the fork baseline imported before forking (the preloaded packages, their
+   * submodules and the server's standard set): the same address space on both sides. */
+  imported: string[];
   server_start_ms: number;
   /** Load averages (1, 5, 15 min) when the run started and ended: figures from a busy machine need a quiet re-run. */
   machine: { cpus: number; load_start: number[]; load_end: number[] };
@@ -406,7 +409,8 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
   let sessionCase: BenchCase | undefined;
   let idleSessionPssMb = 0;
   // The fork baseline runs beside the sandbox from the start: each case alternates chunks of the two.
-  const bare = startForkBaseline(preloaded);
+  const imported = executor.serverInfo?.imported ?? preloaded;
+  const bare = startForkBaseline(imported);
   try {
     const sandboxRun = (job: Job) => executor.execute(job.code, job.options);
     for (let i = 0; i < 8; i++) await sandboxRun(sympyJob(1000 + i)); // settle caches after start
@@ -460,5 +464,5 @@ export async function benchSandbox(options: BenchOptions = {}): Promise<BenchRep
     baseline.push(await runCase('sympy', baseN, baseConcurrency, sympyJob, freshRun));
     baseline.push(await runCase('mixed', baseN, baseConcurrency, mixedJob, freshRun));
   }
-  return { cases, fork_baseline: forkBaseline, vs_fork_baseline: vsForkBaseline, vs_fork_baseline_cpu: vsForkBaselineCpu, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, preloaded, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length, load_start: loadStart, load_end: loadavg().map((x) => Math.round(x * 100) / 100) } };
+  return { cases, fork_baseline: forkBaseline, vs_fork_baseline: vsForkBaseline, vs_fork_baseline_cpu: vsForkBaselineCpu, baseline, idle_session_mb: idleSessionMb, idle_session_pss_mb: idleSessionPssMb, ...(sessionCase ? { session: sessionCase } : {}), concurrency, preloaded, imported, server_start_ms: serverStartMs, machine: { cpus: (await import('node:os')).cpus().length, load_start: loadStart, load_end: loadavg().map((x) => Math.round(x * 100) / 100) } };
 }

@@ -48,16 +48,21 @@ UNSAFE = OPT["unsafe"]
 
 import builtins, traceback, io, threading  # noqa: E401
 # What snippets typically import: loaded once here and shared copy-on-write with every child.
-import math, cmath, itertools, functools, fractions, decimal, collections, re, random, statistics  # noqa
-import heapq, bisect, string, operator, typing, dataclasses, copy, numbers, subprocess  # noqa
+ALWAYS_IMPORTED = ["math", "cmath", "itertools", "functools", "fractions", "decimal", "collections", "re", "random",
+                   "statistics", "heapq", "bisect", "string", "operator", "typing", "dataclasses", "copy", "numbers",
+                   "subprocess"]
+for _m in ALWAYS_IMPORTED:
+    __import__(_m)
+# What preloading a package imports besides it (scipy loads its submodules lazily; these are the common ones).
+PRELOAD_EXTRAS = {"scipy": ["scipy.optimize", "scipy.special", "scipy.integrate", "scipy.linalg"]}
 # Each preloaded package makes every fork dearer (scipy's ~330 mappings cost ~0.7 ms per snippet) and saves
 # its import (scipy: 80-110 ms) in the snippets that use it; the caller chooses (SandboxOptions.preload).
 PRELOADED = []
 for _m in OPT["preload"]:
     try:
         __import__(_m)
-        if _m == "scipy":
-            import scipy.optimize, scipy.special, scipy.integrate, scipy.linalg  # noqa
+        for _extra in PRELOAD_EXTRAS.get(_m, []):
+            __import__(_extra)
         PRELOADED.append(_m)
     except Exception as _e:  # keep serving without it; the doctor reports missing packages
         print("fork-server: cannot preload %s: %r" % (_m, _e), file=sys.stderr)
@@ -1563,7 +1568,9 @@ class Server:
 
     def loop(self):
         self.send({"ready": True, "pid": os.getpid(), "import_ms": round(T_IMPORT * 1000),
-                   "warmup_ms": round(T_WARM * 1000), "preloaded": PRELOADED, "seccomp": bool(SECCOMP_BPF),
+                   "warmup_ms": round(T_WARM * 1000), "preloaded": PRELOADED,
+                   "imported": ALWAYS_IMPORTED + [n for m in PRELOADED for n in [m] + PRELOAD_EXTRAS.get(m, [])],
+                   "seccomp": bool(SECCOMP_BPF),
                    "unsafe": UNSAFE, "python": sys.version.split()[0], "heap_huge_mb": HEAP_HUGE_MB,
                    "memory_bound": MEMORY_BOUND})
         eof = False

@@ -15,6 +15,9 @@ export interface ReadyInfo {
   import_ms: number;
   warmup_ms: number;
   preloaded: string[];
+  /** Every module the server imported before forking (its standard set, the preloaded packages and their
+   * submodules): what the bench's fork baseline imports too, so both fork the same address space. */
+  imported: string[];
   seccomp: boolean;
   unsafe: boolean;
   python: string;

@@ -187,9 +187,15 @@ test('preload chooses what the server imports; snippets can still import the res
   const probe = "import sys\nprint(sorted(m for m in ('sympy', 'numpy', 'scipy', 'mpmath') if m in sys.modules))";
   const full = await executor.execute(probe);
   assert.deepEqual(full.kind === 'ok' && full.stdout, "['mpmath', 'numpy', 'scipy', 'sympy']\n");
+  // `imported` (what the bench's fork baseline imports too) names exactly modules a snippet finds loaded.
+  const imported = executor.serverInfo?.imported ?? [];
+  assert.ok(imported.includes('scipy.optimize') && imported.includes('subprocess'), imported.join(','));
+  const loaded = await executor.execute(`import sys\nprint([m for m in ${JSON.stringify(imported)} if m not in sys.modules])`);
+  assert.deepEqual(loaded.kind === 'ok' && loaded.stdout, '[]\n');
   const light = await createSandboxExecutor({ uidBase: UID_BASE + UIDS + 12, uids: 2, preload: ['mpmath'] });
   try {
     assert.deepEqual(light.serverInfo?.preloaded, ['mpmath']);
+    assert.ok(light.serverInfo?.imported.includes('mpmath') && !light.serverInfo.imported.some((m) => m.startsWith('scipy')));
     const before = await light.execute(probe);
     assert.deepEqual(before.kind === 'ok' && before.stdout, "['mpmath']\n");
     const numpy = await light.execute('import numpy as np\nprint(int(np.arange(4).sum()))');
