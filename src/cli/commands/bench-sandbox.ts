@@ -6,9 +6,9 @@ const help = `Usage: cir bench sandbox [--json] [--n N] [--concurrency C] [--pre
 
 Measures snippets per second and p50/p99 latency through the jailed fork server for a trivial
 snippet (print(1+1)), a sympy solve and a realistic mix (mostly light code, some sympy and numpy,
-a few errors, 1% timeouts at 500 ms), each beside the bare limit (one python3 with the same packages
-loaded forking a child per snippet, no jail, same concurrency: the fork baseline, and the sandbox's ratio
-to it, goal 0.85) in alternating chunks of the same snippets, so a machine whose speed drifts slows both
+a few errors, 1% timeouts at 500 ms), each beside the bare limit (one python3 that imported the same
+modules as the server, "imported", forking a child per snippet, no jail, same concurrency: the fork
+baseline, and the sandbox's ratio to it, goal 0.85) in alternating chunks of the same snippets, so a machine whose speed drifts slows both
 alike; then session blocks (one session per slot in flight), a fresh python3 per snippet (the baseline),
 and the memory of an idle session. The load average
 at the start and end is reported: figures from a busy machine need a quiet re-run.
