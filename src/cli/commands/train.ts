@@ -176,7 +176,7 @@ Algorithm (defaults = the paper's):
   --no-interpreter        never run code: the model continues its own text (ablation)
 Evaluation (held-out test split; start, periodic, end):
   --eval-tasks N          tasks (default 400, even over families and levels, duplicates dropped)
-  --eval-every N          steps between evaluations (default 10; 0 = start and end only)
+  --eval-every N          steps between evaluations (default 20; 0 = start and end only)
   --eval-temperature T    0 = greedy (default, the paper's MATH500 protocol)
   --eval-samples N        samples per task when T > 0 (avg@N)
   --eval-budget K         tool budget of every evaluation (default 5, the paper's evaluation)
