@@ -43,6 +43,16 @@ async function launcherSurvived(pid: number): Promise<void> {
   assert.equal(await waitFor(() => processesWithUids(UID_BASE, UIDS).length === 0, 2000), true, 'processes survived');
 }
 
+
+/** Python for the attack snippets: records whether each attempt was refused (an exception or a negative return) or DONE. */
+const ATTEMPT_PY = `def attempt(name, action):
+    try:
+        result = action()
+        out.append('%s=%s' % (name, 'refused' if result is not None and result < 0 else 'DONE'))
+    except OSError:
+        out.append('%s=refused' % name)
+`;
+
 test('the launcher runs as root with only CAP_SETUID and CAP_SETGID, filtered, outside every slot cgroup and never the OOM choice', async () => {
   const pid = await theLauncher();
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -76,13 +86,7 @@ import ctypes, signal, socket
 libc = ctypes.CDLL(None, use_errno=True)
 target = os.getppid()  # the launcher, in the jail's pid namespace
 out = []
-def attempt(name, action):
-    try:
-        result = action()
-        out.append('%s=%s' % (name, 'refused' if result is not None and result < 0 else 'DONE'))
-    except OSError:
-        out.append('%s=refused' % name)
-attempt('signal0', lambda: os.kill(target, 0))
+${ATTEMPT_PY}attempt('signal0', lambda: os.kill(target, 0))
 attempt('sigstop', lambda: os.kill(target, signal.SIGSTOP))
 attempt('sigkill', lambda: os.kill(target, signal.SIGKILL))
 attempt('pidfd_signal', lambda: signal.pidfd_send_signal(os.pidfd_open(target), signal.SIGKILL))
@@ -123,13 +127,7 @@ import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 me = os.getuid()
 out = []
-def attempt(name, action):
-    try:
-        result = action()
-        out.append('%s=%s' % (name, 'refused' if result is not None and result < 0 else 'DONE'))
-    except OSError:
-        out.append('%s=refused' % name)
-attempt('setresuid_root', lambda: os.setresuid(0, 0, 0))
+${ATTEMPT_PY}attempt('setresuid_root', lambda: os.setresuid(0, 0, 0))
 attempt('setresuid_other_slot', lambda: os.setresuid(me + 1, me + 1, me + 1))
 attempt('setresgid_root', lambda: os.setresgid(0, 0, 0))
 attempt('setgroups', lambda: os.setgroups([0]))
