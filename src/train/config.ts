@@ -103,11 +103,12 @@ export interface TrainConfig {
  * The default run, tuned for the embedded model on 2 CPU cores (docs/train.md has the measurements):
  * the paper's algorithm (REINFORCE++ baseline, clip 0.2/0.28, dual clip 3, token-mean, no KL, no
  * entropy, constant lr, tool output masked, budget 2 → 3 → 4), at a scale that finishes in about 10
- * minutes: 40 steps × 16 prompts × 8 samples, 400 held-out tasks evaluated at steps 0, 20 and 40 (every 10
- * took the run to 10.5 minutes once the warm start wrote code; `cir reproduce` keeps 10 for its curves). The learning rate is the embedded
+ * minutes: 32 steps × 16 prompts × 8 samples, 400 held-out tasks evaluated at steps 0, 20 and 32. From the
+ * current warm start 40 steps took 10.0 minutes (79.3% at step 20, 81.1% at 40), too close to the budget; every
+ * 10 steps cost 20 s more (`cir reproduce` keeps 10 for its curves). The learning rate is the embedded
  * model's own, not the paper's 1e-6 for a 7B model (see DEFAULT_LEARNING_RATE).
  */
-export const DEFAULT_TOTAL_STEPS = 40;
+export const DEFAULT_TOTAL_STEPS = 32;
 
 /**
  * AdamW moves each weight by about lr per step whatever the gradient's scale, so lr is the step size

@@ -46,7 +46,7 @@ pass@k evaluations. Each run resumes where it stopped: run the same command agai
   --out DIR               output directory (default runs/reproduce)
   --minutes-budget M      cut the training steps until the estimate fits M minutes on 2 cores (default 60;
                           the estimate uses the README's 11.7 s per default step and 35 trajectories/s)
-  --steps N               training steps per run before the cut (default 40, the default run)
+  --steps N               training steps per run before the cut (default 32, the default run's)
   --prompts N, --group N  prompts per step and rollouts per prompt (16, 8)
   --seed N                run seed (80)
   --eval-tasks N          held-out tasks of the evaluations and validations (400)

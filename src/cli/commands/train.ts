@@ -124,7 +124,7 @@ and the flags that overrode it). Defaults marked [demo] are the embedded demo's,
 Run:
   --out DIR               run directory (default runs/train): config.json, metrics.jsonl, checkpoints/,
                           state.json, summary.json, report.md, report.html
-  --steps N               training steps ([demo] 40, [paper] 300)
+  --steps N               training steps ([demo] 32, [paper] 300)
   --prompts N             prompts per step ([demo] 16, [paper] 128)
   --group N               rollouts per prompt, the group size n ([demo] 8, [paper] 16)
   --mini-batches N        optimizer steps per training step, split by prompt (2, as the paper)
