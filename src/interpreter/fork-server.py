@@ -25,7 +25,7 @@ for _k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXP
     os.environ[_k] = "1"
 
 OPT = {"path": [], "io_dir": None, "scratch": None, "uid_base": 61000, "uids": 256, "unsafe": False,
-       "warmup": True, "cgroup": None, "cgroup_version": 0, "nproc": 64, "nofile": 256, "preload": ["sympy", "numpy", "scipy", "mpmath"]}
+       "warmup": True, "cgroup": None, "cgroup_version": 0, "prepared": 8, "nproc": 64, "nofile": 256, "preload": ["sympy", "numpy", "scipy", "mpmath"]}
 _args = sys.argv[1:]
 while _args:
     _a = _args.pop(0)
@@ -37,6 +37,7 @@ while _args:
     elif _a == "--unsafe": OPT["unsafe"] = True
     elif _a == "--cgroup": OPT["cgroup"] = _args.pop(0)
     elif _a == "--cgroup-version": OPT["cgroup_version"] = int(_args.pop(0))
+    elif _a == "--prepared": OPT["prepared"] = max(0, int(_args.pop(0)))
     elif _a == "--no-warmup": OPT["warmup"] = False
     elif _a == "--preload": OPT["preload"] = [m for m in _args.pop(0).split(",") if m]
     else: raise SystemExit("fork-server: unknown argument " + _a)
@@ -247,6 +248,7 @@ try:
 except OSError:
     pass
 IO_DIR, SCRATCH = OPT["io_dir"], OPT["scratch"]
+PREPARED = OPT["prepared"]  # free slots kept with a launcher child ready in their cgroup (Server.top_up)
 os.makedirs(SCRATCH, exist_ok=True)
 DEVNULL = os.open("/dev/null", os.O_RDWR)
 PROTO_IN, PROTO_OUT = os.dup(0), os.dup(1)
@@ -790,7 +792,9 @@ def run_in_session(sock, ns, req, fds):
 # bookkeeping writes many; the launcher's loop writes few. Root (snippets cannot signal, trace or inspect it), in
 # the server's cgroup (never a slot's), not a subreaper (orphans go to the server, which reaps and sweeps them).
 # Protocol (SOCK_SEQPACKET pair): the server sends a job as b"TAG UID MEM_MB CPU_S FSIZE TIMEOUT STDIN IO SCRATCH
-# CGROUP"; the child opens its files itself; the launcher answers b"TAG STATUS" once it has reaped it. The loop
+# CGROUP"; the child opens its files itself; the launcher answers b"TAG STATUS" once it has reaped it. Ahead of
+# jobs, b"P UID CGROUP" asks for a child prepared for that slot: forked and in the slot's cgroup before its job
+# (the launcher answers b"R UID" when it is, b"X UID" if it died first); the slot's next job goes to it. The loop
 # between two forks is kept short (only the child parses the job): each page it writes is copied once per fork,
 # and each object the child touches costs it a copy too (hence no JSON).
 CAP_SETGID, CAP_SETUID = 6, 7
@@ -813,48 +817,155 @@ def launcher_main(sock):
         os._exit(EXIT_SETUP)
     poller = select.poll()
     poller.register(keep, select.POLLIN)
-    kids = {}  # pidfd -> (pid, tag)
+    kids = {}      # pidfd -> (pid, tag): children running a job
+    prepared = {}  # uid -> [pid, channel, ready]: children waiting in their slot's cgroup for its next job
+    channels = {}  # channel fd -> uid
     me = os.getpid()
     recv, fork, pidfd_open, close, waitpid = sock.recv, os.fork, os.pidfd_open, os.close, os.waitpid
+    # One poll can report a descriptor that an earlier event of the same batch closed (a channel whose child got
+    # its job), or whose number a new descriptor took since: every read below is non-blocking and checks.
+    nowait, wnohang = socket.MSG_DONTWAIT, os.WNOHANG
     while True:
         for fd, _ in poller.poll():
-            if fd != keep:
-                pid, tag = kids.pop(fd)
+            if fd in kids:
+                pid, tag = kids[fd]
+                try:
+                    done, status = waitpid(pid, wnohang)
+                except ChildProcessError:
+                    done, status = pid, signal.SIGKILL  # never an unknown end reported as success
+                if done == 0:
+                    continue
+                del kids[fd]
                 poller.unregister(fd)
                 close(fd)
-                try:
-                    status = waitpid(pid, 0)[1]
-                except ChildProcessError:
-                    status = signal.SIGKILL  # never an unknown end reported as success
                 sock.send(b"%s %d" % (tag, status))
                 continue
-            msg = recv(4096)
+            if fd in channels:  # a prepared child is in its cgroup (b"r"), or died before its job (end of file)
+                uid = channels[fd]
+                entry = prepared[uid]
+                try:
+                    got = entry[1].recv(16, nowait)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    got = b""
+                if got == b"r":
+                    entry[2] = True
+                    sock.send(b"R " + uid)
+                    continue
+                del prepared[uid], channels[fd]
+                poller.unregister(fd)
+                entry[1].close()
+                try:
+                    waitpid(entry[0], 0)
+                except ChildProcessError:
+                    pass
+                sock.send(b"X " + uid)
+                continue
+            if fd != keep:
+                continue
+            try:
+                msg = recv(4096, nowait)
+            except BlockingIOError:
+                continue
             if not msg:
                 os._exit(0)  # the server is gone
-            tag = msg.split(b" ", 1)[0]
-            try:
-                pid = fork()
-            except OSError:  # out of memory or processes: this snippet fails to start, the next may not
-                sock.send(b"%s %d" % (tag, EXIT_SETUP << 8))
-                continue
-            if pid == 0:
-                # Until it switches uid (which clears this), the launcher's death ends it: the server, which then
-                # sweeps the slot's uid, could not find a child still setting up as root.
-                libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-                libc.prctl(PR_SET_NAME, b"python3", 0, 0, 0)
-                if os.getppid() != me:
-                    os._exit(EXIT_SETUP)
-                _, uid, mem_mb, cpu_s, fsize, timeout, stdin, io, scratch, cgroup = msg.decode().split(" ")
-                job = {"mem_mb": int(mem_mb), "cpu_s": int(cpu_s), "fsize": int(fsize), "timeout": float(timeout)}
+            if msg[:2] == b"P ":  # b"P UID CGROUP": prepare a child for the slot's next job
+                _, uid, cgroup = msg.split(b" ")
+                if uid in prepared:  # asked again (the slot served a session meanwhile): still waiting
+                    if prepared[uid][2]:
+                        sock.send(b"R " + uid)
+                    continue
+                ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
                 try:
-                    fds = open_io(io, stdin == "1")
+                    pid = fork()
                 except OSError:
-                    os._exit(EXIT_SETUP)
-                child_oneshot(job, int(uid), scratch, fds, cgroup, me)
-                os._exit(EXIT_SETUP)
+                    ours.close(); theirs.close()
+                    sock.send(b"X " + uid)
+                    continue
+                if pid == 0:
+                    prepared_child(theirs.fileno(), cgroup.decode(), me)
+                theirs.close()
+                prepared[uid] = [pid, ours, False]
+                channels[ours.fileno()] = uid
+                poller.register(ours.fileno(), select.POLLIN)
+                continue
+            tag, uid, _ = msg.split(b" ", 2)
+            pid = None
+            entry = prepared.pop(uid, None)
+            if entry is not None:  # hand the job to the slot's prepared child (ready or still joining)
+                channel = entry[1]
+                del channels[channel.fileno()]
+                poller.unregister(channel.fileno())
+                try:
+                    channel.send(msg)
+                    pid = entry[0]
+                except OSError:  # it died: reap it and fork as usual
+                    try:
+                        waitpid(entry[0], 0)
+                    except ChildProcessError:
+                        pass
+                channel.close()
+            if pid is None:
+                try:
+                    pid = fork()
+                except OSError:  # out of memory or processes: this snippet fails to start, the next may not
+                    sock.send(b"%s %d" % (tag, EXIT_SETUP << 8))
+                    continue
+                if pid == 0:
+                    launched_child(msg, me, joined=False)
             pidfd = pidfd_open(pid)
             kids[pidfd] = (pid, tag)
             poller.register(pidfd, select.POLLIN)
+
+
+def prepared_child(channel, cgroup, launcher):
+    """A launcher's child made ahead of its job: it joins the slot's cgroup now, off the snippet's path (joining
+    waits for an RCU grace period now and then: 10-35 ms, the whole latency tail before), says b"r" and waits
+    for the job line."""
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc.prctl(PR_SET_NAME, b"python3", 0, 0, 0)
+    if os.getppid() != launcher:
+        os._exit(EXIT_SETUP)
+    os.closerange(3, channel); os.closerange(channel + 1, 1 << 16)  # the server's socket, other children's
+    try:
+        fd = os.open(cgroup + "/cgroup.procs", os.O_WRONLY)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+    except OSError:
+        os._exit(EXIT_SETUP)
+    try:
+        os.write(channel, b"r")
+    except OSError:  # the job came first and the launcher closed its end: the job is still queued here
+        pass
+    try:
+        msg = os.read(channel, 4096)
+    except OSError:
+        msg = b""
+    os.close(channel)
+    if not msg:
+        os._exit(EXIT_SETUP)
+    launched_child(msg, launcher, joined=True)
+
+
+def launched_child(msg, launcher, joined):
+    """A launcher's child with its job line b"TAG UID MEM_MB CPU_S FSIZE TIMEOUT STDIN IO SCRATCH CGROUP"."""
+    # Until it switches uid (which clears this), the launcher's death ends it: the server, which then sweeps the
+    # slot's uid, could not find a child still setting up as root.
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc.prctl(PR_SET_NAME, b"python3", 0, 0, 0)
+    if os.getppid() != launcher:
+        os._exit(EXIT_SETUP)
+    _, uid, mem_mb, cpu_s, fsize, timeout, stdin, io, scratch, cgroup = msg.decode().split(" ")
+    job = {"mem_mb": int(mem_mb), "cpu_s": int(cpu_s), "fsize": int(fsize), "timeout": float(timeout)}
+    try:
+        fds = open_io(io, stdin == "1")
+    except OSError:
+        os._exit(EXIT_SETUP)
+    child_oneshot(job, int(uid), scratch, fds, None if joined else cgroup, launcher)
+    os._exit(EXIT_SETUP)
 
 
 class Launcher:
@@ -1014,7 +1125,7 @@ def safe_name(value):
 
 class Job:
     __slots__ = ("id", "job", "uid", "pid", "pidfd", "t0", "deadline", "killed", "scratch", "session", "grace",
-                 "cgroup", "key")
+                 "cgroup", "key", "io")
 
 
 class Session:
@@ -1052,6 +1163,10 @@ class Server:
     def __init__(self):
         self.sel = Poller()
         self.free_uids = list(range(OPT["uid_base"], OPT["uid_base"] + OPT["uids"]))
+        # Free slots whose launcher child is already forked and in the slot's cgroup (`ready`, newest last) or is
+        # being prepared (`preparing`): a one-shot job takes a ready slot first.
+        self.ready, self.preparing = [], set()
+        self.last_mem_mb = 2048  # the cgroup limit a prepared slot gets until its job sets its own
         self.jobs = {}
         self.queue = []
         self.sessions = {}
@@ -1068,6 +1183,7 @@ class Server:
     def start_launcher(self):
         self.launcher = Launcher()
         self.sel.register(self.launcher.sock.fileno(), ("launcher", self.launcher))
+        self.top_up()
 
     def launcher_lost(self, launcher, reason):
         """The launcher died (or its socket failed): its jobs end as launcher_died, never as a result; a new
@@ -1091,6 +1207,9 @@ class Server:
             self.send({"id": j.id, "status": "launcher_died", "reason": reason,
                        "wall_ms": round((time.perf_counter() - j.t0) * 1000, 2)})
         launcher.jobs.clear()
+        # Its prepared children die with it (their death signal): those slots are plain free slots again.
+        self.free_uids.extend(self.ready); self.free_uids.extend(self.preparing)
+        self.ready, self.preparing = [], set()
         now = time.monotonic()
         self.launcher_deaths = [t for t in self.launcher_deaths if now - t < 10] + [now]
         if len(self.launcher_deaths) < 3:
@@ -1098,7 +1217,8 @@ class Server:
         else:
             print("fork-server: the launcher keeps dying; forking snippets from the server", file=sys.stderr)
         reap()
-        while self.queue and self.free_uids:
+        self.top_up()
+        while self.queue and self.has_uid():
             self.safe_handle(self.queue.pop(0))
 
     def end_launched(self, j):
@@ -1115,6 +1235,22 @@ class Server:
             return self.launcher_lost(launcher, "the sandbox launcher failed: %s" % (e,))
         if not msg:
             return self.launcher_lost(launcher, "the sandbox launcher died")
+        if msg[:1] in (b"R", b"X"):  # a prepared child is in its slot's cgroup, or died before its job
+            uid = int(msg[2:])
+            if msg[:1] == b"R":
+                if uid in self.preparing:  # else a job or a session took the slot meanwhile
+                    self.preparing.discard(uid)
+                    self.ready.append(uid)
+                return
+            if uid in self.preparing:
+                self.preparing.discard(uid)
+            elif uid in self.ready:
+                self.ready.remove(uid)
+            else:
+                return  # a job took the slot: the launcher forks for it
+            self.free_uids.append(uid)
+            self.top_up()
+            return
         tag, status = (int(v) for v in msg.split())
         j = launcher.jobs.pop(tag, None)
         if j is not None:
@@ -1140,6 +1276,31 @@ class Server:
                 time.sleep(0.001); continue
             view = view[n:]
 
+    def has_uid(self):
+        return bool(self.ready or self.free_uids or self.preparing)
+
+    def take_job_uid(self):
+        """A slot for a one-shot job: one whose child is ready, else a free one, else one being prepared (its job
+        waits in the launcher for the child)."""
+        if self.ready:
+            return self.ready.pop()
+        if self.free_uids:
+            return self.free_uids.pop()
+        return self.preparing.pop()
+
+    def top_up(self):
+        """Asks the launcher to prepare children for free slots, up to PREPARED ready or on the way."""
+        launcher = self.launcher
+        while launcher is not None and self.free_uids and len(self.ready) + len(self.preparing) < PREPARED:
+            uid = self.free_uids.pop()
+            path = CGROUPS.ensure("slot-%d" % uid, self.last_mem_mb)
+            try:
+                launcher.sock.send(b"P %d %s" % (uid, path.encode()))
+            except OSError as e:
+                self.free_uids.append(uid)
+                return self.launcher_lost(launcher, "the sandbox launcher failed: %s" % (e,))
+            self.preparing.add(uid)
+
     def job_params(self, req):
         timeout = min(max(float(req.get("timeout", 5.0)), 0.01), 3600.0)
         max_output = min(max(int(req.get("max_output", 1 << 20)), 16), 1 << 30)
@@ -1162,7 +1323,7 @@ class Server:
 
     # ---- one-shot jobs
     def start_job(self, req):
-        if not self.free_uids:
+        if not self.has_uid():
             self.queue.append(req); return
         params = self.job_params(req)
         io, stdin = safe_name(req.get("io")), req.get("stdin", True) is not False
@@ -1170,13 +1331,14 @@ class Server:
         fds = open_io(io, stdin) if self.launcher is None else None
         # Last freed, first reused: the few slots in use stay warm (their cgroups, limits and the kernel's caches),
         # instead of rotating through all of them. A freed slot has no process left (kill_uid), so reuse is safe.
-        uid = self.free_uids.pop()
+        uid = self.take_job_uid()
         scratch = self.make_scratch(uid)
         cgroup = "slot-%d" % uid
         cgroup_path = CGROUPS.ensure(cgroup, params["mem_mb"]) if CGROUPS else None
+        self.last_mem_mb = params["mem_mb"]
         j = Job()
         j.id, j.job, j.uid, j.scratch, j.session = req.get("id"), params, uid, scratch, None
-        j.cgroup = cgroup
+        j.cgroup, j.io = cgroup, io
         j.t0 = time.perf_counter(); j.deadline = j.t0 + params["timeout"] + 0.25; j.killed = False
         j.grace = None
         launcher = self.launcher
@@ -1190,7 +1352,8 @@ class Server:
             try:
                 launcher.sock.send(msg)
             except OSError as e:
-                self.launcher_lost(launcher, "the sandbox launcher failed: %s" % (e,))
+                return self.launcher_lost(launcher, "the sandbox launcher failed: %s" % (e,))
+            self.top_up()
             return
         pid = os.fork()
         if pid == 0:
@@ -1218,6 +1381,10 @@ class Server:
             TRACKED.discard(j.pid)
             os.close(j.pidfd)
         wall = (time.perf_counter() - j.t0) * 1000
+        if j.pid is None and os.WIFSIGNALED(status) and not os.path.exists(os.path.join(IO_DIR, j.io + ".meta")):
+            # Killed before it opened its files (a prepared child killed from outside before its job reached it):
+            # it never ran, so it is a failure to start, which Node retries, not the snippet's crash.
+            status = EXIT_SETUP << 8
         if j.pid is None:
             # Launched: every process of the snippet is in its slot's cgroup (the child joined it before it
             # dropped root, and nothing in the jail can move out); the uid sweep only if one is left.
@@ -1237,7 +1404,8 @@ class Server:
         self.free_uids.append(j.uid)
         self.send(self.result(j, status, wall, oom))
         self.done += 1
-        while self.queue and self.free_uids:
+        self.top_up()
+        while self.queue and self.has_uid():
             self.safe_handle(self.queue.pop(0))
 
     def result(self, j, status, wall, oom=False):
@@ -1267,7 +1435,12 @@ class Server:
 
     # ---- sessions
     def take_uid(self):
-        return self.free_uids.pop() if self.free_uids else None
+        """A slot for a session family: a plain free one first (a prepared slot's child waits on for a later job)."""
+        if self.free_uids:
+            return self.free_uids.pop()
+        if self.ready:
+            return self.ready.pop()
+        return self.preparing.pop() if self.preparing else None
 
     def session_open(self, req):
         name = safe_name(req.get("session"))
@@ -1377,7 +1550,8 @@ class Server:
                 self.families.pop(s.family, None)
                 kill_uid(s.family)
                 self.free_uids.append(s.family)
-                while self.queue and self.free_uids:
+                self.top_up()
+                while self.queue and self.has_uid():
                     self.safe_handle(self.queue.pop(0))
             else:
                 self.sweep_family(s.family)
@@ -1498,7 +1672,8 @@ class Server:
         name = req.get("session")
         if op == "stats":
             self.send({"id": req.get("id"), "status": "ok", "running": len(self.jobs), "queued": len(self.queue),
-                       "sessions": len(self.sessions), "done": self.done, "free_uids": len(self.free_uids)})
+                       "sessions": len(self.sessions), "done": self.done,
+                       "free_uids": len(self.free_uids) + len(self.ready) + len(self.preparing), "prepared": len(self.ready)})
         elif op == "open":
             self.session_open(req)
         elif op == "close":
@@ -1614,8 +1789,9 @@ class Server:
                     pass
         for s in list(self.sessions.values()):
             self.session_close(s, notify=False)
+        idle = set(self.free_uids) | set(self.ready) | self.preparing  # prepared children are root, gone with the launcher
         for uid in range(OPT["uid_base"], OPT["uid_base"] + OPT["uids"]):
-            if uid not in self.free_uids:
+            if uid not in idle:
                 kill_uid(uid)
         if CGROUPS:
             reap()

@@ -30,6 +30,8 @@ export interface JailOptions {
   preload: readonly string[];
   /** The sandbox's memory cgroup (bound at /cgroup); without it one-shot snippets cannot fork. */
   cgroup?: SandboxCgroup;
+  /** Free slots whose launcher child is forked and in the slot's cgroup before its job (PREPARED in fork-server.py). */
+  prepared?: number;
 }
 
 /** What the server preloads unless told otherwise: what model-written maths code imports. */
@@ -58,6 +60,7 @@ export function serverCommand(options: JailOptions): string[] {
     '--preload',
     options.preload.join(','),
     ...(inJail && options.cgroup ? ['--cgroup', '/cgroup', '--cgroup-version', String(options.cgroup.version)] : []),
+    ...(options.prepared === undefined ? [] : ['--prepared', String(options.prepared)]),
   ];
   if (!inJail) return [...python, '--unsafe'];
   return [

@@ -6,10 +6,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { ExecutionOutcome } from '../core/execution.js';
 import { createSandboxExecutor, type SandboxExecutor } from './sandbox-executor.js';
-import { isAlive, launcherPids, processesWithUids, waitFor } from './testing/support.js';
+import { isAlive, launcherPids, preparedChildren, processesWithUids, waitFor } from './testing/support.js';
 
 const UID_BASE = 62200;
 const UIDS = 8;
@@ -173,9 +173,88 @@ print('unreachable')`);
   await launcherSurvived(pid);
 });
 
+/** The launcher's prepared children once every free slot has one (all UIDS here: fewer than the pool's size). */
+async function allPrepared(launcher: number): Promise<number[]> {
+  let found: number[] = [];
+  const inSlot = (pid: number) => {
+    try {
+      return /:memory:.*\/slot-\d+$/m.test(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+    } catch {
+      return false;
+    }
+  };
+  await waitFor(() => (found = preparedChildren(launcher)).length === UIDS && found.every(inSlot), 3000);
+  assert.equal(found.length, UIDS, `a prepared child per free slot expected, found ${found.length}`);
+  return found;
+}
+
+test('each free slot waits with a prepared child: root with only CAP_SETUID and CAP_SETGID, filtered, alone in that slot\'s cgroup', async () => {
+  const launcher = await theLauncher();
+  const slots = new Set<string>();
+  for (const pid of await allPrepared(launcher)) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => new RegExp(`^${name}:\\s+(.*)$`, 'm').exec(status)?.[1]?.trim();
+    assert.equal(field('Uid'), '0\t0\t0\t0');
+    assert.equal(field('CapEff'), '00000000000000c0');
+    assert.equal(field('CapPrm'), '00000000000000c0');
+    assert.equal(field('CapBnd'), '0000000000000000');
+    assert.equal(field('NoNewPrivs'), '1');
+    assert.equal(field('Seccomp'), '2');
+    const slot = /:memory:.*\/slot-(\d+)$/m.exec(readFileSync(`/proc/${pid}/cgroup`, 'utf8'))?.[1];
+    assert.ok(slot !== undefined, `prepared child ${pid} is in no slot's cgroup`);
+    assert.ok(Number(slot) >= UID_BASE && Number(slot) < UID_BASE + UIDS, `slot ${slot}`);
+    slots.add(slot);
+    // The socket to its launcher and nothing else beside stdio: not the server's socket, not another child's.
+    const fds = readdirSync(`/proc/${pid}/fd`).map(Number).filter((fd) => fd > 2);
+    assert.equal(fds.length, 1, `prepared child ${pid} holds descriptors ${JSON.stringify(fds)}`);
+  }
+  assert.equal(slots.size, UIDS, 'two prepared children share a slot');
+});
+
+test('a snippet runs in a process prepared before its request, and a killed prepared child is replaced', async () => {
+  const launcher = await theLauncher();
+  await allPrepared(launcher);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  // Its process's age when it runs (boot-time clock against its start time): a child forked for the request is a few ms old.
+  const age = await executor.execute(`
+import os, time
+start = int(open('/proc/self/stat').read().rsplit(')', 1)[1].split()[19]) / os.sysconf('SC_CLK_TCK')
+print(round(time.clock_gettime(time.CLOCK_BOOTTIME) - start, 2))`);
+  assert.equal(age.kind, 'ok', JSON.stringify(age));
+  assert.ok(Number(stdoutOf(age)) >= 0.3, `the snippet's process was ${stdoutOf(age).trim()} s old: not prepared ahead`);
+  // Prepared children killed from outside: their slots serve snippets again and get new ones.
+  const killed = preparedChildren(launcher);
+  for (const pid of killed) process.kill(pid, 'SIGKILL');
+  const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => executor.execute(`print(${i} * 2)`)));
+  assert.deepEqual(outcomes.map(stdoutOf), Array.from({ length: 12 }, (_, i) => `${i * 2}\n`));
+  const again = await allPrepared(launcher);
+  assert.equal(again.filter((pid) => killed.includes(pid)).length, 0, 'a killed prepared child is still counted');
+  const stats = await executor.control({ op: 'stats' });
+  assert.equal((stats as unknown as { prepared: number }).prepared, UIDS);
+  await launcherSurvived(launcher);
+});
+
+test('a snippet killing every pid it can see leaves the prepared children alive', async () => {
+  const launcher = await theLauncher();
+  const before = await allPrepared(launcher);
+  const attacker = await executor.execute(`
+import os, signal
+for target in range(2, 4096):
+    try:
+        os.kill(target, signal.SIGKILL)
+    except OSError:
+        pass
+os.kill(os.getpid(), signal.SIGKILL)`);
+  assert.equal(attacker.kind, 'crash', JSON.stringify(attacker));
+  // The attacker ran in one of them (it became the snippet); every other one lives on.
+  assert.equal(await waitFor(() => before.filter(isAlive).length === before.length - 1, 2000), true, `${before.filter(isAlive).length} of ${before.length} alive`);
+  await launcherSurvived(launcher);
+});
+
 test('a launcher that dies fails its running snippets clearly, never as a result, and is replaced', async () => {
   const starts = executor.starts;
   const pid = await theLauncher();
+  const prepared = await allPrepared(pid);
   const running = executor.execute('import time\ntime.sleep(3)\nprint("finished")');
   await new Promise((resolve) => setTimeout(resolve, 500));
   process.kill(pid, 'SIGKILL');
@@ -183,6 +262,7 @@ test('a launcher that dies fails its running snippets clearly, never as a result
   assert.equal(outcome.kind, 'infra_error', JSON.stringify(outcome));
   assert.match(outcome.kind === 'infra_error' ? outcome.reason : '', /launcher died/);
   assert.equal(await waitFor(() => processesWithUids(UID_BASE, UIDS).length === 0, 2000), true, 'its snippet survived');
+  assert.equal(await waitFor(() => prepared.filter(isAlive).length === 0, 2000), true, 'its prepared children survived');
   const next = await theLauncher();
   assert.notEqual(next, pid);
   assert.equal(executor.starts, starts, 'the server itself was restarted');
@@ -204,4 +284,36 @@ print('left one', flush=True)
 os._exit(0)`);
   assert.equal(stdoutOf(outcome), 'left one\n');
   assert.deepEqual(processesWithUids(UID_BASE, UIDS), [], 'the daemon outlived its snippet');
+});
+
+test('sessions may take prepared slots when no other is free, and give them back prepared', async () => {
+  const base = UID_BASE + 100;
+  const small = await createSandboxExecutor({ uidBase: base, uids: 3, timeoutMs: 5000, scratchMb: 64, concurrency: 2 });
+  try {
+    const stats = async () => (await small.control({ op: 'stats' })) as unknown as { prepared: number; free_uids: number };
+    const root = small.serverPid;
+    assert.ok(root !== undefined);
+    let launcher: number[] = [];
+    await waitFor(() => (launcher = launcherPids(root)).length === 1 && preparedChildren(launcher[0]!).length === 3, 3000);
+    assert.equal((await stats()).prepared, 3, 'every slot prepared while idle');
+    const sessions = [await small.openSession(), await small.openSession()];
+    for (const [i, session] of sessions.entries()) {
+      assert.equal((await session.execute(`x = ${i}`)).kind, 'ok');
+      assert.equal(stdoutOf(await session.execute('print(x + 10)')), `${i + 10}\n`);
+    }
+    // One slot is left for one-shot snippets: three queue for it.
+    const outcomes = await Promise.all([1, 2, 3].map((i) => small.execute(`print(${i})`)));
+    assert.deepEqual(outcomes.map(stdoutOf), ['1\n', '2\n', '3\n']);
+    for (const session of sessions) await session.close();
+    // Back from the sessions, each slot is prepared again, with one child each (the old ones waited on).
+    let prepared = 0;
+    await waitFor(() => false, 300);
+    for (let i = 0; i < 40 && (prepared = (await stats()).prepared) !== 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(prepared, 3, 'a slot back from a session was never prepared again');
+    assert.equal(preparedChildren(launcher[0]!).length, 3);
+    assert.equal(stdoutOf(await small.execute('print(7)')), '7\n');
+    assert.equal(await waitFor(() => processesWithUids(base, 3).length === 0, 2000), true, 'processes survived');
+  } finally {
+    await small.close();
+  }
 });

@@ -58,3 +58,20 @@ export function launcherPids(rootPid: number): number[] {
   };
   return launchers.filter(below);
 }
+
+/** Host pids of the root children of a launcher: the children it prepared for free slots (a running snippet has its slot's uid). */
+export function preparedChildren(launcherPid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) !== launcherPid) continue;
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      if (uid === 0) found.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
