@@ -29,6 +29,13 @@ export function parseCommandLine<T extends Options>(argv: string[], options: T, 
 }
 
 /** Parses a numeric flag, naming the flag when it is not a number in range. */
+/** A flag that takes one of a few names; `fallback` when it is absent. */
+export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
 export function numberFlag(value: string | undefined, flag: string, fallback: number, min = -Infinity, max = Infinity): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);

@@ -23,6 +23,14 @@ export class AbortedError extends CirError {
   override readonly name: string = 'AbortedError';
 }
 
+/**
+ * A remote policy's session is gone (a training server restarted, or expired it): no request of it can succeed
+ * until the backend's `recover()` opens a new one. Not a failure of one trajectory: rollouts stop and rethrow it.
+ */
+export class SessionLostError extends CirError {
+  override readonly name: string = 'SessionLostError';
+}
+
 /** The requested operation is not available in this implementation or environment. */
 export class UnsupportedError extends CirError {
   override readonly name: string = 'UnsupportedError';

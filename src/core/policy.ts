@@ -65,4 +65,9 @@ export interface PolicyBackend extends SamplingEngine {
   /** Saves weights and optimizer state under `name`; returns where. */
   save(name: string): Promise<string>;
   load(path: string): Promise<void>;
+  /**
+   * Remote backends: after a SessionLostError, opens a new session with the last checkpoint saved or loaded
+   * (weights and optimizer); returns its path, or null when there was none (the base model).
+   */
+  recover?(): Promise<string | null>;
 }

@@ -15,7 +15,7 @@
  * 400 `{"detail"}` (SkyRL); a bare 400 without a detail (a proxy's) is re-polled 3 times.
  */
 import { randomUUID } from 'node:crypto';
-import { CirError } from '../core/errors.js';
+import { CirError, SessionLostError } from '../core/errors.js';
 import { isRetryableResponse, retryAfterMs, retryDelayMs, sleep } from '../core/retry.js';
 import { isRecord } from './tinker-wire.js';
 
@@ -86,7 +86,7 @@ export class TinkerFutureExpiredError extends CirError {
 }
 
 /** The session (and with it the model) is gone: heartbeats stopped for too long, or the server restarted. */
-export class TinkerSessionExpiredError extends CirError {
+export class TinkerSessionExpiredError extends SessionLostError {
   override readonly name: string = 'TinkerSessionExpiredError';
   constructor(
     message: string,

@@ -131,3 +131,24 @@ test('text-only run and compare: code vs text with a paired difference', async (
   assert.equal(comparison.benchmarks[0]?.differences[1]?.pairs, 8);
   assert.equal(comparison.benchmarks[0]?.differences[1]?.estimate, 0);
 });
+
+test('cir eval --boundary stop-strings: a block closed without a stop string is not run (the precise run above ran each), and the run records it', async () => {
+  const out = join(dir, 'stop-strings-run');
+  const run = await finished(cir([...common, '--out', out, '--boundary', 'stop-strings', '--limit', '2', '--samples', '1']));
+  assert.equal(run.code, 0, run.stderr);
+  const { records } = readResults(join(out, RESULTS_FILE));
+  assert.equal(records.length, 2);
+  // The scripted turn ends "```\nignored tail": no "```output" nor "```\n\n", so the turn ends unrun and unanswered.
+  for (const record of records) {
+    assert.equal(record.stats.toolCalls, 0);
+    assert.equal(record.correct, false);
+  }
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { settings: { boundary?: string } };
+  assert.equal(config.settings.boundary, 'stop-strings');
+  const resumedPrecise = await finished(cir([...common, '--out', out, '--limit', '2', '--samples', '1', '--resume']));
+  assert.equal(resumedPrecise.code, 2);
+  assert.match(resumedPrecise.stderr, /boundary/);
+  const bad = await finished(cir([...common, '--out', join(dir, 'bad-boundary'), '--boundary', 'fences']));
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--boundary must be one of precise, stop-strings, got "fences"/);
+});

@@ -5,6 +5,7 @@
  */
 import { InputError } from '../core/errors.js';
 import { instructionFor, type PromptFormat, type ReasoningMode, type RenderedPrompt } from '../prompts/index.js';
+import { BOUNDARY_MODES, type BoundaryMode } from '../rollout/index.js';
 
 
 export interface DecodingSettings {
@@ -69,6 +70,11 @@ export interface EvalSettings {
   lenientGrading: boolean;
   /** Only the first N problems of each benchmark (smoke runs); null for all. */
   problemLimit: number | null;
+  /**
+   * Where a turn ends to run its code: absent for the precise boundary (the paper's; runs recorded before the
+   * field existed had it), `stop-strings` for the stop strings the paper's code used before.
+   */
+  boundary?: BoundaryMode;
   benchmarks: BenchmarkSettings[];
 }
 
@@ -87,6 +93,7 @@ export interface SettingsOverrides {
   topP?: number;
   topK?: number;
   maxTokensPerCall?: number;
+  boundary?: BoundaryMode;
 }
 
 const SAMPLED_16: DecodingSettings = { samples: 16, temperature: 1.0, topP: 0.95, topK: -1, maxTokensPerCall: 16384 };
@@ -155,6 +162,7 @@ export function resolveSettings(
     seed: overrides.seed ?? 42,
     lenientGrading: overrides.lenientGrading ?? protocol.lenientGrading,
     problemLimit: overrides.problemLimit ?? null,
+    ...(overrides.boundary !== undefined && overrides.boundary !== 'precise' ? { boundary: overrides.boundary } : {}),
     benchmarks: benchmarks.map(({ name, spec }) => {
       const base = protocol.decodingFor(name);
       return {
@@ -179,6 +187,7 @@ export function validateSettings(settings: EvalSettings): void {
   check(settings.mode === 'code' || settings.mode === 'text', 'mode', settings.mode, 'must be code or text');
   check(settings.promptFormat === 'raw' || settings.promptFormat === 'chat', 'prompt format', settings.promptFormat, 'must be raw or chat');
   check(settings.promptTemplate.includes('{question}'), 'prompt template', settings.promptTemplate, 'must contain {question}');
+  check(settings.boundary === undefined || BOUNDARY_MODES.includes(settings.boundary), 'boundary', settings.boundary, `must be one of ${BOUNDARY_MODES.join(', ')}`);
   check(Number.isInteger(settings.maxToolCalls) && settings.maxToolCalls >= 0, 'max tool calls', settings.maxToolCalls, 'must be an integer ≥ 0');
   check(settings.mode === 'code' || settings.maxToolCalls === 0, 'max tool calls', settings.maxToolCalls, 'must be 0 in text mode');
   check(settings.toolTimeoutMs > 0, 'tool timeout', settings.toolTimeoutMs, 'must be > 0');

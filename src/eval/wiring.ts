@@ -69,6 +69,7 @@ export function createSolver(options: SolverOptions, settings: EvalSettings): So
       maxTotalTokens: task.benchmark.maxTokensPerCall * (settings.maxToolCalls + 1),
       executionTimeoutMs: settings.toolTimeoutMs,
       interpreterMode: 'stateless',
+      boundary: settings.boundary ?? 'precise',
       streaming: options.streaming ?? true,
       engineConcurrency: 1,
       executorConcurrency: 1,

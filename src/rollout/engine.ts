@@ -5,7 +5,7 @@
  * continue until the model finishes, the budget or a length limit ends it. Model calls and code
  * executions each go through a bounded FIFO limiter, so neither server is flooded.
  */
-import { InputError } from '../core/errors.js';
+import { InputError, SessionLostError } from '../core/errors.js';
 import type { CodeExecutor, ExecutionOutcome, ExecutionSession } from '../core/execution.js';
 import type { SamplingEngine, SamplingParams } from '../core/sampling.js';
 import type { Tokenizer } from '../core/tokenizer.js';
@@ -173,6 +173,8 @@ export class RolloutEngine {
   private readonly executorLimiter: Semaphore;
   private nextId = 0;
   readonly stats: RolloutStats = { engineWorkMs: 0, engineCalls: 0, executions: 0, droppedTokens: 0 };
+  /** Set when the engine's session is lost: every trajectory stops and the rollout rejects with it. */
+  private sessionLost: SessionLostError | undefined;
 
   constructor(config: RolloutConfig) {
     const toolsEnabled = config.toolsEnabled ?? true;
@@ -278,6 +280,7 @@ export class RolloutEngine {
           finish('error', 'aborted');
           break;
         }
+        if (this.sessionLost) throw this.sessionLost; // another trajectory found the engine's session gone
         const roomContext = config.contextWindow - context.length;
         const roomTotal = config.maxTotalTokens - responseTokens;
         if (roomContext <= 0) {
@@ -323,6 +326,7 @@ export class RolloutEngine {
             },
           });
         } catch (error) {
+          if (error instanceof SessionLostError) throw (this.sessionLost = error);
           trajectory.infraFailure = true;
           const aborted = options.signal?.aborted === true;
           finish('error', aborted ? 'aborted' : `model engine ${config.engine.name} failed: ${(error as Error).message}`);
@@ -397,6 +401,7 @@ export class RolloutEngine {
         if (trajectory.toolCalls.length >= config.maxToolCalls) toolsLive = false;
       }
     } catch (error) {
+      if (error instanceof SessionLostError) throw error;
       trajectory.infraFailure = true;
       finish('error', (error as Error).message);
     } finally {

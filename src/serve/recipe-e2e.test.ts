@@ -14,7 +14,7 @@ import { createEmbeddedPolicyForTokenizer } from '../model/index.js';
 import { CIR_INSTRUCTION } from '../prompts/index.js';
 import { HfTokenizer, loadHfTokenizer } from '../tokenizers/index.js';
 import { qwen3TokenizerDir } from '../tokenizers/testing/qwen3.js';
-import { cirPaperConfig, loadTrainingData, runTraining, type StepRecord } from '../train/index.js';
+import { cirPaperConfig, loadTrainingData, runTraining, type StepRecord, type TrainEvent } from '../train/index.js';
 import { startServer } from './server.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cir-recipe-e2e-'));
@@ -73,4 +73,65 @@ test('cir-paper through Tinker against cir serve over the Qwen3 vocabulary: real
   assert.equal(summary.recipe.name, 'cir-paper');
   const prompt = qwen3.decode(qwen3.encodeChat([{ role: 'user', content: `${CIR_INSTRUCTION}\n${data.problems[0]!.problem}` }], { enableThinking: false }));
   assert.match(prompt, /^<\|im_start\|>user\nPlease solve the following problem step by step\. During your reasoning process/);
+});
+
+test('a session the server expires mid-run is reopened at the last checkpoint and the run ends as an uninterrupted one', async () => {
+  const config = cirPaperConfig(2);
+  config.data = { kind: 'dataset', specs: ['../shared/datasets/train_math.jsonl'], levels: null, subjects: null, dropOverlap: false };
+  config.validation.every = 0;
+  config.checkpointEvery = 1;
+  config.rl.promptsPerStep = 1;
+  config.rl.groupSize = 2;
+  config.rl.miniBatchesPerStep = 1;
+  config.rl.rollout.maxResponseTokens = 8;
+  const data = await loadTrainingData(config);
+  /** A run on a server of its own (same initial weights, own checkpoint folder), whose clock jumps past the heartbeat timeout after a checkpoint. */
+  const train = async (name: string, expireAfterStep?: number) => {
+    const dir = join(root, name);
+    const served = createEmbeddedPolicyForTokenizer(qwen3, { contextLength: 512 }, { seed: 7, checkpointDir: join(dir, 'served') });
+    let clockSkewMs = 0;
+    const own = await startServer({
+      now: () => Date.now() + clockSkewMs,
+      backend: served,
+      tokenizer: served.tokenizer,
+      modelName: 'cir-qwen3-vocab',
+      checkpointDir: join(dir, 'served'),
+      modelInfo: { promptFormat: 'chat', tokenizerFiles: qwen3.files() },
+    });
+    const opened = await openPolicyBackend({ kind: 'tinker', url: own.url }, { model: 'cir-qwen3-vocab' });
+    const events: TrainEvent[] = [];
+    const out = join(dir, 'run');
+    try {
+      await runTraining(
+        config,
+        { backend: opened.backend, tokenizer: opened.tokenizer, promptEncoder: opened.tokenizer, data, executor: sandbox, formatFeedback: (o) => formatFeedback(o) },
+        {
+          out,
+          onEvent: (event) => {
+            events.push(event);
+            // The session and its model are gone for the next request, as after a pause longer than the timeout.
+            if (event.type === 'checkpoint' && event.step === expireAfterStep) clockSkewMs += 301_000;
+          },
+        },
+      );
+    } finally {
+      await opened.close();
+      await own.close();
+      await served.close();
+    }
+    const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as StepRecord);
+    return { events, steps };
+  };
+  const reference = await train('uninterrupted');
+  const recovered = await train('recovered', 1);
+  const notices = recovered.events.filter((event) => event.type === 'recovered');
+  assert.equal(notices.length, 1, 'one recovery');
+  assert.equal(notices[0]?.type === 'recovered' && notices[0].step, 1);
+  assert.match(notices[0]?.type === 'recovered' ? String(notices[0].checkpoint) : '', /step-00001$/);
+  // The lost attempt at step 2 stopped at its first failed request: no step trained on failed rollouts was reported.
+  assert.deepEqual(recovered.events.flatMap((event) => (event.type === 'step' ? [event.record.step] : [])), [1, 2]);
+  // Every figure but the timings as in the uninterrupted run.
+  assert.deepEqual(recovered.steps.map((step) => step.step), [1, 2]);
+  const figures = (step: StepRecord) => ({ reward: step.reward, budget: step.budget, accuracy: step.trainAccuracy, loss: step.metrics['loss/value'], gradNorm: step.metrics['optim/gradNorm'], failures: step.metrics['rollout/infraFailureRate'] });
+  assert.deepEqual(recovered.steps.map(figures), reference.steps.map(figures));
 });

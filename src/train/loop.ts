@@ -6,7 +6,7 @@
  * loss and `optimStep`. Held-out evaluation at the start, periodically and at the end; metrics
  * per step; checkpoints that `resume` continues from with the same result as an uninterrupted run.
  */
-import { AbortedError, InputError } from '../core/errors.js';
+import { AbortedError, InputError, SessionLostError } from '../core/errors.js';
 import { configDifferences, describeDifference } from '../core/config-diff.js';
 import type { PolicyBackend, TrainingDatum } from '../core/policy.js';
 import { formatFeedback, withReferenceSemantics } from '../interpreter/index.js';
@@ -49,6 +49,8 @@ export interface TrainerDeps extends Omit<RolloutDeps, 'engine'> {
 
 export type TrainEvent =
   | { type: 'resumed'; step: number; checkpoint: string | null }
+  /** The policy's session was lost (`reason`) and reopened: the run goes on after `step` from `checkpoint`. */
+  | { type: 'recovered'; step: number; checkpoint: string | null; reason: string }
   /** `budget`: the evaluation's fixed budget, or the current training budget (validation). */
   | { type: 'evaluation-start'; step: number; label: EvaluationLabel; tools: boolean; tasks: number; budget: number | 'current' }
   | { type: 'evaluation-progress'; done: number; total: number }
@@ -91,12 +93,15 @@ function interpreterDeps(config: TrainConfig, deps: TrainerDeps): Pick<RolloutDe
   };
 }
 
+/** Lost sessions reopened within one run before the run fails (each redoes the steps after the last checkpoint). */
+export const MAX_SESSION_RECOVERIES = 3;
+
 /** Runs (or resumes) a training run; writes config, metrics, checkpoints and state under `options.out`. */
 export async function runTraining(config: TrainConfig, deps: TrainerDeps, options: TrainOptions): Promise<TrainResult> {
   validateTrainConfig(config);
   if (config.tools && !deps.executor) throw new InputError('an interpreter (executor) is required when tools are on', 'executor');
   if (config.rl.loss.klCoef > 0 && !deps.reference) throw new InputError('a KL term needs a reference policy', 'rl.loss.klCoef');
-  const sessionStart = performance.now();
+  let sessionStart = performance.now();
   const emit = options.onEvent ?? (() => {});
   const store = new RunStore(options.out);
   let state: RunState = { version: 1, completedSteps: 0, checkpoint: null, evaluations: [], elapsedMs: 0 };
@@ -177,53 +182,77 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
     return main;
   };
 
-  if (!datasetRun && !state.evaluations.some((record) => record.label === 'start')) {
-    await evaluateAll('start');
-    saveState();
-  }
-  if (validationOn && !(state.validations ?? []).some((record) => record.label === 'start')) {
-    await runValidation('start');
-    saveState();
-  }
-
-  while (state.completedSteps < rl.totalSteps) {
-    if (options.signal?.aborted) throw new AbortedError(`training was stopped after step ${state.completedSteps}; --resume continues it`);
-    const stepStarted = performance.now();
-    const stepIndex = state.completedSteps;
-    const record = await trainStep(config, deps, rolloutDeps, pool, stepIndex, (done, total) => emit({ type: 'rollout-progress', step: stepIndex, done, total }), options.signal);
-    state.completedSteps = stepIndex + 1;
-    const completed = state.completedSteps;
-    const evalStarted = performance.now();
-    if (validationOn && completed % config.validation.every === 0 && completed < rl.totalSteps) {
-      const validation = await runValidation('periodic');
-      record.validation = Object.fromEntries(Object.entries(validation.sets).map(([name, figure]) => [name, figure.accuracy]));
-    }
-    if (!datasetRun && config.eval.every > 0 && completed % config.eval.every === 0 && completed < rl.totalSteps) {
-      const evaluation = await evaluateAll('periodic');
-      record.heldOutAccuracy = evaluation.result.accuracy;
-      record.heldOutCi95 = evaluation.result.ci95;
-    }
-    record.timings.evalMs = performance.now() - evalStarted;
-    record.timings.stepMs = performance.now() - stepStarted;
-    store.appendMetrics(record);
-    emit({ type: 'step', record, totalSteps: rl.totalSteps });
-    const stopping = options.stopAfter !== undefined && completed >= options.stopAfter && completed < rl.totalSteps;
-    if ((config.checkpointEvery > 0 && completed % config.checkpointEvery === 0) || completed === rl.totalSteps || stopping) {
-      const path = await deps.backend.save(`step-${String(completed).padStart(5, '0')}`);
-      state.checkpoint = path;
+  /** Start evaluations, the steps and end evaluations, each skipped when the state says it is done; a result when stopped early. */
+  const advance = async (): Promise<TrainResult | undefined> => {
+    if (!datasetRun && !state.evaluations.some((record) => record.label === 'start')) {
+      await evaluateAll('start');
       saveState();
-      emit({ type: 'checkpoint', step: completed, path });
     }
-    if (stopping) return { completedSteps: completed, stopped: true, evaluations: state.evaluations, elapsedMs: elapsed(), store };
-  }
+    if (validationOn && !(state.validations ?? []).some((record) => record.label === 'start')) {
+      await runValidation('start');
+      saveState();
+    }
 
-  if (!datasetRun && !state.evaluations.some((record) => record.label === 'end')) {
-    await evaluateAll('end');
-    saveState();
-  }
-  if (validationOn && !(state.validations ?? []).some((record) => record.label === 'end')) {
-    await runValidation('end');
-    saveState();
+    while (state.completedSteps < rl.totalSteps) {
+      if (options.signal?.aborted) throw new AbortedError(`training was stopped after step ${state.completedSteps}; --resume continues it`);
+      const stepStarted = performance.now();
+      const stepIndex = state.completedSteps;
+      const record = await trainStep(config, deps, rolloutDeps, pool, stepIndex, (done, total) => emit({ type: 'rollout-progress', step: stepIndex, done, total }), options.signal);
+      state.completedSteps = stepIndex + 1;
+      const completed = state.completedSteps;
+      const evalStarted = performance.now();
+      if (validationOn && completed % config.validation.every === 0 && completed < rl.totalSteps) {
+        const validation = await runValidation('periodic');
+        record.validation = Object.fromEntries(Object.entries(validation.sets).map(([name, figure]) => [name, figure.accuracy]));
+      }
+      if (!datasetRun && config.eval.every > 0 && completed % config.eval.every === 0 && completed < rl.totalSteps) {
+        const evaluation = await evaluateAll('periodic');
+        record.heldOutAccuracy = evaluation.result.accuracy;
+        record.heldOutCi95 = evaluation.result.ci95;
+      }
+      record.timings.evalMs = performance.now() - evalStarted;
+      record.timings.stepMs = performance.now() - stepStarted;
+      store.appendMetrics(record);
+      emit({ type: 'step', record, totalSteps: rl.totalSteps });
+      const stopping = options.stopAfter !== undefined && completed >= options.stopAfter && completed < rl.totalSteps;
+      if ((config.checkpointEvery > 0 && completed % config.checkpointEvery === 0) || completed === rl.totalSteps || stopping) {
+        const path = await deps.backend.save(`step-${String(completed).padStart(5, '0')}`);
+        state.checkpoint = path;
+        saveState();
+        emit({ type: 'checkpoint', step: completed, path });
+      }
+      if (stopping) return { completedSteps: completed, stopped: true, evaluations: state.evaluations, elapsedMs: elapsed(), store };
+    }
+
+    if (!datasetRun && !state.evaluations.some((record) => record.label === 'end')) {
+      await evaluateAll('end');
+      saveState();
+    }
+    if (validationOn && !(state.validations ?? []).some((record) => record.label === 'end')) {
+      await runValidation('end');
+      saveState();
+    }
+    return undefined;
+  };
+
+  // A remote policy whose session is lost is reopened at the last checkpoint and the run goes on from there, as
+  // --resume would: the steps after that checkpoint are done again with the same seeds.
+  for (let recoveries = 0; ; recoveries++) {
+    try {
+      const stopped = await advance();
+      if (stopped) return stopped;
+      break;
+    } catch (error) {
+      if (!(error instanceof SessionLostError) || !deps.backend.recover || recoveries >= MAX_SESSION_RECOVERIES || options.signal?.aborted) throw error;
+      const saved = store.readState() ?? { version: 1, completedSteps: 0, checkpoint: null, evaluations: [], elapsedMs: 0 };
+      const reopened = await deps.backend.recover();
+      if (saved.checkpoint !== null && reopened !== saved.checkpoint) await deps.backend.load(saved.checkpoint);
+      await deps.reference?.recover?.();
+      state = { ...saved, elapsedMs: elapsed() }; // the lost work's time counts too
+      sessionStart = performance.now();
+      store.truncateMetrics(state.completedSteps, state.evaluations, state.validations ?? []);
+      emit({ type: 'recovered', step: state.completedSteps, checkpoint: saved.checkpoint, reason: error.message });
+    }
   }
   const steps = store.readMetrics().filter((line): line is StepRecord => line.kind === 'step');
   if (datasetRun) {

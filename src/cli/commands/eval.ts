@@ -8,12 +8,13 @@ import { loadBenchmark, type Benchmark, type PresetOptions } from '../../dataset
 import { presetSettings } from '../../eval/presets.js';
 import { PROTOCOLS, resolveSettings, toolBudget, type SettingsOverrides } from '../../eval/protocol.js';
 import type { ChatMessage } from '../../prompts/index.js';
+import { BOUNDARY_MODES, type BoundaryMode } from '../../rollout/index.js';
 import { intervalText, percent, writeReport } from '../../eval/report.js';
 import { openRun } from '../../eval/run-store.js';
 import { listTasks, runEvaluation } from '../../eval/runner.js';
 import { leftOutNote } from '../../eval/summary.js';
 import { createGrader, createSolver, DEFAULT_GRADE_ATTEMPTS, promptTokens } from '../../eval/wiring.js';
-import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { numberFlag, oneOf, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
 const help = `Usage: cir eval --engine ENGINE [--model NAME] --benchmark NAME|PATH[,...] --out DIR [options]
@@ -70,6 +71,8 @@ Options:
   --max-tool-calls N    tool budget        --tool-timeout-ms N   per executed block
   --seed N              base seed (each sample's seed derives from it)
   --strict              no last-number fallback in grading
+  --boundary precise|stop-strings   where a turn ends to run its code: after the first complete python
+                        block (default, the paper) or at the stop strings the paper's code used before
   --limit N             only the first N problems of each benchmark
   --concurrency N       samples in flight (default 8)
   --sandbox-workers N   interpreter processes, or requests in flight to SandboxFusion (default 2)
@@ -111,6 +114,7 @@ export const evalCommand: Command = {
         'max-tokens': { type: 'string' },
         'max-tool-calls': { type: 'string' },
         'tool-timeout-ms': { type: 'string' },
+        boundary: { type: 'string' },
         seed: { type: 'string' },
         strict: { type: 'boolean' },
         limit: { type: 'string' },
@@ -149,6 +153,7 @@ export const evalCommand: Command = {
       ...(values['tool-timeout-ms'] !== undefined ? { toolTimeoutMs: numberFlag(values['tool-timeout-ms'], 'tool-timeout-ms', 1, 1, 1e7) } : {}),
       ...(values.seed !== undefined ? { seed: numberFlag(values.seed, 'seed', 0, 0, 2 ** 31) } : {}),
       ...(values.strict ? { lenientGrading: false } : {}),
+      ...(values.boundary !== undefined ? { boundary: oneOf<BoundaryMode>(values.boundary, 'boundary', BOUNDARY_MODES, 'precise') } : {}),
       ...(values.limit !== undefined ? { problemLimit: numberFlag(values.limit, 'limit', 1, 1, 1e9) } : {}),
     };
     const concurrency = numberFlag(values.concurrency, 'concurrency', 8, 1, 4096);

@@ -3,8 +3,8 @@ import { InputError } from '../../core/errors.js';
 import { instructedQuestion } from '../../prompts/index.js';
 import { ENGINE_GRAMMAR, openExecutor, openSamplingEngine, parseEngineSpec, parseSandboxSpec, SANDBOX_GRAMMAR } from '../../backends/index.js';
 import { renderPrompt } from '../../tasks/index.js';
-import { RolloutEngine, type RolloutEvent } from '../../rollout/index.js';
-import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { BOUNDARY_MODES, RolloutEngine, type BoundaryMode, type RolloutEvent } from '../../rollout/index.js';
+import { numberFlag, oneOf, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 import { untrustedTextPrinter } from '../terminal.js';
 
@@ -36,6 +36,9 @@ Options:
   --seed N                sampling seed
   --session               keep Python state across the blocks (the paper runs each block fresh)
   --no-stream             use stop strings + verification instead of streaming
+  --boundary precise|stop-strings   where a turn ends to run its code: after the first complete python
+                          block (default, the paper) or at the stop strings "\`\`\`output" / "\`\`\`\\n\\n" the
+                          paper's code used before
   --raw                   no chat template
   --thinking              Qwen3: enable_thinking=true (default false, as the paper's Qwen3 runs)
   --checkpoint DIR        same as --engine embedded:DIR
@@ -66,6 +69,7 @@ export const solveCommand: Command = {
       seed: { type: 'string' },
       session: { type: 'boolean' },
       'no-stream': { type: 'boolean' },
+      boundary: { type: 'string' },
       raw: { type: 'boolean' },
       thinking: { type: 'boolean' },
       checkpoint: { type: 'string' },
@@ -86,6 +90,7 @@ export const solveCommand: Command = {
     if (budgetPolicy !== 'finish' && budgetPolicy !== 'notify') throw new UsageError('--budget-policy must be finish or notify');
     const mode = values.mode ?? 'tokens';
     if (mode !== 'tokens' && mode !== 'text') throw new UsageError('--mode must be tokens or text');
+    const boundary = oneOf<BoundaryMode>(values.boundary, 'boundary', BOUNDARY_MODES, 'precise');
 
     const loading = new ProgressBar({ label: 'loading model', total: 100, silent: Boolean(values.json) });
     const opened = await openSamplingEngine(engineSpec, {
@@ -144,6 +149,7 @@ export const solveCommand: Command = {
         maxTotalTokens: numberFlag(values['max-total'], 'max-total', 16384, 1, 1e7),
         interpreterMode: values.session ? 'session' : 'stateless',
         streaming: !values['no-stream'],
+        boundary,
         engineConcurrency: 1,
         executorConcurrency: 1,
       });

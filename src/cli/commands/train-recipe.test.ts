@@ -34,3 +34,9 @@ test('recipe flags: budgets and switch steps, validation sets with samples, the 
   assert.equal(demo.prompt.format, 'plain');
   assert.equal(demo.rl.optimizer.learningRate, 1e-4);
 });
+
+test('--boundary: precise by default, stop-strings when asked (recorded in the config), anything else refused by name', () => {
+  assert.equal(configFromFlags({}).boundary, 'precise');
+  assert.equal(configFromFlags({ boundary: 'stop-strings' }).boundary, 'stop-strings');
+  assert.throws(() => configFromFlags({ boundary: 'fences' }), (error: unknown) => error instanceof UsageError && /--boundary must be one of precise, stop-strings, got "fences"/.test(error.message));
+});

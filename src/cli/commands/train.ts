@@ -1,5 +1,6 @@
 /** `cir train`: the main job, tool-augmented RL of the policy (docs/train.md). */
 import { join, resolve } from 'node:path';
+import { CirError, SessionLostError } from '../../core/errors.js';
 import type { CodeExecutor } from '../../core/execution.js';
 import type { PolicyBackend } from '../../core/policy.js';
 import type { Tokenizer } from '../../core/tokenizer.js';
@@ -16,6 +17,7 @@ import {
   type KlEstimator,
   type LossAggregationMode,
 } from '../../rl/index.js';
+import { BOUNDARY_MODES, type BoundaryMode } from '../../rollout/index.js';
 import { HfTokenizer, loadHfTokenizer } from '../../tokenizers/index.js';
 import {
   loadTrainingData,
@@ -36,7 +38,7 @@ import {
   type TrainEvent,
   type TrainResult,
 } from '../../train/index.js';
-import { numberFlag, parseCommandLine, UsageError, type Command } from '../command.js';
+import { numberFlag, oneOf, parseCommandLine, UsageError, type Command } from '../command.js';
 import { ProgressBar } from '../progress.js';
 
 /** Flags shared by `cir train` and `cir ablate`. */
@@ -62,6 +64,7 @@ export const TRAIN_FLAGS = {
   'dynamic-sampling': { type: 'boolean' },
   'no-mask': { type: 'boolean' },
   'no-interpreter': { type: 'boolean' },
+  boundary: { type: 'string' },
   families: { type: 'string' },
   'eval-tasks': { type: 'string' },
   'eval-every': { type: 'string' },
@@ -174,6 +177,9 @@ Algorithm (defaults = the paper's):
   --dynamic-sampling      drop groups whose rewards are all equal (DAPO; the paper: off)
   --no-mask               train on interpreter output too (ablation; the paper masks it)
   --no-interpreter        never run code: the model continues its own text (ablation)
+  --boundary precise|stop-strings   where a turn ends to run its code: after the first complete python
+                          block (default, the paper) or at the stop strings "\`\`\`output" / "\`\`\`\\n\\n" its code used
+                          before (the boundary ablation); evaluations always use the precise boundary
 Evaluation (held-out test split; start, periodic, end):
   --eval-tasks N          tasks (default 400, even over families and levels, duplicates dropped)
   --eval-every N          steps between evaluations (default 20; 0 = start and end only)
@@ -221,12 +227,6 @@ tool-call rate, tool-output token share, execution error rate) and ends with sum
 ${TRAIN_FLAGS_HELP}`;
 
 type Values = { [K in keyof typeof TRAIN_FLAGS]?: (typeof TRAIN_FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
-
-function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as T;
-}
 
 /** Flags that do not change the run's configuration (not recorded as recipe overrides). */
 const NOT_CONFIG = new Set(['out', 'json', 'quiet', 'dry-run', 'backend', 'base-url', 'base-model', 'tokenizer', 'threads', 'sandbox-concurrency', 'init', 'data-dir', 'recipe', 'baseline', ...OUTPUT_ONLY_FLAGS]);
@@ -293,6 +293,7 @@ export function configFromFlags(values: Values): TrainConfig {
   rl.dynamicSampling = values['dynamic-sampling'] ?? false;
   rl.maskToolOutput = !(values['no-mask'] ?? false);
   config.interpreter = oneOf(values.interpreter, 'interpreter', ['reference', 'cir'] as const, config.interpreter);
+  config.boundary = oneOf<BoundaryMode>(values.boundary, 'boundary', BOUNDARY_MODES, config.boundary);
   config.tools = !(values['no-interpreter'] ?? false) && !(values['text-only'] ?? false);
   if (values['text-only']) config.prompt.mode = 'text';
   config.prompt.thinking = values.thinking ?? false;
@@ -426,6 +427,11 @@ export function progressReporter(totalSteps: number, silent: boolean, trainsWith
         completed = event.step;
         process.stderr.write(`${label}: resuming after step ${event.step} from ${event.checkpoint ?? 'the initial weights'}\n`);
         break;
+      case 'recovered':
+        completed = event.step;
+        stepBar?.update(completed);
+        process.stderr.write(`\n${label}: the policy's session was lost (${event.reason}); reopened and continuing after step ${event.step} from ${event.checkpoint ?? 'the initial weights'}\n`);
+        break;
       case 'evaluation-start':
         evalBar = new ProgressBar({
           label: `${label} ${event.budget === 'current' ? 'validation' : 'eval'} (${event.label}, step ${event.step}, interpreter ${event.tools ? 'on' : 'off'}, budget ${event.budget})`,
@@ -553,6 +559,10 @@ export const trainCommand: Command = {
       if (values.json) process.stdout.write(`${JSON.stringify(result.summary ?? result.datasetSummary ?? { stopped: true, completedSteps: result.completedSteps })}\n`);
       else process.stdout.write(describeResult(result));
       return 0;
+    } catch (error) {
+      // Still lost after the trainer's own recoveries (MAX_SESSION_RECOVERIES): what the user can do.
+      if (error instanceof SessionLostError) throw new CirError(`${error.message}\nThe run's checkpoints are kept: the same command with --resume continues from the last one.`, { cause: error });
+      throw error;
     } finally {
       tracker?.close();
       await resources.close();
