@@ -125,4 +125,6 @@ test('save and load round-trip weights; a wrong format version is refused with a
   config.cir.version = 99;
   writeFileSync(configFile, JSON.stringify(config));
   await assert.rejects(loadEmbeddedPolicy(path), (error: unknown) => error instanceof InputError && /version 99.*cir pretrain/.test(error.message) && error.input === configFile);
+  // A name is a folder inside the checkpoint folder: "..", "." or a path would write elsewhere.
+  for (const name of ['..', '.', 'a/b', '']) await assert.rejects(policy.save(name), (error: unknown) => error instanceof InputError && error.input === name, name);
 });

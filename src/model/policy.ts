@@ -222,7 +222,7 @@ export class EmbeddedPolicy implements PolicyBackend {
 
   /** Writes `checkpointDir/name/` (weights, config, optimizer state); returns the directory. */
   async save(name: string): Promise<string> {
-    if (!/^[\w.-]+$/.test(name)) throw new InputError('checkpoint names use letters, digits, _, - and . only', name);
+    if (!/^[\w.-]+$/.test(name) || /^\.+$/.test(name)) throw new InputError('checkpoint names use letters, digits, _, - and . only, and not only dots', name);
     return this.saveTo(join(this.checkpointDir, name));
   }
 

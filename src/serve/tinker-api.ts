@@ -12,7 +12,7 @@
  * are accepted and recorded, not applied), so a sampler snapshot is served only while its model's
  * weights are unchanged (a stale one is refused rather than silently served); sampling a
  * `base_model` samples the first backend's current weights; targets must be the input shifted by
- * one; checkpoint names share one folder (a name any model has taken is 409 "already exists").
+ * one; checkpoints are files `<model_id>.<name>` in one folder (a name the model has taken is 409 "already exists").
  * Every map this service owns (sessions, models, futures, sampling sessions) has a size cap.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -578,19 +578,21 @@ export class TinkerService {
       }
       case 'save_weights': {
         const name = checkpointName(body['path']);
-        const target = join(this.options.checkpointDir, name);
+        // Names are the model's own, as in tinker://<model_id>/weights/<name>: two runs may both save "step-00010".
+        const file = checkpointFile(model.id, name);
+        const target = join(this.options.checkpointDir, file);
         // As SkyRL (create_checkpoint, api.py @ a956457): a taken name is 409 at once; the hosted API's `overwrite: true` replaces it.
-        if (body['overwrite'] !== true && (this.savesInFlight.has(name) || (await exists(target)))) {
+        if (body['overwrite'] !== true && (this.savesInFlight.has(file) || (await exists(target)))) {
           throw new HttpError(409, `Checkpoint '${name}' already exists; pass overwrite: true to replace it`, 'path');
         }
-        this.savesInFlight.add(name);
+        this.savesInFlight.add(file);
         return async () => {
           try {
-            await lock.write(() => this.savedInside(slot.backend, name));
-            this.checkpointRanks.set(name, model.loraRank);
+            await lock.write(() => this.savedInside(slot.backend, file));
+            this.checkpointRanks.set(file, model.loraRank);
             return { path: formatTinkerPath({ modelId: model.id, kind: 'weights', name }), type: 'save_weights' };
           } finally {
-            this.savesInFlight.delete(name);
+            this.savesInFlight.delete(file);
           }
         };
       }
@@ -616,7 +618,7 @@ export class TinkerService {
         const path = parseTinkerPath(body['path'], 'path');
         if (path.kind !== 'weights') throw new HttpError(400, 'load_weights needs a tinker://…/weights/<name> path, not sampler weights', 'path');
         return async () => {
-          const target = await this.confinedCheckpoint(path.name);
+          const { real: target } = await this.savedCheckpoint(path.modelId, path.name);
           await lock.write(() => slot.backend.load(target));
           slot.weightsVersion++;
           return { path: formatTinkerPath(path), model_id: model.id, type: 'load_weights' };
@@ -636,9 +638,9 @@ export class TinkerService {
       throw toHttpError(error);
     }
     if (path.kind !== 'weights') throw new HttpError(400, 'Invalid tinker path format. Expected: tinker://model_id/weights/checkpoint_id', 'tinker_path');
-    await this.confinedCheckpoint(path.name);
+    const { file } = await this.savedCheckpoint(path.modelId, path.name);
     // The SDK asserts is_lora with a rank; the rank is the saving model's (32, the create_model default, when saved before a restart).
-    const rank = this.checkpointRanks.get(path.name) ?? 32;
+    const rank = this.checkpointRanks.get(file) ?? 32;
     return { base_model: this.options.modelName, is_lora: true, lora_rank: rank, train_unembed: true, train_mlp: true, train_attn: true };
   }
 
@@ -684,10 +686,25 @@ export class TinkerService {
     return written;
   }
 
+  /**
+   * The checkpoint tinker://<modelId>/weights/<name>: the model's own file, or (saved before names were per model)
+   * the bare name.
+   */
+  private async savedCheckpoint(modelId: string, name: string): Promise<{ file: string; real: string }> {
+    const file = checkpointFile(modelId, name);
+    try {
+      return { file, real: await this.confinedCheckpoint(file) };
+    } catch (error) {
+      if (!(error instanceof HttpError) || error.status !== 404) throw error;
+      return { file: name, real: await this.confinedCheckpoint(name) };
+    }
+  }
+
   /** The file for checkpoint `name`, refusing anything that resolves outside the checkpoint folder (symlinks included). */
   private async confinedCheckpoint(name: string): Promise<string> {
+    if (!CHECKPOINT_FILE_PATTERN.test(name)) throw new HttpError(400, `checkpoint ${JSON.stringify(name)} is not a checkpoint name`, 'path');
     const root = resolve(this.options.checkpointDir);
-    const target = join(root, checkpointName(name));
+    const target = join(root, name);
     let real: string;
     let realRoot: string;
     try {
@@ -781,6 +798,15 @@ export class TinkerService {
       }),
     );
   }
+}
+
+/** A checkpoint's file: `<model_id>.<name>`, or a bare name (saved before names were per model). */
+const CHECKPOINT_FILE_PATTERN = /^[A-Za-z0-9_-]{1,255}(\.[A-Za-z0-9_-]{1,255})?$/;
+
+/** The file of a model's checkpoint: `<model_id>.<name>`. Neither part may hold a ".", so no two pairs share a file. */
+function checkpointFile(modelId: string, name: string): string {
+  if (!CHECKPOINT_NAME_PATTERN.test(modelId)) throw new HttpError(400, `model id ${JSON.stringify(modelId)} may only use letters, digits, "_" and "-"`, 'path');
+  return `${modelId}.${checkpointName(name)}`;
 }
 
 function checkpointName(value: unknown): string {

@@ -6,6 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { cpSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import 'protobufjs/ext/descriptor.js';
 import type { AdamParams } from '../core/policy.js';
@@ -130,6 +132,29 @@ test('save_weights: a taken name is 409 "already exists" at once, overwrite repl
     assert.deepEqual(info.json, { base_model: 'bigram-test', is_lora: true, lora_rank: 12, train_unembed: true, train_mlp: true, train_attn: true });
     assert.equal((await postJson(`${base}/weights_info`, { tinker_path: 'tinker://m/weights/nope' })).status, 404);
     assert.equal((await postJson(`${base}/weights_info`, { tinker_path: 'tinker://m/sampler_weights/ckpt' })).status, 400);
+  });
+});
+
+test('checkpoint names are per model: two models (two runs) both save "step-00001", each loads back its own; a bare-named older checkpoint still loads', async () => {
+  await withServer(async (setup, base) => {
+    const first = await newModel(base, 12);
+    const second = await newModel(base, 4);
+    const save = async (modelId: string) => {
+      const saved = await postJson(`${base}/save_weights`, { model_id: modelId, seq_id: 1, path: 'step-00001', type: 'save_weights' });
+      assert.equal(saved.status, 200, JSON.stringify(saved.json));
+      return ((await result(base, (saved.json as { request_id: string }).request_id)).json as { path: string }).path;
+    };
+    const paths = [await save(first.modelId), await save(second.modelId)];
+    assert.deepEqual(paths, [`tinker://${first.modelId}/weights/step-00001`, `tinker://${second.modelId}/weights/step-00001`]);
+    // Each path describes the checkpoint its model wrote (the ranks differ).
+    const ranks = await Promise.all(paths.map(async (path) => ((await postJson(`${base}/weights_info`, { tinker_path: path })).json as { lora_rank: number }).lora_rank));
+    assert.deepEqual(ranks, [12, 4]);
+    assert.deepEqual(readdirSync(setup.checkpointDir).filter((name) => name.endsWith('.step-00001')).sort(), [`${first.modelId}.step-00001`, `${second.modelId}.step-00001`].sort());
+    // A checkpoint saved under its bare name (before names were per model) loads through any model id.
+    cpSync(join(setup.checkpointDir, `${first.modelId}.step-00001`), join(setup.checkpointDir, 'legacy'), { recursive: true });
+    assert.equal((await postJson(`${base}/weights_info`, { tinker_path: 'tinker://model_gone/weights/legacy' })).status, 200);
+    // A model id is part of a file name: one that could name another file is refused.
+    assert.equal((await postJson(`${base}/weights_info`, { tinker_path: `tinker://${first.modelId}.x/weights/step-00001` })).status, 400);
   });
 });
 
