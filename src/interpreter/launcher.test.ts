@@ -173,9 +173,18 @@ print('unreachable')`);
   assert.equal(stdoutOf(await bystander), 'still here\n');
   // The bystander and the attacker each ran in one of them (it became the snippet); every other one lives on.
   const alive = () => prepared.filter(isAlive).length;
-  assert.equal(await waitFor(() => alive() === prepared.length - 2, 2000), true, `${alive()} of ${prepared.length} prepared children alive`);
+  assert.equal(await waitFor(() => alive() === prepared.length - 2, 5000), true, `${alive()} of ${prepared.length} prepared children alive`);
   await launcherSurvived(pid);
 });
+
+/** The server's count of ready prepared slots once it reaches `want`, or after 5 s: a forked child reports in once it is in its cgroup. */
+async function readySlots(of: SandboxExecutor, want: number): Promise<number> {
+  let ready = 0;
+  for (let i = 0; i < 100 && (ready = ((await of.control({ op: 'stats' })) as unknown as { prepared: number }).prepared) !== want; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return ready;
+}
 
 /** The launcher's prepared children once every free slot has one (all UIDS here: fewer than the pool's size). */
 async function allPrepared(launcher: number): Promise<number[]> {
@@ -187,7 +196,7 @@ async function allPrepared(launcher: number): Promise<number[]> {
       return false;
     }
   };
-  await waitFor(() => (found = preparedChildren(launcher)).length === UIDS && found.every(inSlot), 3000);
+  await waitFor(() => (found = preparedChildren(launcher)).length === UIDS && found.every(inSlot), 5000);
   assert.equal(found.length, UIDS, `a prepared child per free slot expected, found ${found.length}`);
   return found;
 }
@@ -233,8 +242,7 @@ print(round(time.clock_gettime(time.CLOCK_BOOTTIME) - start, 2))`);
   assert.deepEqual(outcomes.map(stdoutOf), Array.from({ length: 12 }, (_, i) => `${i * 2}\n`));
   const again = await allPrepared(launcher);
   assert.equal(again.filter((pid) => killed.includes(pid)).length, 0, 'a killed prepared child is still counted');
-  const stats = await executor.control({ op: 'stats' });
-  assert.equal((stats as unknown as { prepared: number }).prepared, UIDS);
+  assert.equal(await readySlots(executor, UIDS), UIDS);
   await launcherSurvived(launcher);
 });
 
@@ -277,15 +285,15 @@ test('sessions may take prepared slots when no other is free, and give them back
   const base = UID_BASE + 100;
   const small = await createSandboxExecutor({ uidBase: base, uids: 3, timeoutMs: 5000, scratchMb: 64, concurrency: 2 });
   try {
-    const stats = async () => (await small.control({ op: 'stats' })) as unknown as { prepared: number; free_uids: number };
     const root = small.serverPid;
     assert.ok(root !== undefined);
     let launcher: number[] = [];
-    await waitFor(() => (launcher = launcherPids(root)).length === 1 && preparedChildren(launcher[0]!).length === 3, 3000);
-    assert.equal((await stats()).prepared, 3, 'every slot prepared while idle');
+    await waitFor(() => (launcher = launcherPids(root)).length === 1, 3000);
+    assert.equal(await readySlots(small, 3), 3, 'every slot prepared while idle');
     const sessions = [await small.openSession(), await small.openSession()];
     for (const [i, session] of sessions.entries()) {
-      assert.equal((await session.execute(`x = ${i}`)).kind, 'ok');
+      const set = await session.execute(`x = ${i}`);
+      assert.equal(set.kind, 'ok', JSON.stringify(set));
       assert.equal(stdoutOf(await session.execute('print(x + 10)')), `${i + 10}\n`);
     }
     // One slot is left for one-shot snippets: three queue for it.
@@ -293,13 +301,10 @@ test('sessions may take prepared slots when no other is free, and give them back
     assert.deepEqual(outcomes.map(stdoutOf), ['1\n', '2\n', '3\n']);
     for (const session of sessions) await session.close();
     // Back from the sessions, each slot is prepared again, with one child each (the old ones waited on).
-    let prepared = 0;
-    await waitFor(() => false, 300);
-    for (let i = 0; i < 40 && (prepared = (await stats()).prepared) !== 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.equal(prepared, 3, 'a slot back from a session was never prepared again');
-    assert.equal(preparedChildren(launcher[0]!).length, 3);
+    assert.equal(await readySlots(small, 3), 3, 'a slot back from a session was never prepared again');
+    assert.equal(await waitFor(() => preparedChildren(launcher[0]!).length === 3, 5000), true, `${preparedChildren(launcher[0]!).length} prepared children, 3 expected`);
     assert.equal(stdoutOf(await small.execute('print(7)')), '7\n');
-    assert.equal(await waitFor(() => processesWithUids(base, 3).length === 0, 2000), true, 'processes survived');
+    assert.equal(await waitFor(() => processesWithUids(base, 3).length === 0, 5000), true, 'processes survived');
   } finally {
     await small.close();
   }
