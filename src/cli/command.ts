@@ -28,7 +28,6 @@ export function parseCommandLine<T extends Options>(argv: string[], options: T, 
   }
 }
 
-/** Parses a numeric flag, naming the flag when it is not a number in range. */
 /** A flag that takes one of a few names; `fallback` when it is absent. */
 export function oneOf<T extends string>(value: string | undefined, flag: string, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -36,6 +35,7 @@ export function oneOf<T extends string>(value: string | undefined, flag: string,
   return value as T;
 }
 
+/** Parses a numeric flag, naming the flag when it is not a number in range. */
 export function numberFlag(value: string | undefined, flag: string, fallback: number, min = -Infinity, max = Infinity): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);

@@ -504,6 +504,11 @@ EXIT_ERROR, EXIT_MEMORY, EXIT_TIMEOUT, EXIT_SETUP = 201, 203, 204, 220
 
 
 # ------------------------------------------------------------------ child side
+def join_cgroup(cgroup):
+    """Moves this process (and all it forks later) into the cgroup at path `cgroup`."""
+    MemoryCgroups.write(cgroup + "/cgroup.procs", "0")
+
+
 def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize, cgroup=None, seccomp=SECCOMP_ARGS):
     """Runs in a fresh fork of the server or the launcher, still privileged; after it the process is untrusted.
     Kept lean: every object touched here costs a copy-on-write page fault in every child. The bounding,
@@ -512,11 +517,7 @@ def drop_privileges(uid, scratch, mem_mb, cpu_s, fsize, cgroup=None, seccomp=SEC
     filter is already in force (a launcher's child inherits it)."""
     os.setsid()
     if cgroup is not None:  # join the snippet's memory cgroup while still root
-        fd = os.open(cgroup + "/cgroup.procs", os.O_WRONLY)
-        try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
+        join_cgroup(cgroup)
     setrlimit = resource.setrlimit
     setrlimit(resource.RLIMIT_AS, (mem_mb << 20, mem_mb << 20))
     setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
@@ -913,27 +914,30 @@ def launcher_main(sock):
                     sock.send(b"%s %d" % (tag, EXIT_SETUP << 8))
                     continue
                 if pid == 0:
+                    launcher_child(me)
                     launched_child(msg, me, joined=False)
             pidfd = pidfd_open(pid)
             kids[pidfd] = (pid, tag)
             poller.register(pidfd, select.POLLIN)
 
 
-def prepared_child(channel, cgroup, launcher):
-    """A launcher's child made ahead of its job: it joins the slot's cgroup now, off the snippet's path (joining
-    waits for an RCU grace period now and then: 10-35 ms, the whole latency tail before), says b"r" and waits
-    for the job line."""
+def launcher_child(launcher):
+    """The first steps of every child the launcher forks. Until it switches uid (which clears this), the launcher's
+    death ends it: the server, which then sweeps the slot's uid, could not find a child still setting up as root."""
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     libc.prctl(PR_SET_NAME, b"python3", 0, 0, 0)
     if os.getppid() != launcher:
         os._exit(EXIT_SETUP)
+
+
+def prepared_child(channel, cgroup, launcher):
+    """A launcher's child made ahead of its job: it joins the slot's cgroup now, off the snippet's path (joining
+    waits for an RCU grace period now and then: 10-35 ms, the whole latency tail before), says b"r" and waits
+    for the job line."""
+    launcher_child(launcher)
     os.closerange(3, channel); os.closerange(channel + 1, 1 << 16)  # the server's socket, other children's
     try:
-        fd = os.open(cgroup + "/cgroup.procs", os.O_WRONLY)
-        try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
+        join_cgroup(cgroup)
     except OSError:
         os._exit(EXIT_SETUP)
     try:
@@ -951,13 +955,8 @@ def prepared_child(channel, cgroup, launcher):
 
 
 def launched_child(msg, launcher, joined):
-    """A launcher's child with its job line b"TAG UID MEM_MB CPU_S FSIZE TIMEOUT STDIN IO SCRATCH CGROUP"."""
-    # Until it switches uid (which clears this), the launcher's death ends it: the server, which then sweeps the
-    # slot's uid, could not find a child still setting up as root.
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    libc.prctl(PR_SET_NAME, b"python3", 0, 0, 0)
-    if os.getppid() != launcher:
-        os._exit(EXIT_SETUP)
+    """A launcher's child (after launcher_child) with its job line b"TAG UID MEM_MB CPU_S FSIZE TIMEOUT STDIN IO
+    SCRATCH CGROUP"; `joined`: already in the slot's cgroup (a prepared child)."""
     _, uid, mem_mb, cpu_s, fsize, timeout, stdin, io, scratch, cgroup = msg.decode().split(" ")
     job = {"mem_mb": int(mem_mb), "cpu_s": int(cpu_s), "fsize": int(fsize), "timeout": float(timeout)}
     try:

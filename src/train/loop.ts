@@ -182,16 +182,21 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
     return main;
   };
 
+  /** The start or end evaluation and validation, each unless the state has it already. */
+  const evaluateOnce = async (label: 'start' | 'end'): Promise<void> => {
+    if (!datasetRun && !state.evaluations.some((record) => record.label === label)) {
+      await evaluateAll(label);
+      saveState();
+    }
+    if (validationOn && !(state.validations ?? []).some((record) => record.label === label)) {
+      await runValidation(label);
+      saveState();
+    }
+  };
+
   /** Start evaluations, the steps and end evaluations, each skipped when the state says it is done; a result when stopped early. */
   const advance = async (): Promise<TrainResult | undefined> => {
-    if (!datasetRun && !state.evaluations.some((record) => record.label === 'start')) {
-      await evaluateAll('start');
-      saveState();
-    }
-    if (validationOn && !(state.validations ?? []).some((record) => record.label === 'start')) {
-      await runValidation('start');
-      saveState();
-    }
+    await evaluateOnce('start');
 
     while (state.completedSteps < rl.totalSteps) {
       if (options.signal?.aborted) throw new AbortedError(`training was stopped after step ${state.completedSteps}; --resume continues it`);
@@ -224,14 +229,7 @@ export async function runTraining(config: TrainConfig, deps: TrainerDeps, option
       if (stopping) return { completedSteps: completed, stopped: true, evaluations: state.evaluations, elapsedMs: elapsed(), store };
     }
 
-    if (!datasetRun && !state.evaluations.some((record) => record.label === 'end')) {
-      await evaluateAll('end');
-      saveState();
-    }
-    if (validationOn && !(state.validations ?? []).some((record) => record.label === 'end')) {
-      await runValidation('end');
-      saveState();
-    }
+    await evaluateOnce('end');
     return undefined;
   };
 
